@@ -1,0 +1,168 @@
+"""Adapters for the Adversarial Robustness Toolbox. ART is imported only when an attack runs.
+
+ART works on numpy arrays through a ``PyTorchClassifier``, built once per
+target (model x view) and shared by every ART attack on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import Field
+from torch import Tensor, nn
+
+from bench.attacks.base import Attack, Target
+from bench.spec import StrictModel
+
+ART_NORMS = {"linf": np.inf, "l2": 2}
+
+
+def art_classifier(target: Target) -> Any:
+    """The target's ART classifier (cross-entropy loss on the view's output, clip (0,1))."""
+
+    def build() -> Any:
+        from art.estimators.classification import PyTorchClassifier
+
+        return PyTorchClassifier(
+            model=target.view,
+            loss=nn.CrossEntropyLoss(),
+            input_shape=target.input_shape,
+            nb_classes=target.n_classes,
+            clip_values=(0.0, 1.0),
+            device_type="gpu" if target.device.type == "cuda" else "cpu",
+        )
+
+    return target.memo("art", build)
+
+
+class _ArtAttack(Attack):
+    """Builds the ART attack per batch and converts to and from numpy."""
+
+    pass_labels = True
+
+    def build(self, classifier: Any, eps: float | None, n: int) -> Any:
+        raise NotImplementedError
+
+    def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
+        clf = art_classifier(target)
+        atk = self.build(clf, eps, len(x))
+        xn = x.detach().cpu().numpy()
+        labels = np.eye(target.n_classes, dtype=np.float32)[y.cpu().numpy()] if self.pass_labels else None
+        out = atk.generate(xn, y=labels)
+        return torch.from_numpy(np.asarray(out, dtype=np.float32)).to(x.device)
+
+
+class Fgsm(_ArtAttack):
+    """ART FastGradientMethod on cross-entropy of the view, true labels."""
+
+    norms = ("linf", "l2")
+    description = "FGSM, single step on cross-entropy (Linf or L2)"
+
+    def build(self, classifier: Any, eps: float | None, n: int) -> Any:
+        from art.attacks.evasion import FastGradientMethod
+
+        return FastGradientMethod(classifier, norm=ART_NORMS[self.norm], eps=eps, eps_step=eps, batch_size=n)
+
+
+class PgdParams(StrictModel):
+    """ART ProjectedGradientDescent."""
+
+    max_iter: int = Field(40, ge=1, description="Iterations.")
+    eps_step: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / max_iter.")
+    num_random_init: int = Field(1, ge=0, description="Random restarts (0: start at the input).")
+
+
+class Pgd(_ArtAttack):
+    """ART ProjectedGradientDescent on cross-entropy of the view."""
+
+    norms = ("linf", "l2")
+    description = "PGD on cross-entropy (Linf or L2)"
+    Params = PgdParams
+
+    def build(self, classifier: Any, eps: float | None, n: int) -> Any:
+        from art.attacks.evasion import ProjectedGradientDescent
+
+        p = self.params
+        step = p.eps_step or 2.5 * eps / p.max_iter
+        return ProjectedGradientDescent(
+            classifier, norm=ART_NORMS[self.norm], eps=eps, eps_step=step, max_iter=p.max_iter,
+            num_random_init=p.num_random_init, batch_size=n, verbose=False,
+        )
+
+
+class JsmaParams(StrictModel):
+    """ART SaliencyMapMethod (Papernot et al. 2016), random target classes."""
+
+    theta: float = Field(1.0, description="Change applied to each chosen feature.")
+    gamma: float = Field(0.1, gt=0, le=1, description="Maximum fraction of features changed.")
+
+
+class Jsma(_ArtAttack):
+    """ART JSMA: saliency-map L0 attack towards a random (seeded) target class."""
+
+    kind = "min_norm"
+    norms = ("l0",)
+    description = "JSMA (L0, random target), Papernot et al. 2016"
+    Params = JsmaParams
+    pass_labels = False
+
+    def build(self, classifier: Any, eps: float | None, n: int) -> Any:
+        from art.attacks.evasion import SaliencyMapMethod
+
+        return SaliencyMapMethod(classifier, theta=self.params.theta, gamma=self.params.gamma, batch_size=n, verbose=False)
+
+
+class CwL2Params(StrictModel):
+    """ART CarliniL2Method; its default of 10 iterations is too few."""
+
+    confidence: float = Field(0.0, ge=0, description="kappa, the margin required.")
+    learning_rate: float = Field(0.01, gt=0, description="Adam-like step size.")
+    binary_search_steps: int = Field(9, ge=1, description="Binary-search steps over c.")
+    max_iter: int = Field(100, ge=1, description="Iterations per binary-search step.")
+    initial_const: float = Field(1e-3, gt=0, description="Initial c.")
+
+
+class CwL2(_ArtAttack):
+    """ART CarliniL2Method: correct but slow."""
+
+    kind = "min_norm"
+    norms = ("l2",)
+    default_tag = "adaptive"
+    description = "C&W L2 with binary search over c (slow)"
+    Params = CwL2Params
+
+    def build(self, classifier: Any, eps: float | None, n: int) -> Any:
+        from art.attacks.evasion import CarliniL2Method
+
+        p = self.params
+        return CarliniL2Method(
+            classifier, confidence=p.confidence, learning_rate=p.learning_rate,
+            binary_search_steps=p.binary_search_steps, max_iter=p.max_iter,
+            initial_const=p.initial_const, batch_size=n, verbose=False,
+        )
+
+
+class DeepFoolParams(StrictModel):
+    """ART DeepFool."""
+
+    max_iter: int = Field(50, ge=1, description="Maximum iterations.")
+    epsilon: float = Field(0.02, ge=0, description="Overshoot.")
+    nb_grads: int = Field(10, ge=1, description="Number of class gradients considered.")
+
+
+class DeepFool(_ArtAttack):
+    """ART DeepFool (L2, minimum norm)."""
+
+    kind = "min_norm"
+    norms = ("l2",)
+    description = "DeepFool (L2, minimum norm)"
+    Params = DeepFoolParams
+    pass_labels = False
+
+    def build(self, classifier: Any, eps: float | None, n: int) -> Any:
+        from art.attacks.evasion import DeepFool as ArtDeepFool
+
+        p = self.params
+        return ArtDeepFool(classifier, max_iter=p.max_iter, epsilon=p.epsilon, nb_grads=p.nb_grads, batch_size=n, verbose=False)

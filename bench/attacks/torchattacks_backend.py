@@ -1,0 +1,131 @@
+"""Adapters for torchattacks. torchattacks is imported only when an attack runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+from torch import Tensor
+
+from bench.attacks.base import Attack, Target
+from bench.spec import StrictModel
+
+
+def _ta() -> Any:
+    import torchattacks
+
+    return torchattacks
+
+
+class _Torchattack(Attack):
+    """Builds the torchattacks object per batch (cheap) and calls it."""
+
+    def build(self, target: Target, eps: float | None) -> Any:
+        raise NotImplementedError
+
+    def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
+        atk = self.build(target, eps)
+        atk.set_device(target.device)
+        return atk(x, y)
+
+
+class Fgsm(_Torchattack):
+    """torchattacks.FGSM: one signed-gradient step of cross-entropy (Goodfellow et al. 2015)."""
+
+    description = "FGSM, single step on cross-entropy (Linf)"
+
+    def build(self, target: Target, eps: float | None) -> Any:
+        return _ta().FGSM(target.view, eps=eps)
+
+
+class PgdParams(StrictModel):
+    """PGD on cross-entropy."""
+
+    steps: int = Field(40, ge=1, description="Iterations.")
+    alpha: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / steps (Madry et al.).")
+    random_start: bool = Field(True, description="Start from a random point in the eps-ball.")
+
+
+class Pgd(_Torchattack):
+    """torchattacks.PGD: iterated FGSM with projection (Madry et al. 2018)."""
+
+    description = "PGD on cross-entropy (Linf)"
+    Params = PgdParams
+
+    def build(self, target: Target, eps: float | None) -> Any:
+        p = self.params
+        alpha = p.alpha or 2.5 * eps / p.steps
+        return _ta().PGD(target.view, eps=eps, alpha=alpha, steps=p.steps, random_start=p.random_start)
+
+
+class PgdL2(Pgd):
+    """torchattacks.PGDL2: PGD in the L2 ball."""
+
+    description = "PGD on cross-entropy (L2)"
+    norms = ("l2",)
+
+    def build(self, target: Target, eps: float | None) -> Any:
+        p = self.params
+        alpha = p.alpha or 2.5 * eps / p.steps
+        return _ta().PGDL2(target.view, eps=eps, alpha=alpha, steps=p.steps, random_start=p.random_start)
+
+
+class CwParams(StrictModel):
+    """torchattacks.CW has no binary search over c: one fixed constant."""
+
+    c: float = Field(1.0, gt=0, description="Weight of the margin loss against the L2 term.")
+    kappa: float = Field(0.0, ge=0, description="Confidence margin.")
+    steps: int = Field(100, ge=1, description="Adam iterations.")
+    lr: float = Field(0.01, gt=0, description="Adam learning rate.")
+
+
+class Cw(_Torchattack):
+    """torchattacks.CW: C&W L2 at one fixed c; weak at its defaults, not *the* C&W."""
+
+    kind = "min_norm"
+    norms = ("l2",)
+    description = "C&W L2 at a fixed c (no binary search)"
+    Params = CwParams
+
+    def build(self, target: Target, eps: float | None) -> Any:
+        p = self.params
+        return _ta().CW(target.view, c=p.c, kappa=p.kappa, steps=p.steps, lr=p.lr)
+
+
+class DeepFoolParams(StrictModel):
+    """DeepFool's linearised minimal step."""
+
+    steps: int = Field(50, ge=1, description="Maximum iterations.")
+    overshoot: float = Field(0.02, ge=0, description="Overshoot factor.")
+
+
+class DeepFool(_Torchattack):
+    """torchattacks.DeepFool: iterative linearisation to the nearest boundary (L2)."""
+
+    kind = "min_norm"
+    norms = ("l2",)
+    description = "DeepFool (L2, minimum norm)"
+    Params = DeepFoolParams
+
+    def build(self, target: Target, eps: float | None) -> Any:
+        p = self.params
+        return _ta().DeepFool(target.view, steps=p.steps, overshoot=p.overshoot)
+
+
+class SquareParams(StrictModel):
+    """Square Attack: score-based, gradient-free."""
+
+    n_queries: int = Field(1000, ge=1, description="Query budget per sample.")
+    p_init: float = Field(0.8, gt=0, le=1, description="Initial fraction of pixels changed.")
+
+
+class Square(_Torchattack):
+    """torchattacks.Square: gradient-free random search on the margin loss (Andriushchenko et al. 2020)."""
+
+    description = "Square Attack, gradient-free (Linf)"
+    default_tag = "adaptive"
+    Params = SquareParams
+
+    def build(self, target: Target, eps: float | None) -> Any:
+        p = self.params
+        return _ta().Square(target.view, norm="Linf", eps=eps, n_queries=p.n_queries, p_init=p.p_init, seed=self.seed)

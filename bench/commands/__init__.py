@@ -1,0 +1,39 @@
+"""One module per CLI subcommand, plus the shared error decorator."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from typing import Any, Callable, TypeVar
+
+import click
+
+from bench.errors import BenchError, RunFailed
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn domain errors into a one-line message and an exit code; bugs keep their traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BenchError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except RunFailed as exc:
+            click.echo(f"error: {len(exc.failures)} cell(s) failed:", err=True)
+            for cell, why in exc.failures:
+                click.echo(f"  - {cell}: {why}", err=True)
+            click.echo(exc.run_dir)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(quiet: bool) -> None:
+    """INFO to stderr, or warnings only with -q."""
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)

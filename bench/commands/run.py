@@ -1,0 +1,45 @@
+"""``bench run``: run a suite end to end."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bench.commands import handle_errors, setup_logging
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Folder that receives the run folder <out>/<suite name>/.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value, e.g. --set models.distilled.train.epochs=1 or --set dataset.eval_size=100. Repeatable.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Folder holding datasets (overrides the spec and $BENCH_DATA_DIR).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Model store (default $BENCH_CACHE_DIR or ~/.cache/bench).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="auto picks CUDA when present.")
+@click.option("--force", is_flag=True, help="Recompute every attack cell (trained models are still reused).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or info logs; print only the run folder.")
+@handle_errors
+def run(spec: Path, out: Path, overrides: tuple[str, ...], data_dir: str | None, cache_dir: Path | None, device: str, force: bool, quiet: bool) -> None:
+    """Train or load the suite's models, attack them, and write tables and plots.
+
+    Finished cells are kept: running the same suite again recomputes only what is
+    missing, so an interrupted run resumes where it stopped. The last line printed
+    is the run folder, which holds manifest.json, records/, summary.csv, summary.md,
+    flags.csv and plots/.
+    """
+    from bench.runner import RunOptions, run_suite
+    from bench.spec import load_suite
+
+    setup_logging(quiet)
+    suite = load_suite(spec, overrides)
+    opts = RunOptions(out=out, data_dir=data_dir, device=device, store_root=(cache_dir / "models") if cache_dir else None, force=force, quiet=quiet)
+    try:
+        run_dir = run_suite(suite, opts)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished cells are saved; run the same command again to resume: bench run {spec}", err=True)
+        sys.exit(130)
+    if not quiet:
+        summary = (run_dir / "summary.md")
+        click.echo(f"summary: {summary}", err=True)
+    click.echo(str(run_dir))

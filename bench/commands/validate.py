@@ -1,0 +1,35 @@
+"""``bench validate``: check a spec without running it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bench.commands import handle_errors
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value before validating.")
+@handle_errors
+def validate(spec: Path, overrides: tuple[str, ...]) -> None:
+    """Check SPEC (fields, ids, teachers, attack keys and params, eps) and print the plan.
+
+    Nothing is trained, downloaded or written. Exit code 2 with a one-line message
+    naming the YAML path when the spec is invalid.
+    """
+    from bench.runner import attack_cells
+    from bench.spec import load_suite, view_name
+
+    suite = load_suite(spec, overrides)
+    click.echo(f"{spec}: ok (suite '{suite.name}', spec hash {suite.spec_hash()[:12]})")
+    click.echo(f"dataset: {suite.dataset.name}, eval {suite.dataset.eval_size} samples, train {suite.dataset.train_size or 'all'}")
+    for m in suite.models:
+        extra = f", teacher {m.teacher}" if m.teacher else ""
+        click.echo(f"model {m.id}: {m.kind} {m.arch}, T={m.train.temperature:g}, {m.train.epochs} epochs{extra}{'' if m.evaluate else ', not attacked'}")
+    for a in suite.attacks:
+        eps = ", ".join(f"{e:g}" for e in a.eps) or "unbounded"
+        src = f", crafted on {a.source}" if a.source else ""
+        click.echo(f"attack {a.id}: {a.use} ({a.tag}, view {view_name(a.view)}, {a.norm}, eps {eps}{src})")
+    click.echo(f"cells: {len(suite.models)} training, {len(attack_cells(suite))} attack")

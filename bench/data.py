@@ -1,0 +1,247 @@
+"""Datasets as float tensors in [0, 1], with deterministic subsets and fingerprints.
+
+Normalisation is not done here: it lives inside each model, so attacks and
+eps budgets always work in pixel space.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench.errors import DataError
+from bench.registry import Registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Raw uint8 images (N, C, H, W) and int64 labels for train and test."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass(frozen=True)
+class DataBundle:
+    """What the rest of bench sees: tensors in [0,1], the eval indices and a fingerprint."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_eval: torch.Tensor
+    y_eval: torch.Tensor
+    eval_index: np.ndarray
+    n_classes: int
+    shape: tuple[int, int, int]
+    train_fingerprint: str
+    eval_fingerprint: str
+    source: str
+
+    @property
+    def fingerprint(self) -> str:
+        """One digest of exactly the train and eval data used."""
+        return hashlib.sha256(f"{self.train_fingerprint}:{self.eval_fingerprint}".encode()).hexdigest()
+
+
+class Dataset:
+    """Base for dataset loaders: static metadata plus ``load(roots)``."""
+
+    name: str = ""
+    shape: tuple[int, int, int] = (1, 28, 28)
+    n_classes: int = 10
+    scale: float = 255.0
+
+    def load(self, roots: list[Path]) -> tuple[Split, str]:
+        """Return the raw split and a human-readable description of where it came from."""
+        raise NotImplementedError
+
+
+def _read_idx(data: bytes) -> np.ndarray:
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
+        raise ValueError("not an unsigned-byte IDX file")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    offset = 4 + 4 * ndim
+    if len(data) - offset != int(np.prod(dims)):
+        raise ValueError(f"truncated: expected {int(np.prod(dims))} bytes of data, found {len(data) - offset}")
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+class IdxDataset(Dataset):
+    """MNIST-format IDX .gz files, checked against the md5 of their uncompressed bytes."""
+
+    subdir: str = ""
+    extra_roots: tuple[str, ...] = ()
+    md5: dict[str, str] = {}
+    mirror_class: str = ""
+
+    def _candidates(self, roots: list[Path]) -> list[Path]:
+        folders = [r / self.subdir / "raw" for r in roots]
+        folders += [Path(p) for p in self.extra_roots]
+        return folders
+
+    def load(self, roots: list[Path]) -> tuple[Split, str]:
+        folders = self._candidates(roots)
+        for folder in folders:
+            if all((folder / f).is_file() for f in self.md5):
+                return self._read(folder), str(folder)
+        downloaded = self._download(roots)
+        if downloaded is not None:
+            return self._read(downloaded), str(downloaded)
+        tried = ", ".join(str(f) for f in folders)
+        raise DataError(
+            f"{self.name}: files not found (need {', '.join(self.md5)}); tried {tried}; "
+            f"set BENCH_DATA_DIR or --data-dir to the folder that holds {self.subdir}/raw/"
+        )
+
+    def _read(self, folder: Path) -> Split:
+        arrays = {}
+        for fname, md5 in self.md5.items():
+            path = folder / fname
+            try:
+                with gzip.open(path, "rb") as fh:
+                    raw = fh.read()
+            except (OSError, EOFError) as exc:
+                raise DataError(f"{path}: corrupt gzip file ({exc}); delete it and fetch it again") from None
+            digest = hashlib.md5(raw).hexdigest()
+            if digest != md5:
+                raise DataError(f"{path}: checksum mismatch (md5 of contents {digest}, expected {md5}); the file is corrupt")
+            try:
+                arrays[fname] = _read_idx(raw)
+            except ValueError as exc:
+                raise DataError(f"{path}: {exc}") from None
+        tr_x, tr_y, te_x, te_y = (arrays[f] for f in self.md5)
+        return Split(tr_x[:, None], tr_y.astype(np.int64), te_x[:, None], te_y.astype(np.int64))
+
+    def _download(self, roots: list[Path]) -> Path | None:
+        if not roots or os.environ.get("BENCH_OFFLINE"):
+            return None
+        target = roots[-1]
+        try:
+            import torchvision.datasets as tvd
+
+            log.info("downloading %s to %s", self.name, target)
+            getattr(tvd, self.mirror_class)(root=str(target), train=True, download=True)
+        except Exception as exc:  # noqa: BLE001 - any network/IO failure means "not available offline"
+            log.info("download of %s failed: %s", self.name, exc)
+            return None
+        folder = target / self.subdir / "raw"
+        return folder if all((folder / f).is_file() for f in self.md5) else None
+
+
+class Mnist(IdxDataset):
+    """LeCun's MNIST in torchvision's layout ``<root>/MNIST/raw/``."""
+
+    name = "mnist"
+    subdir = "MNIST"
+    mirror_class = "MNIST"
+    md5 = {
+        "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
+    }
+
+
+class FashionMnist(IdxDataset):
+    """Zalando's Fashion-MNIST; also found where Debian's ``dataset-fashion-mnist`` puts it."""
+
+    name = "fashion-mnist"
+    subdir = "FashionMNIST"
+    mirror_class = "FashionMNIST"
+    extra_roots = ("/usr/share/datasets/fashion-mnist",)
+    md5 = {
+        "train-images-idx3-ubyte.gz": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte.gz": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte.gz": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
+    }
+
+
+class Digits(Dataset):
+    """scikit-learn's bundled 8x8 digits (1,797 images): always offline, for tests."""
+
+    name = "digits"
+    shape = (1, 8, 8)
+    scale = 16.0
+
+    def load(self, roots: list[Path]) -> tuple[Split, str]:
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        x = d.images.astype(np.uint8)[:, None]
+        y = d.target.astype(np.int64)
+        # A fixed 80/20 split: the test part never depends on the seed.
+        cut = 1437
+        return Split(x[:cut], y[:cut], x[cut:], y[cut:]), "sklearn.datasets.load_digits"
+
+
+DATASETS: Registry[type[Dataset]] = Registry("dataset")
+DATASETS.register("mnist", Mnist)
+DATASETS.register("fashion-mnist", FashionMnist)
+DATASETS.register("digits", Digits)
+
+
+def default_cache_root() -> Path:
+    """The user cache folder bench downloads data to when nothing else is set."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "bench" / "data"
+
+
+def data_roots(cli_dir: str | None, spec_root: str | None) -> list[Path]:
+    """Data folders in priority order: --data-dir, the spec's root, $BENCH_DATA_DIR, the user cache."""
+    env = os.environ.get("BENCH_DATA_DIR")
+    roots = [cli_dir, spec_root, env, str(default_cache_root())]
+    return [Path(r).expanduser().resolve() for r in roots if r]
+
+
+def _subset(n_total: int, size: int | None, seed: int, salt: int) -> np.ndarray:
+    if size is None or size >= n_total:
+        return np.arange(n_total)
+    rng = np.random.default_rng([seed, salt])
+    return np.sort(rng.permutation(n_total)[:size])
+
+
+def _fingerprint(name: str, x: np.ndarray, y: np.ndarray) -> str:
+    h = hashlib.sha256(name.encode())
+    h.update(np.ascontiguousarray(x).tobytes())
+    h.update(np.ascontiguousarray(y).tobytes())
+    return h.hexdigest()
+
+
+def load_data(name: str, roots: list[Path], seed: int, train_size: int | None, eval_size: int) -> DataBundle:
+    """Load a dataset, take seeded subsets and fingerprint exactly the data used."""
+    ds = DATASETS.get(name)()
+    split, source = ds.load(roots)
+    tr = _subset(len(split.y_train), train_size, seed, 1)
+    ev = _subset(len(split.y_test), eval_size, seed, 2)
+    if eval_size > len(split.y_test):
+        raise DataError(f"dataset.eval_size: {eval_size} is more than the {len(split.y_test)} test samples of {name}")
+
+    def to_float(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a.astype(np.float32) / ds.scale).clamp_(0.0, 1.0)
+
+    return DataBundle(
+        name=name,
+        x_train=to_float(split.x_train[tr]),
+        y_train=torch.from_numpy(split.y_train[tr]),
+        x_eval=to_float(split.x_test[ev]),
+        y_eval=torch.from_numpy(split.y_test[ev]),
+        eval_index=ev,
+        n_classes=ds.n_classes,
+        shape=ds.shape,
+        train_fingerprint=_fingerprint(name, split.x_train[tr], split.y_train[tr]),
+        eval_fingerprint=_fingerprint(name, split.x_test[ev], split.y_test[ev]),
+        source=source,
+    )

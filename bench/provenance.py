@@ -1,0 +1,52 @@
+"""What produced a run: versions, git commit, device, seeds and times."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+import bench
+
+PACKAGES = ("torch", "torchvision", "torchattacks", "adversarial-robustness-toolbox", "numpy", "pandas", "pydantic")
+
+
+def now() -> str:
+    """The current UTC time in ISO 8601."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of bench and the packages whose numbers it depends on."""
+    out = {"bench": bench.__version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the bench source tree, if it is a git checkout."""
+    here = Path(bench.__file__).resolve().parent
+    try:
+        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when it is present."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        from bench.errors import BenchError
+
+        raise BenchError("--device cuda: no CUDA device is available")
+    return torch.device(name)

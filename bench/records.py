@@ -1,0 +1,80 @@
+"""Per-sample records: the source of truth for every table and figure.
+
+One row per model x attack x eps x sample. Each finished cell (one attack on
+one model) is one CSV shard under ``records/``, written atomically, so a shard
+either exists complete or not at all.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from bench.cache import atomic_write_text
+
+COLUMNS: dict[str, str] = {
+    "model": "str",
+    "attack": "str",
+    "use": "str",
+    "view": "str",
+    "tag": "str",
+    "source": "str",
+    "kind": "str",
+    "norm": "str",
+    "eps": "float64",
+    "sample": "int64",
+    "sample_hash": "str",
+    "label": "int64",
+    "clean_pred": "int64",
+    "adv_pred": "int64",
+    "success": "bool",
+    "robust": "bool",
+    "l0": "float64",
+    "l2": "float64",
+    "linf": "float64",
+    "projected": "bool",
+    "seconds": "float64",
+}
+"""Column -> dtype. ``eps`` is inf for the unbounded row of a minimum-norm attack;
+``source`` is empty unless the examples were crafted on another model (transfer);
+``success`` means correctly classified before and misclassified after; ``robust``
+means correctly classified before and after; norms are of the perturbation
+actually applied (NaN where the attack found none within budget is not used:
+norms always describe the final adversarial input)."""
+
+UNBOUNDED = math.inf
+
+
+def shard_name(model: str, attack: str, key: str) -> str:
+    """File name of a cell's shard; the key makes it content-addressed."""
+    return f"{model}__{attack}.{key[:16]}.csv"
+
+
+def write_shard(path: Path, frame: pd.DataFrame) -> None:
+    """Write one cell's records atomically, in the canonical column order."""
+    missing = set(COLUMNS) - set(frame.columns)
+    if missing:
+        raise ValueError(f"records lack columns {sorted(missing)}")
+    buf = io.StringIO()
+    frame[list(COLUMNS)].to_csv(buf, index=False, float_format="%.9g")
+    atomic_write_text(path, buf.getvalue())
+
+
+def read_shard(path: Path) -> pd.DataFrame:
+    """Read one shard with the schema's dtypes."""
+    frame = pd.read_csv(path, dtype={k: v for k, v in COLUMNS.items() if v != "bool"}, keep_default_na=False, na_values={"l0": ["nan"], "l2": ["nan"], "linf": ["nan"]})
+    for col, dtype in COLUMNS.items():
+        if dtype == "bool":
+            frame[col] = frame[col].astype(str).str.lower().isin(["true", "1"])
+    return frame
+
+
+def read_records(run_dir: Path) -> pd.DataFrame:
+    """All records of a run folder (empty frame with the schema if there are none)."""
+    shards = sorted((run_dir / "records").glob("*.csv"))
+    if not shards:
+        return pd.DataFrame({c: pd.Series(dtype="object" if t == "str" else t) for c, t in COLUMNS.items()})
+    return pd.concat([read_shard(p) for p in shards], ignore_index=True)

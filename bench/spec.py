@@ -1,0 +1,343 @@
+"""The suite spec: frozen, validated pydantic models loaded from YAML.
+
+Every error names its YAML path (``attacks[2].params.stepz: unknown field;
+did you mean 'steps'?``). Structure is checked by pydantic; cross-references
+(teachers, registry keys, attack params) are checked by ``_cross_check`` so
+their errors carry paths too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from bench.errors import SpecError
+from bench.registry import UnknownKeyError, did_you_mean
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+Norm = Literal["linf", "l2", "l0"]
+
+
+class StrictModel(BaseModel):
+    """Frozen, rejects unknown keys with a did-you-mean hint."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = list(cls.model_fields)
+            for key in data:
+                if key not in cls.model_fields:
+                    raise PydanticCustomError(
+                        "unknown_field",
+                        "unknown field{hint}",
+                        {"field": str(key), "hint": did_you_mean(str(key), known)},
+                    )
+        return data
+
+
+class DatasetSpec(StrictModel):
+    """Which data to use and how much of it."""
+
+    name: str = Field(description="Dataset key, see `bench ls datasets`.")
+    root: str | None = Field(None, description="Folder holding the data; see README for the search order.")
+    train_size: int | None = Field(None, ge=1, description="Training subset size (default: all).")
+    eval_size: int = Field(500, ge=1, description="Number of test samples to evaluate and attack.")
+
+
+class TrainSpec(StrictModel):
+    """How a model is trained. Everything here goes into the checkpoint's cache key."""
+
+    epochs: int = Field(3, ge=1, description="Passes over the training set.")
+    batch_size: int = Field(128, ge=1, description="Mini-batch size.")
+    optimizer: Literal["adam", "sgd"] = Field("adam", description="Adam trains at T=100; plain SGD does not.")
+    lr: float = Field(1e-3, gt=0, description="Peak learning rate.")
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
+    schedule: Literal["cosine", "constant"] = Field("cosine", description="Learning-rate schedule over all steps.")
+    temperature: float = Field(1.0, gt=0, description="Softmax temperature used in training (teacher/student).")
+
+
+class ModelSpec(StrictModel):
+    """A model to train (or load) and evaluate."""
+
+    id: str = Field(description="Unique, file-name-safe id, e.g. `baseline`.")
+    kind: Literal["baseline", "teacher", "student"] = Field(description="How it is trained.")
+    arch: str = Field(description="Architecture key, see `bench ls architectures`.")
+    teacher: str | None = Field(None, description="For a student: the id of its teacher.")
+    train: TrainSpec = Field(default_factory=TrainSpec, description="Training parameters.")
+    checkpoint: str | None = Field(None, description="Load weights from this file instead of training.")
+    evaluate: bool = Field(True, description="Attack this model (teachers usually are not).")
+
+
+class ViewSpec(StrictModel):
+    """Divide the deployed logits by a temperature before the attack sees them."""
+
+    divide_logits_by: float = Field(gt=0, description="The T in logits/T (Carlini's fix).")
+
+
+class AttackSpec(StrictModel):
+    """One attack, run on every evaluated model (or on `models`)."""
+
+    id: str = Field(description="Unique, file-name-safe id.")
+    use: str = Field(description="Registry key `backend.name`, see `bench ls attacks`.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Attack-specific parameters.")
+    norm: Norm | None = Field(None, description="Threat model; defaults to the attack's own.")
+    eps: list[float] = Field(default_factory=list, description="Budgets, sorted; min-norm attacks may omit them.")
+    view: Literal["logits", "probs"] | ViewSpec = Field("logits", description="What the attack differentiates.")
+    tag: Literal["naive", "adaptive"] | None = Field(None, description="Defaults to the attack's own tag.")
+    models: list[str] | None = Field(None, description="Model ids to attack (default: every evaluated model).")
+    source: str | None = Field(None, description="Transfer: craft on this model, evaluate on the target.")
+    n_samples: int | None = Field(None, ge=1, description="Attack only the first n evaluation samples.")
+    batch_size: int = Field(500, ge=1, description="Samples per attack batch.")
+
+
+class SuiteSpec(StrictModel):
+    """A whole benchmark suite."""
+
+    name: str = Field(description="Suite name, used in titles and the run folder name.")
+    seed: int = Field(0, ge=0, description="Seed for data subsets, training and attacks.")
+    dataset: DatasetSpec
+    models: list[ModelSpec] = Field(min_length=1)
+    attacks: list[AttackSpec] = Field(default_factory=list)
+
+    def model(self, model_id: str) -> ModelSpec:
+        """The model spec with this id."""
+        return next(m for m in self.models if m.id == model_id)
+
+    def spec_hash(self) -> str:
+        """sha256 of the canonical JSON of the resolved spec."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def view_name(view: str | ViewSpec) -> str:
+    """The name recorded in result rows: ``logits``, ``probs`` or ``logits/100``."""
+    if isinstance(view, ViewSpec):
+        return f"logits/{view.divide_logits_by:g}"
+    return view
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """``('attacks', 2, 'params')`` -> ``attacks[2].params``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<root>"
+
+
+def _format_error(err: dict[str, Any], prefix: tuple[Any, ...] = ()) -> str:
+    loc = prefix + tuple(p for p in err["loc"] if not _is_union_tag(p))
+    if err["type"] == "unknown_field":
+        ctx = err.get("ctx", {})
+        return f"{format_loc(loc + (ctx['field'],))}: unknown field{ctx.get('hint', '')}"
+    if err["type"] == "missing":
+        return f"{format_loc(loc)}: required field is missing"
+    msg = err["msg"]
+    msg = msg[0].lower() + msg[1:] if msg else msg
+    return f"{format_loc(loc)}: {msg}"
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic inserts the union member's name into loc; it means nothing in YAML.
+    return isinstance(part, str) and (part.startswith("literal[") or part in {"ViewSpec", "str", "int"})
+
+
+def _one_line(errors: list[str]) -> str:
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return errors[0] + more
+
+
+def parse_suite(data: Any) -> SuiteSpec:
+    """Validate a plain mapping into a ``SuiteSpec``, raising ``SpecError`` with YAML paths."""
+    if not isinstance(data, dict):
+        raise SpecError(f"the spec must be a YAML mapping, got {type(data).__name__}")
+    try:
+        spec = SuiteSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_one_line([_format_error(e) for e in exc.errors()])) from None
+    return _cross_check(spec)
+
+
+def _cross_check(spec: SuiteSpec) -> SuiteSpec:
+    # Imported here: the registries import attack classes lazily, and they import bench.spec.
+    from bench.attacks import ATTACKS
+    from bench.data import DATASETS
+    from bench.models import ARCHITECTURES
+
+    errors: list[str] = []
+    if not SAFE_ID.match(spec.name):
+        errors.append(f"name: '{spec.name}' is not a safe folder name (letters, digits, '_', '-', '.')")
+    if spec.dataset.name not in DATASETS:
+        errors.append(f"dataset.name: {UnknownKeyError('dataset', spec.dataset.name, DATASETS.keys())}")
+    ids: dict[str, str] = {}
+    for i, m in enumerate(spec.models):
+        where = f"models[{i}]"
+        errors += _check_id(m.id, f"{where}.id", ids)
+        if m.arch not in ARCHITECTURES:
+            errors.append(f"{where}.arch: {UnknownKeyError('architecture', m.arch, ARCHITECTURES.keys())}")
+        if m.kind == "student" and m.teacher is None and m.checkpoint is None:
+            errors.append(f"{where}.teacher: a student needs a teacher")
+        if m.kind != "student" and m.teacher is not None:
+            errors.append(f"{where}.teacher: only a student has a teacher (kind is '{m.kind}')")
+    model_ids = [m.id for m in spec.models]
+    for i, m in enumerate(spec.models):
+        if m.teacher is not None and m.teacher not in model_ids:
+            errors.append(f"models[{i}].teacher: no model with id '{m.teacher}'{did_you_mean(m.teacher, model_ids)}")
+    errors += _check_teacher_cycles(spec)
+    attack_ids: dict[str, str] = {}
+    resolved: list[AttackSpec] = []
+    for i, a in enumerate(spec.attacks):
+        attack_errors, a = _check_attack(i, a, model_ids, attack_ids, ATTACKS)
+        errors += attack_errors
+        resolved.append(a)
+    if errors:
+        raise SpecError(_one_line(errors))
+    return spec.model_copy(update={"attacks": resolved})
+
+
+def _check_id(value: str, where: str, seen: dict[str, str]) -> list[str]:
+    errors = []
+    if not SAFE_ID.match(value):
+        errors.append(f"{where}: '{value}' is not a safe id (letters, digits, '_', '-', '.'; starting with a letter or digit)")
+    if value in seen:
+        errors.append(f"{where}: duplicate id '{value}' (also {seen[value]})")
+    seen[value] = where
+    return errors
+
+
+def _check_teacher_cycles(spec: SuiteSpec) -> list[str]:
+    teacher = {m.id: m.teacher for m in spec.models}
+    for i, m in enumerate(spec.models):
+        seen, cur = [m.id], m.teacher
+        while cur is not None and cur in teacher:
+            if cur in seen:
+                chain = " -> ".join(seen + [cur])
+                return [f"models[{i}].teacher: teacher cycle {chain}"]
+            seen.append(cur)
+            cur = teacher[cur]
+    return []
+
+
+def _check_attack(i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, str], registry: Any) -> tuple[list[str], AttackSpec]:
+    where = f"attacks[{i}]"
+    errors = _check_id(a.id, f"{where}.id", seen)
+    if a.id == "clean":
+        errors.append(f"{where}.id: 'clean' is reserved for clean-accuracy records")
+    for name, ref in [("source", a.source)] + [("models", m) for m in a.models or []]:
+        if ref is not None and ref not in model_ids:
+            errors.append(f"{where}.{name}: no model with id '{ref}'{did_you_mean(ref, model_ids)}")
+    if any(e < 0 or math.isnan(e) for e in a.eps):
+        errors.append(f"{where}.eps: values must be non-negative")
+    elif list(a.eps) != sorted(a.eps):
+        errors.append(f"{where}.eps: values must be sorted ascending")
+    try:
+        cls = registry.get(a.use)
+    except UnknownKeyError as exc:
+        return errors + [f"{where}.use: {exc}"], a
+    norm = a.norm or cls.norms[0]
+    if norm not in cls.norms:
+        errors.append(f"{where}.norm: '{a.use}' supports {', '.join(cls.norms)}, not '{norm}'")
+    if cls.kind == "fixed_eps" and not a.eps:
+        errors.append(f"{where}.eps: '{a.use}' is a fixed-budget attack and needs at least one eps")
+    try:
+        params = cls.Params.model_validate(a.params)
+    except ValidationError as exc:
+        errors += [_format_error(e, (*_split(where), "params")) for e in exc.errors()]
+        return errors, a
+    update = {"params": params.model_dump(mode="json"), "norm": norm, "tag": a.tag or cls.default_tag}
+    return errors, a.model_copy(update=update)
+
+
+def _split(where: str) -> tuple[Any, ...]:
+    name, _, idx = where.partition("[")
+    return (name, int(idx.rstrip("]")))
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``dotted.key=value`` overrides (values parsed as YAML scalars) to raw spec data."""
+    data = json.loads(json.dumps(data))
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SpecError(f"--set {item}: expected dotted.key=value")
+        value = yaml.safe_load(raw) if raw else ""
+        node: Any = data
+        parts = key.split(".")
+        for j, part in enumerate(parts):
+            last = j == len(parts) - 1
+            if isinstance(node, list):
+                idx = _list_index(node, part, key)
+                if last:
+                    node[idx] = value
+                else:
+                    node = node[idx]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                raise SpecError(f"--set {key}: '{'.'.join(parts[:j])}' is not a mapping or list")
+    return data
+
+
+def _list_index(node: list[Any], part: str, key: str) -> int:
+    # Lists of models/attacks are addressed by position or by id: models.distilled.train.epochs=1.
+    if part.isdigit() and int(part) < len(node):
+        return int(part)
+    for idx, item in enumerate(node):
+        if isinstance(item, dict) and item.get("id") == part:
+            return idx
+    raise SpecError(f"--set {key}: no list item '{part}'")
+
+
+def read_yaml(path: Path) -> Any:
+    """Load a YAML file with the safe loader, as a ``SpecError`` on any problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SpecError(f"{path}: not valid YAML{where}") from None
+    if data is None:
+        raise SpecError(f"{path}: the file is empty")
+    return data
+
+
+def load_suite(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> SuiteSpec:
+    """Read, override and validate a suite file."""
+    data = read_yaml(Path(path))
+    if overrides:
+        if not isinstance(data, dict):
+            raise SpecError(f"{path}: the spec must be a YAML mapping")
+        data = apply_overrides(data, list(overrides))
+    return _resolve_paths(parse_suite(data), Path(path).resolve().parent)
+
+
+def _resolve_paths(spec: SuiteSpec, base: Path) -> SuiteSpec:
+    # Relative paths in a spec mean "relative to the spec file", never to the working directory.
+    def fix(p: str | None) -> str | None:
+        return None if p is None else str((base / Path(p).expanduser()).resolve())
+
+    models = [m.model_copy(update={"checkpoint": fix(m.checkpoint)}) if m.checkpoint else m for m in spec.models]
+    dataset = spec.dataset.model_copy(update={"root": fix(spec.dataset.root)}) if spec.dataset.root else spec.dataset
+    return spec.model_copy(update={"models": models, "dataset": dataset})
