@@ -1,12 +1,181 @@
-"""Sanity and gradient-masking verdicts (filled in by the adaptive-evaluation work)."""
+"""Sanity and gradient-masking verdicts: pure functions of records, summary and diagnostics.
+
+Each check yields rows of ``FLAG_COLUMNS`` with a verdict of pass, warn or
+fail. ``category`` is ``masking`` for checks whose failure means the model's
+robustness numbers are likely an illusion, and ``sanity`` for checks on the
+evaluation itself. Every check, its thresholds and what to do about it are
+documented in docs/flags.md; the ``check`` names here are its headings.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+
 import pandas as pd
 
-FLAG_COLUMNS = ["model", "attack", "check", "verdict", "value", "threshold", "message"]
+from bench.metrics import CLEAN, WORST, naive_vs_adaptive
+
+FLAG_COLUMNS = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
+DOC = "docs/flags.md"
+
+# Fractions of inputs; see docs/flags.md for why these values.
+SATURATION_WARN, SATURATION_FAIL = 0.10, 0.50
+ZERO_GRAD_WARN, ZERO_GRAD_FAIL = 0.10, 0.50
+# Differences in robust accuracy (absolute, on [0,1]).
+ITERATIVE_TOL = 0.02
+MONOTONE_TOL = 0.02
+TRANSFER_WARN, TRANSFER_FAIL = 0.02, 0.10
+GAP_WARN, GAP_FAIL = 0.05, 0.20
+# Success rate an unbounded attack must reach.
+UNBOUNDED_WARN, UNBOUNDED_FAIL = 0.99, 0.90
+LARGE_LINF = 0.5
+SINGLE_STEP = ("fgsm",)
+ITERATIVE = ("pgd", "pgdl2", "pgd_margin")
+GRADIENT_FREE = ("square",)
+UNBOUNDED_FAMILIES = ("cw", "cw_l2", "deepfool")
 
 
-def run_checks(records: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """All checks over a run's records; one row per model (x attack) x check."""
-    return pd.DataFrame(columns=FLAG_COLUMNS)
+def _row(model: str, attack: str, check: str, category: str, verdict: str, value: float, threshold: str, message: str) -> dict[str, object]:
+    return {"model": model, "attack": attack, "check": check, "category": category, "verdict": verdict,
+            "value": value, "threshold": threshold, "message": message}
+
+
+def _grade(value: float, warn: float, fail: float, higher_is_bad: bool = True) -> str:
+    if math.isnan(value):
+        return "pass"
+    if higher_is_bad:
+        return "fail" if value >= fail else "warn" if value >= warn else "pass"
+    return "fail" if value < fail else "warn" if value < warn else "pass"
+
+
+def _family(use: str) -> str:
+    return use.split(".", 1)[-1]
+
+
+def check_saturation(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """softmax-saturation: fraction of inputs whose float32 softmax is exactly one-hot."""
+    for model, g in diag.groupby("model", sort=False):
+        frac = float(g["softmax_onehot"].mean())
+        verdict = _grade(frac, SATURATION_WARN, SATURATION_FAIL)
+        msg = (f"{frac:.0%} of inputs have an exactly one-hot softmax; |logit| median {g['max_abs_logit'].median():.3g}, "
+               f"max {g['max_abs_logit'].max():.3g}; top-2 gap median {g['logit_gap'].median():.3g}")
+        yield _row(model, "", "softmax-saturation", "masking", verdict, frac, f"warn>={SATURATION_WARN:g}, fail>={SATURATION_FAIL:g}", msg)
+
+
+def check_zero_gradients(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """zero-gradients: fraction of inputs whose cross-entropy input gradient is exactly zero."""
+    for model, g in diag.groupby("model", sort=False):
+        frac = float(g["grad_zero"].mean())
+        verdict = _grade(frac, ZERO_GRAD_WARN, ZERO_GRAD_FAIL)
+        msg = f"{frac:.0%} of inputs have an exactly zero cross-entropy gradient (median L1 {g['grad_l1'].median():.3g})"
+        yield _row(model, "", "zero-gradients", "masking", verdict, frac, f"warn>={ZERO_GRAD_WARN:g}, fail>={ZERO_GRAD_FAIL:g}", msg)
+
+
+def _fixed(summary: pd.DataFrame) -> pd.DataFrame:
+    s = summary[(summary["attack"] != WORST) & summary["eps"].map(lambda e: not math.isinf(e))]
+    return s[s["use"].map(lambda u: isinstance(u, str) and u != "")]
+
+
+def check_iterative_vs_single_step(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """iterative-weaker: an iterative attack leaves more robust accuracy than its single-step counterpart."""
+    s = _fixed(summary)
+    s = s[s["source"].fillna("") == ""]
+    for (model, norm, eps, view), g in s.groupby(["model", "norm", "eps", "view"], sort=False):
+        single = g[g["use"].map(_family).isin(SINGLE_STEP)]
+        if not len(single):
+            continue
+        best_single = float(single["robust_accuracy"].min())
+        for r in g[g["use"].map(_family).isin(ITERATIVE)].itertuples():
+            diff = float(r.robust_accuracy) - best_single
+            verdict = "fail" if diff > ITERATIVE_TOL else "pass"
+            yield _row(model, r.attack, "iterative-weaker", "sanity", verdict, diff, f"fail>{ITERATIVE_TOL:g}",
+                       f"{r.attack} leaves {r.robust_accuracy:.1%} robust at {norm} eps {eps:g}, single-step {best_single:.1%}")
+
+
+def check_monotone_eps(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """non-monotone-eps: robust accuracy rises with eps for one attack."""
+    s = _fixed(summary)
+    for (model, attack), g in s.groupby(["model", "attack"], sort=False):
+        acc = g.sort_values("eps")["robust_accuracy"].to_numpy()
+        if len(acc) < 2:
+            continue
+        rise = float(max(acc[i + 1] - acc[i] for i in range(len(acc) - 1)))
+        verdict = "warn" if rise > MONOTONE_TOL else "pass"
+        yield _row(model, attack, "non-monotone-eps", "sanity", verdict, max(rise, 0.0), f"warn>{MONOTONE_TOL:g}",
+                   f"robust accuracy rises by up to {max(rise, 0):.1%} between consecutive eps")
+
+
+def check_unbounded(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """unbounded-incomplete: an unbounded (or Linf >= 0.5) attack does not reach ~100% success."""
+    s = summary[(summary["attack"] != WORST) & summary["use"].map(lambda u: isinstance(u, str) and u != "")]
+    for r in s.itertuples():
+        unbounded = math.isinf(r.eps) and _family(r.use) in UNBOUNDED_FAMILIES
+        large = (not math.isinf(r.eps)) and r.norm == "linf" and r.eps >= LARGE_LINF
+        if not (unbounded or large) or (isinstance(r.source, str) and r.source):
+            continue
+        rate = float(r.attack_success_rate)
+        verdict = _grade(rate, UNBOUNDED_WARN, UNBOUNDED_FAIL, higher_is_bad=False)
+        yield _row(r.model, r.attack, "unbounded-incomplete", "sanity", verdict, rate,
+                   f"warn<{UNBOUNDED_WARN:g}, fail<{UNBOUNDED_FAIL:g}",
+                   f"{r.attack} succeeds on {rate:.1%} with {'no budget' if unbounded else f'eps {r.eps:g}'}; it should reach ~100%")
+
+
+def check_transfer_beats_whitebox(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """transfer-beats-whitebox: a transfer or gradient-free attack beats a white-box gradient attack."""
+    s = _fixed(summary)
+    for (model, norm, eps), g in s.groupby(["model", "norm", "eps"], sort=False):
+        is_other = (g["source"].fillna("") != "") | g["use"].map(_family).isin(GRADIENT_FREE)
+        others, white = g[is_other], g[~is_other]
+        if not len(others) or not len(white):
+            continue
+        best_other = others.loc[others["robust_accuracy"].idxmin()]
+        for r in white.itertuples():
+            diff = float(r.robust_accuracy - best_other["robust_accuracy"])
+            verdict = _grade(diff, TRANSFER_WARN, TRANSFER_FAIL)
+            yield _row(model, r.attack, "transfer-beats-whitebox", "masking", verdict, diff,
+                       f"warn>={TRANSFER_WARN:g}, fail>={TRANSFER_FAIL:g}",
+                       f"{best_other['attack']} leaves {best_other['robust_accuracy']:.1%} robust at {norm} eps {eps:g}, "
+                       f"white-box {r.attack} {r.robust_accuracy:.1%}")
+
+
+def check_gap(records: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """naive-adaptive-gap: worst-case robust accuracy under naive attacks minus under adaptive ones."""
+    nva = naive_vs_adaptive(records)
+    nva = nva[nva["eps"].map(lambda e: not math.isinf(e))]
+    for model, g in nva.groupby("model", sort=False):
+        worst = g.loc[g["gap"].idxmax()]
+        gap = float(worst["gap"])
+        verdict = _grade(gap, GAP_WARN, GAP_FAIL)
+        yield _row(model, "", "naive-adaptive-gap", "masking", verdict, gap, f"warn>={GAP_WARN:g}, fail>={GAP_FAIL:g}",
+                   f"naive attacks leave {worst['naive_robust_accuracy']:.1%} robust, adaptive {worst['adaptive_robust_accuracy']:.1%} "
+                   f"({worst['norm']} eps {worst['eps']:g})")
+
+
+def overall(flags: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """gradient-masking: per model, the worst verdict of its masking checks."""
+    rank = {"pass": 0, "warn": 1, "fail": 2}
+    masking = flags[flags["category"] == "masking"]
+    for model, g in masking.groupby("model", sort=False):
+        worst = max(g["verdict"], key=rank.__getitem__)
+        bad = sorted(set(g.loc[g["verdict"] == worst, "check"])) if worst != "pass" else []
+        msg = f"{worst}: " + (", ".join(bad) if bad else "no masking check failed")
+        yield _row(model, "", "gradient-masking", "verdict", worst, float(rank[worst]), "worst masking check", msg)
+
+
+def run_checks(records: pd.DataFrame, summary: pd.DataFrame, diagnostics: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every check over one run; one row per model (x attack) x check, plus a verdict per model."""
+    rows: list[dict[str, object]] = []
+    if diagnostics is not None and len(diagnostics):
+        rows += check_saturation(diagnostics)
+        rows += check_zero_gradients(diagnostics)
+    if len(summary):
+        rows += check_iterative_vs_single_step(summary)
+        rows += check_monotone_eps(summary)
+        rows += check_unbounded(summary)
+        rows += check_transfer_beats_whitebox(summary)
+    if len(records[records["attack"] != CLEAN]):
+        rows += check_gap(records)
+    flags = pd.DataFrame(rows, columns=FLAG_COLUMNS)
+    flags = pd.concat([flags, pd.DataFrame(list(overall(flags)), columns=FLAG_COLUMNS)], ignore_index=True)
+    return flags

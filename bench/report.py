@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 
 from bench.cache import atomic_write_text  # noqa: E402
 from bench.checks import run_checks  # noqa: E402
+from bench.diagnostics import read_diagnostics  # noqa: E402
 from bench.errors import BenchError  # noqa: E402
 from bench.metrics import WORST, clean_accuracy, naive_vs_adaptive, robustness_metric, summarize  # noqa: E402
 from bench.records import read_records  # noqa: E402
@@ -80,7 +81,7 @@ def summary_markdown(suite: str, summary: pd.DataFrame, clean: pd.DataFrame, nva
     out.append("\n## Minimal perturbations (Papernot's robustness metric)\n\n")
     out.append(markdown_table(robust))
     out.append("\n## Diagnostics\n\nSee docs/flags.md for what each check means and what to do.\n")
-    out.append(markdown_table(flags, ["model", "attack", "check", "verdict", "value", "threshold", "message"]))
+    out.append(markdown_table(flags, ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]))
     return "\n".join(out)
 
 
@@ -122,7 +123,7 @@ def write_report(run_dir: Path) -> pd.DataFrame:
     clean = clean_accuracy(records)
     nva = naive_vs_adaptive(records)
     robust = robustness_metric(records)
-    flags = run_checks(records, summary)
+    flags = run_checks(records, summary, read_diagnostics(run_dir))
     atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
     atomic_write_text(run_dir / "clean.csv", clean.to_csv(index=False, float_format="%.6g"))
     atomic_write_text(run_dir / "naive_vs_adaptive.csv", nva.to_csv(index=False, float_format="%.6g"))

@@ -23,6 +23,7 @@ from bench.cells import (
     TrainedModel, attack_key, clean_records, make_target, obtain_model, run_attack_cell, sample_hashes,
 )
 from bench.data import data_roots, load_data
+from bench.diagnostics import DIAG_VERSION, diagnose
 from bench.errors import BenchError, OutputError, RunFailed
 from bench.metrics import CLEAN
 from bench.records import read_shard, shard_name, write_shard
@@ -145,14 +146,18 @@ def _run_cells(spec: SuiteSpec, opts: RunOptions, run_dir: Path, data, store: Mo
         models[mid] = tm
         state.cells[f"train {mid}"] = {"key": tm.key, "origin": tm.origin, "seconds": round(tm.seconds, 2)}
         name = shard_name(mid, CLEAN, canonical_hash([tm.key, data.eval_fingerprint]))
-        keep.add(name)
+        diag_name = f"{mid}.{canonical_hash([tm.key, data.eval_fingerprint, DIAG_VERSION])[:16]}.csv"
+        keep |= {name, diag_name}
         path = run_dir / "records" / name
-        if path.exists() and not opts.force:
+        if path.exists() and (run_dir / "diagnostics" / diag_name).exists() == m.evaluate and not opts.force:
             clean_pred[mid] = read_shard(path)["clean_pred"].to_numpy()
             continue
         frame = clean_records(tm, data, hashes)
         write_shard(path, frame)
         clean_pred[mid] = frame["clean_pred"].to_numpy()
+        if m.evaluate:
+            diag = diagnose(mid, tm.module, data.x_eval, data.y_eval, data.eval_index)
+            atomic_write_text(run_dir / "diagnostics" / diag_name, diag.to_csv(index=False, float_format="%.9g"))
     targets: dict[tuple[str, str], Target] = {}
     for mid, i in attack_cells(spec):
         a = spec.attacks[i]
@@ -188,9 +193,10 @@ def _run_cells(spec: SuiteSpec, opts: RunOptions, run_dir: Path, data, store: Mo
 
 def _remove_stale(run_dir: Path, keep: set[str]) -> None:
     # Shards of cells no longer in the spec would otherwise leak into the tables.
-    for path in (run_dir / "records").glob("*.csv"):
-        if path.name not in keep:
-            path.unlink()
+    for folder in ("records", "diagnostics"):
+        for path in (run_dir / folder).glob("*.csv"):
+            if path.name not in keep:
+                path.unlink()
 
 
 def _write_manifest(run_dir: Path, manifest: dict[str, object], state: RunState) -> None:

@@ -94,7 +94,9 @@ class AttackSpec(StrictModel):
     norm: Norm | None = Field(None, description="Threat model; defaults to the attack's own.")
     eps: list[float] = Field(default_factory=list, description="Budgets, sorted; min-norm attacks may omit them.")
     view: Literal["logits", "probs"] | ViewSpec = Field("logits", description="What the attack differentiates.")
-    tag: Literal["naive", "adaptive"] | None = Field(None, description="Defaults to the attack's own tag.")
+    tag: Literal["naive", "adaptive", "transfer"] | None = Field(
+        None, description="naive or adaptive; defaults to the attack's own tag, or 'transfer' when `source` is set."
+    )
     models: list[str] | None = Field(None, description="Model ids to attack (default: every evaluated model).")
     source: str | None = Field(None, description="Transfer: craft on this model, evaluate on the target.")
     n_samples: int | None = Field(None, ge=1, description="Attack only the first n evaluation samples.")
@@ -167,8 +169,23 @@ def parse_suite(data: Any) -> SuiteSpec:
     try:
         spec = SuiteSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(_one_line([_format_error(e) for e in exc.errors()])) from None
+        raise SpecError(_one_line([_format_error(e) for e in _drop_other_branches(exc.errors())])) from None
     return _cross_check(spec)
+
+
+def _drop_other_branches(errors: list[Any]) -> list[Any]:
+    # A union (view: 'logits' | {divide_logits_by: T}) reports a failure for each member;
+    # keep only the member the user evidently meant: a mapping meant the model, a string the literal.
+    def other_branch(e: Any) -> bool:
+        branch = next((str(p) for p in e["loc"] if _is_union_tag(p)), None)
+        if branch is None:
+            return False
+        if branch.startswith("literal["):
+            return isinstance(e["input"], dict)
+        return e["type"] == "model_type"
+
+    kept = [e for e in errors if not other_branch(e)]
+    return kept or errors
 
 
 def _cross_check(spec: SuiteSpec) -> SuiteSpec:
@@ -257,7 +274,7 @@ def _check_attack(i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, s
     except ValidationError as exc:
         errors += [_format_error(e, (*_split(where), "params")) for e in exc.errors()]
         return errors, a
-    update = {"params": params.model_dump(mode="json"), "norm": norm, "tag": a.tag or cls.default_tag}
+    update = {"params": params.model_dump(mode="json"), "norm": norm, "tag": a.tag or ("transfer" if a.source else cls.default_tag)}
     return errors, a.model_copy(update=update)
 
 

@@ -1,0 +1,37 @@
+"""Shared fixtures: an isolated model store, offline data, and a tiny trained model."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from bench.data import load_data
+from bench.models import build_model
+from bench.spec import TrainSpec
+from bench.training import fit
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path_factory, monkeypatch):
+    # No test may touch the user's caches or try the network for data.
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "store"))
+    monkeypatch.setenv("BENCH_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg"))
+    torch.set_num_threads(int(os.environ.get("BENCH_TEST_THREADS", "1")))
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The digits data set, 100 evaluation samples."""
+    return load_data("digits", [], seed=0, train_size=None, eval_size=100)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(digits):
+    """A tiny MLP trained on digits in well under a second (about 90% accurate)."""
+    torch.manual_seed(0)
+    model = build_model("tiny-mlp", digits.shape, digits.n_classes)
+    fit(model, digits.x_train, digits.y_train, TrainSpec(epochs=15, batch_size=64, lr=0.01), seed=0)
+    return model.eval()

@@ -1,0 +1,96 @@
+"""The attack contract, asserted for every registered attack on a tiny model.
+
+Shape kept, output in [0,1] and within eps, accuracy not increased, same
+result under the same seed, and the model's train/eval mode untouched.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from bench.attacks import ATTACKS
+from bench.attacks.base import Target
+from bench.attacks.views import make_view
+
+# Small budgets keep every attack in the millisecond-to-second range.
+FAST = {
+    "torchattacks.pgd": {"steps": 5},
+    "torchattacks.pgdl2": {"steps": 5},
+    "torchattacks.cw": {"steps": 20},
+    "torchattacks.deepfool": {"steps": 10},
+    "torchattacks.square": {"n_queries": 30},
+    "art.pgd": {"max_iter": 5},
+    "art.cw_l2": {"binary_search_steps": 2, "max_iter": 10},
+    "art.deepfool": {"max_iter": 10},
+    "bench.cw_l2": {"binary_search_steps": 5, "max_iter": 30},
+    "bench.pgd_margin": {"steps": 10},
+}
+EPS = {"linf": 0.2, "l2": 1.5, "l0": None}
+N = 40
+
+
+class ModeSpy(nn.Module):
+    """Wraps a model and remembers whether any forward ran in training mode."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.saw_training = False
+
+    def forward(self, x):
+        self.saw_training |= self.training or self.model.training
+        return self.model(x)
+
+
+def cases():
+    for key in ATTACKS.keys():
+        cls = ATTACKS.get(key)
+        for norm in cls.norms:
+            yield pytest.param(key, norm, id=f"{key}-{norm}")
+
+
+def accuracy(model, x, y):
+    with torch.no_grad():
+        return float((model(x).argmax(1) == y).float().mean())
+
+
+def run(key, norm, model, x, y):
+    cls = ATTACKS.get(key)
+    attack = cls(FAST.get(key, {}), norm, seed=123, batch_size=16)
+    eps = EPS[norm] if cls.kind == "fixed_eps" else None
+    target = Target(view=make_view(model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    return attack(target, x, y, eps), eps
+
+
+@pytest.mark.parametrize("key,norm", list(cases()))
+def test_contract(key, norm, tiny_model, digits):
+    x, y = digits.x_eval[:N], digits.y_eval[:N]
+    spy = ModeSpy(tiny_model)
+    spy.train()
+    out, eps = run(key, norm, spy, x, y)
+    assert spy.training and tiny_model.training, "the model's mode must be restored"
+    tiny_model.eval()
+    spy.saw_training = False
+    spy.eval()
+    assert not spy.saw_training
+    adv = out.x_adv
+    assert adv.shape == x.shape
+    assert adv.dtype == x.dtype
+    assert float(adv.min()) >= 0.0 and float(adv.max()) <= 1.0
+    delta = (adv - x).flatten(1)
+    if eps is not None:
+        bound = delta.abs().amax(1) if norm == "linf" else delta.norm(dim=1)
+        assert float(bound.max()) <= eps + 1e-5
+    assert accuracy(tiny_model, adv, y) <= accuracy(tiny_model, x, y) + 1e-9
+    again, _ = run(key, norm, tiny_model, x, y)
+    assert torch.equal(again.x_adv, adv), "same seed, same result"
+    assert out.projected.shape == (N,)
+
+
+@pytest.mark.parametrize("key", ["torchattacks.fgsm", "bench.pgd_margin", "bench.cw_l2"])
+def test_attacks_actually_attack(key, tiny_model, digits):
+    x, y = digits.x_eval[:N], digits.y_eval[:N]
+    out, _ = run(key, ATTACKS.get(key).norms[0], tiny_model, x, y)
+    assert accuracy(tiny_model, out.x_adv, y) < accuracy(tiny_model, x, y) - 0.2
