@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,34 +21,9 @@ import torch
 from filelock import FileLock
 
 from bench.errors import CacheError
+from bench.fsutil import atomic_write_bytes, atomic_write_text, canonical_hash  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
-
-
-def canonical_hash(obj: Any) -> str:
-    """sha256 of the canonical JSON of ``obj``."""
-    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Text version of ``atomic_write_bytes`` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def load_state_dict(path: Path) -> dict[str, torch.Tensor]:

@@ -23,7 +23,8 @@ from torch import Tensor, nn
 from bench.attacks import ATTACKS
 from bench.attacks.base import PROJECTION_TOL, AttackError, Target, lp_norms
 from bench.attacks.views import make_view
-from bench.cache import ModelStore, canonical_hash, load_state_dict
+from bench.cache import ModelStore, load_state_dict
+from bench.fsutil import canonical_hash
 from bench.data import DataBundle
 from bench.errors import CacheError
 from bench.metrics import CLEAN

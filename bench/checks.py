@@ -72,9 +72,19 @@ def check_zero_gradients(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
         yield _row(model, "", "zero-gradients", "masking", verdict, frac, f"warn>={ZERO_GRAD_WARN:g}, fail>={ZERO_GRAD_FAIL:g}", msg)
 
 
+def _bounded(frame: pd.DataFrame) -> pd.Series:
+    # astype(bool): on an empty frame .map gives an object Series, which pandas would read as column labels.
+    return frame["eps"].astype(float).map(math.isfinite).astype(bool)
+
+
+def _attack_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    has_use = summary["use"].map(lambda u: isinstance(u, str) and u != "").astype(bool)
+    return summary[(summary["attack"] != WORST) & has_use]
+
+
 def _fixed(summary: pd.DataFrame) -> pd.DataFrame:
-    s = summary[(summary["attack"] != WORST) & summary["eps"].map(lambda e: not math.isinf(e))]
-    return s[s["use"].map(lambda u: isinstance(u, str) and u != "")]
+    s = _attack_rows(summary)
+    return s[_bounded(s)]
 
 
 def check_iterative_vs_single_step(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -108,8 +118,7 @@ def check_monotone_eps(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
 
 def check_unbounded(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
     """unbounded-incomplete: an unbounded (or Linf >= 0.5) attack does not reach ~100% success."""
-    s = summary[(summary["attack"] != WORST) & summary["use"].map(lambda u: isinstance(u, str) and u != "")]
-    for r in s.itertuples():
+    for r in _attack_rows(summary).itertuples():
         unbounded = math.isinf(r.eps) and _family(r.use) in UNBOUNDED_FAMILIES
         large = (not math.isinf(r.eps)) and r.norm == "linf" and r.eps >= LARGE_LINF
         if not (unbounded or large) or (isinstance(r.source, str) and r.source):
@@ -142,7 +151,7 @@ def check_transfer_beats_whitebox(summary: pd.DataFrame) -> Iterator[dict[str, o
 def check_gap(records: pd.DataFrame) -> Iterator[dict[str, object]]:
     """naive-adaptive-gap: worst-case robust accuracy under naive attacks minus under adaptive ones."""
     nva = naive_vs_adaptive(records)
-    nva = nva[nva["eps"].map(lambda e: not math.isinf(e))]
+    nva = nva[_bounded(nva)]
     for model, g in nva.groupby("model", sort=False):
         worst = g.loc[g["gap"].idxmax()]
         gap = float(worst["gap"])

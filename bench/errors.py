@@ -30,6 +30,10 @@ class OutputError(BenchError):
     """The output folder cannot be created or written."""
 
 
+class BaselineError(BenchError):
+    """A baseline or run folder is unusable, or the two cannot be compared (different data, threat model or spec)."""
+
+
 class RunFailed(Exception):
     """One or more cells of a run failed; the others finished (exit code 1)."""
 

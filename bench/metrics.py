@@ -98,6 +98,9 @@ def broken_at(records: pd.DataFrame, eps: float) -> pd.Series:
     return hit.groupby(records["sample"]).any()
 
 
+WORST_COLUMNS = [*SUMMARY_KEYS, "n_samples", "clean_accuracy", "robust_accuracy", "robust_accuracy_lo", "robust_accuracy_hi", "attack_success_rate"]
+
+
 def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
     """Per-sample worst case over the attacks of each norm (optionally only one tag)."""
     attacked = records[records["attack"] != CLEAN]
@@ -117,7 +120,7 @@ def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
                 "robust_accuracy": robust / n, "robust_accuracy_lo": lo, "robust_accuracy_hi": hi,
                 "attack_success_rate": 1 - robust / max(int(clean_ok.sum()), 1) if clean_ok.any() else math.nan,
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=WORST_COLUMNS)
 
 
 def naive_vs_adaptive(records: pd.DataFrame) -> pd.DataFrame:

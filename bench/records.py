@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.cache import atomic_write_text
+from bench.fsutil import atomic_write_text
 
 COLUMNS: dict[str, str] = {
     "model": "str",

@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from bench import provenance
 from bench.attacks.base import Target
-from bench.cache import ModelStore, atomic_write_text, canonical_hash, default_store_root
+from bench.cache import ModelStore, default_store_root
+from bench.fsutil import atomic_write_text, canonical_hash, remove_temp_files
 from bench.cells import (
     TrainedModel, attack_key, clean_records, make_target, obtain_model, run_attack_cell, sample_hashes,
 )
-from bench.data import data_roots, load_data
+from bench.data import DataBundle, data_roots, load_data
 from bench.diagnostics import DIAG_VERSION, diagnose
 from bench.errors import BenchError, OutputError, RunFailed
 from bench.metrics import CLEAN
@@ -58,6 +60,8 @@ def prepare_run_dir(out: Path, name: str) -> Path:
     run_dir = out.expanduser().resolve() / name
     try:
         (run_dir / "records").mkdir(parents=True, exist_ok=True)
+        for folder in ("records", "diagnostics"):
+            remove_temp_files(run_dir / folder)
         probe = run_dir / ".write-test"
         probe.write_text("ok")
         probe.unlink()
@@ -94,9 +98,9 @@ def attack_cells(spec: SuiteSpec) -> list[tuple[str, int]]:
 
 def run_suite(spec: SuiteSpec, opts: RunOptions) -> Path:
     """Run every cell of ``spec`` that is not done yet, then write tables, plots and the manifest."""
-    run_dir = prepare_run_dir(opts.out, spec.name)
     device = provenance.resolve_device(opts.device)
     data = load_data(spec.dataset.name, data_roots(opts.data_dir, spec.dataset.root), spec.seed, spec.dataset.train_size, spec.dataset.eval_size)
+    run_dir = prepare_run_dir(opts.out, spec.name)
     store = ModelStore(opts.store_root or default_store_root())
     manifest = {
         "suite": spec.name, "spec": spec.model_dump(mode="json"), "spec_hash": spec.spec_hash(), "seed": spec.seed,
@@ -108,9 +112,11 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> Path:
     }
     state = RunState()
     _write_manifest(run_dir, manifest, state)
+    ctx = _Context(spec, opts, run_dir, data, store, device, state)
     try:
-        keep = _run_cells(spec, opts, run_dir, data, store, device, state)
-        _remove_stale(run_dir, keep)
+        _run_models(ctx)
+        _run_attacks(ctx)
+        _remove_stale(run_dir, ctx.keep)
         manifest["status"] = "failed" if state.failures else "complete"
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
@@ -124,71 +130,97 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> Path:
     return run_dir
 
 
-def _run_cells(spec: SuiteSpec, opts: RunOptions, run_dir: Path, data, store: ModelStore, device, state: RunState) -> set[str]:
-    models: dict[str, TrainedModel] = {}
-    keep: set[str] = set()
-    hashes = sample_hashes(data.x_eval)
-    clean_pred: dict[str, np.ndarray] = {}
-    for mid in topo_models(spec):
-        m = spec.model(mid)
-        teacher = models.get(m.teacher) if m.teacher else None
+@dataclass
+class _Context:
+    """Everything the cells of one run share."""
+
+    spec: SuiteSpec
+    opts: RunOptions
+    run_dir: Path
+    data: DataBundle
+    store: ModelStore
+    device: torch.device
+    state: RunState
+    models: dict[str, TrainedModel] = field(default_factory=dict)
+    clean_pred: dict[str, np.ndarray] = field(default_factory=dict)
+    keep: set[str] = field(default_factory=set)
+    hashes: list[str] = field(default_factory=list)
+
+    def fail(self, cell: str, exc: BaseException | str) -> None:
+        why = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        log.error("%s failed: %s", cell, why)
+        self.state.failures.append((cell, why))
+
+
+def _run_models(ctx: _Context) -> None:
+    """Train or load each model, then write its clean shard and (if attacked) its diagnostics."""
+    ctx.hashes = sample_hashes(ctx.data.x_eval)
+    for mid in topo_models(ctx.spec):
+        m = ctx.spec.model(mid)
+        teacher = ctx.models.get(m.teacher) if m.teacher else None
         if m.teacher and teacher is None:
-            state.failures.append((f"train {mid}", f"teacher {m.teacher} is not available"))
+            ctx.fail(f"train {mid}", f"teacher {m.teacher} is not available")
             continue
         try:
-            tm = obtain_model(m, data, spec.seed, store, device, teacher, quiet=opts.quiet)
+            tm = obtain_model(m, ctx.data, ctx.spec.seed, ctx.store, ctx.device, teacher, quiet=ctx.opts.quiet)
+            ctx.state.cells[f"train {mid}"] = {"key": tm.key, "origin": tm.origin, "seconds": round(tm.seconds, 2)}
+            _evaluate_clean(ctx, tm)
         except BenchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed model must not stop the other cells
-            log.exception("training %s failed", mid)
-            state.failures.append((f"train {mid}", f"{type(exc).__name__}: {exc}"))
+            ctx.fail(f"train {mid}", exc)
             continue
-        models[mid] = tm
-        state.cells[f"train {mid}"] = {"key": tm.key, "origin": tm.origin, "seconds": round(tm.seconds, 2)}
-        name = shard_name(mid, CLEAN, canonical_hash([tm.key, data.eval_fingerprint]))
-        diag_name = f"{mid}.{canonical_hash([tm.key, data.eval_fingerprint, DIAG_VERSION])[:16]}.csv"
-        keep |= {name, diag_name}
-        path = run_dir / "records" / name
-        if path.exists() and (run_dir / "diagnostics" / diag_name).exists() == m.evaluate and not opts.force:
-            clean_pred[mid] = read_shard(path)["clean_pred"].to_numpy()
-            continue
-        frame = clean_records(tm, data, hashes)
-        write_shard(path, frame)
-        clean_pred[mid] = frame["clean_pred"].to_numpy()
-        if m.evaluate:
-            diag = diagnose(mid, tm.module, data.x_eval, data.y_eval, data.eval_index)
-            atomic_write_text(run_dir / "diagnostics" / diag_name, diag.to_csv(index=False, float_format="%.9g"))
+        ctx.models[mid] = tm
+
+
+def _evaluate_clean(ctx: _Context, tm: TrainedModel) -> None:
+    mid, data = tm.spec.id, ctx.data
+    name = shard_name(mid, CLEAN, canonical_hash([tm.key, data.eval_fingerprint]))
+    diag_name = f"{mid}.{canonical_hash([tm.key, data.eval_fingerprint, DIAG_VERSION])[:16]}.csv"
+    ctx.keep |= {name, diag_name}
+    path, diag_path = ctx.run_dir / "records" / name, ctx.run_dir / "diagnostics" / diag_name
+    if path.exists() and (diag_path.exists() or not tm.spec.evaluate) and not ctx.opts.force:
+        ctx.clean_pred[mid] = read_shard(path)["clean_pred"].to_numpy()
+        return
+    frame = clean_records(tm, data, ctx.hashes)
+    if tm.spec.evaluate:
+        diag = diagnose(mid, tm.module, data.x_eval, data.y_eval, data.eval_index)
+        atomic_write_text(diag_path, diag.to_csv(index=False, float_format="%.9g"))
+    write_shard(path, frame)
+    ctx.clean_pred[mid] = frame["clean_pred"].to_numpy()
+
+
+def _run_attacks(ctx: _Context) -> None:
+    """Run each attack cell whose shard does not exist yet; isolate failures."""
     targets: dict[tuple[str, str], Target] = {}
-    for mid, i in attack_cells(spec):
-        a = spec.attacks[i]
+    for mid, i in attack_cells(ctx.spec):
+        a = ctx.spec.attacks[i]
         cell = f"{a.id} on {mid}"
-        if mid not in models or (a.source and a.source not in models):
-            state.failures.append((cell, "its model is not available"))
+        if mid not in ctx.models or (a.source and a.source not in ctx.models):
+            ctx.fail(cell, "its model is not available")
             continue
-        source = models[a.source] if a.source else None
-        key = attack_key(a, models[mid], source, data, spec.seed)
+        model, source = ctx.models[mid], ctx.models.get(a.source) if a.source else None
+        key = attack_key(a, model, source, ctx.data, ctx.spec.seed)
         name = shard_name(mid, a.id, key)
-        keep.add(name)
-        path = run_dir / "records" / name
-        if path.exists() and not opts.force:
-            state.cells[cell] = {"key": key, "origin": "done"}
+        ctx.keep.add(name)
+        path = ctx.run_dir / "records" / name
+        if path.exists() and not ctx.opts.force:
+            ctx.state.cells[cell] = {"key": key, "origin": "done"}
             continue
-        crafter = source or models[mid]
+        crafter = source or model
         tkey = (crafter.spec.id, view_name(a.view))
         if tkey not in targets:
-            targets[tkey] = make_target(crafter.module, a.view, data, device)
+            targets[tkey] = make_target(crafter.module, a.view, ctx.data, ctx.device)
         start = time.perf_counter()
         try:
-            frame = run_attack_cell(a, models[mid], source, targets[tkey], data, clean_pred[mid], hashes, spec.seed, quiet=opts.quiet)
+            frame = run_attack_cell(a, model, source, targets[tkey], ctx.data, ctx.clean_pred[mid], ctx.hashes, ctx.spec.seed, quiet=ctx.opts.quiet)
         except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
-            log.error("attack cell %s failed: %s: %s", cell, type(exc).__name__, exc)
-            state.failures.append((cell, f"{type(exc).__name__}: {exc}"))
+            ctx.fail(cell, exc)
             continue
         write_shard(path, frame)
         seconds = time.perf_counter() - start
-        state.cells[cell] = {"key": key, "origin": "ran", "seconds": round(seconds, 2)}
+        ctx.state.cells[cell] = {"key": key, "origin": "ran", "seconds": round(seconds, 2), "projected": int(frame["projected"].sum())}
         log.info("cell %s: %.1fs", cell, seconds)
-    return keep
 
 
 def _remove_stale(run_dir: Path, keep: set[str]) -> None:

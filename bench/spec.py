@@ -117,8 +117,15 @@ class SuiteSpec(StrictModel):
         return next(m for m in self.models if m.id == model_id)
 
     def spec_hash(self) -> str:
-        """sha256 of the canonical JSON of the resolved spec."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """sha256 of the canonical JSON of the resolved spec, without machine-specific paths.
+
+        Data are identified by their fingerprint and external checkpoints by their
+        model key, so the same suite hashes alike on every machine.
+        """
+        data = self.model_dump(mode="json", exclude={"dataset": {"root"}})
+        for m in data["models"]:
+            m["checkpoint"] = Path(m["checkpoint"]).name if m["checkpoint"] else None
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -1,0 +1,63 @@
+"""``bench check``: compare a run with a baseline and fail on robustness regressions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from bench.commands import handle_errors
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--baseline", "baseline_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Baseline file written by `bench baseline`.")
+@click.option("--tolerance", type=click.FloatRange(0, 1), default=0.02, show_default=True, help="How much worse (absolute, on [0,1]) a rate may get before it can regress.")
+@click.option("--norm-tolerance", type=click.FloatRange(min=0), default=0.10, show_default=True, help="How much a median minimal norm may grow (relative) before it regresses.")
+@click.option("--metric", "patterns", multiple=True, metavar="GLOB", help="Compare only metric ids matching this glob, e.g. 'robust_accuracy/distilled/*'. Repeatable.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write JUnit XML here: one testcase per metric.")
+@click.option("--allow-spec-change", is_flag=True, help="Compare even though the suite spec changed (its hash differs). Data and threat models must still match.")
+@handle_errors
+def check(run_dir: Path, baseline_path: Path, tolerance: float, norm_tolerance: float, patterns: tuple[str, ...], junit: Path | None, allow_spec_change: bool) -> None:
+    """Compare RUN_DIR with a baseline; exit 1 if a metric regressed.
+
+    A rate (clean accuracy, robust accuracy, attack success rate) regresses when it
+    is worse than the baseline by more than --tolerance AND lies outside the
+    baseline's 95% Wilson interval. Lower is worse for all of them: a falling
+    success rate means an attack got weaker. A median minimal norm regresses when
+    it grows by more than --norm-tolerance (relative). A metric in the baseline but
+    not in the run is missing, and fails; a new metric is only reported.
+
+    Exit codes: 0 nothing regressed, 1 regressed or missing metrics, 2 the inputs
+    cannot be compared (different dataset fingerprint, threat models, or spec hash
+    without --allow-spec-change). With $GITHUB_STEP_SUMMARY set, a Markdown report
+    is appended to that file.
+    """
+    from bench.fsutil import atomic_write_text
+    from bench.errors import OutputError
+    from bench.gate import Tolerance, hints, load_baseline, read_run, render_junit, render_markdown, render_text, run_check, verdict_line
+
+    tol = Tolerance(rate=tolerance, norm=norm_tolerance)
+    base = load_baseline(baseline_path)
+    current = read_run(run_dir)
+    result = run_check(base, current, tol, patterns, allow_spec_change)
+    hint_lines = hints(result, str(run_dir), str(baseline_path))
+    click.echo(render_text(result, tol))
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    for line in hint_lines:
+        click.echo(line)
+    click.echo(verdict_line(result))
+    if junit is not None:
+        atomic_write_text(junit, render_junit(result, f"bench check {current.identity.suite}"))
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        try:
+            with open(step_summary, "a", encoding="utf-8") as fh:
+                fh.write(render_markdown(result, tol, f"bench check: {current.identity.suite}", hint_lines))
+        except OSError as exc:
+            raise OutputError(f"$GITHUB_STEP_SUMMARY {step_summary}: cannot append ({exc.strerror or exc})") from None
+    if result.failed:
+        sys.exit(1)

@@ -1,0 +1,49 @@
+"""Atomic file writes and canonical hashing; torch-free, so light commands stay fast."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def canonical_hash(obj: Any) -> str:
+    """sha256 of the canonical JSON of ``obj``."""
+    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+
+    A reader (or a resumed run after SIGKILL) sees either the old file, no file,
+    or the complete new one; never a partial write.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Text version of ``atomic_write_bytes`` (UTF-8)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def remove_temp_files(folder: Path) -> int:
+    """Delete temporary files left by writes that were killed midway; return how many."""
+    count = 0
+    for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
+        tmp.unlink(missing_ok=True)
+        count += 1
+    return count

@@ -1,0 +1,382 @@
+"""The robustness regression gate: baseline files and the comparison ``bench check`` makes.
+
+A *baseline* is a run's metrics, each under a stable string id, with its
+sample count and the direction in which it is better, plus the run's identity
+(suite, spec hash, dataset fingerprints, threat models, bench version). Ids:
+
+* ``clean_accuracy/<model>``
+* ``robust_accuracy/<model>/<attack>/<norm>/<eps>`` (``attack`` may be ``worst_case``)
+* ``attack_success_rate/<model>/<attack>/<norm>/<eps>``
+* ``median_<norm>/<model>/<attack>/<norm>/inf`` for a minimum-norm attack's unbounded row
+
+eps is formatted with ``:g`` (``inf`` for unbounded rows).
+
+The regression rule. A rate (accuracy or success rate) regresses when it is
+worse than its baseline by more than the tolerance (absolute) *and* lies outside
+the baseline's 95% Wilson interval on the baseline's sample count, so a change
+the sample size cannot resolve never fails the gate. Lower is worse for every
+rate, success rates included: an attack that succeeds less often has become
+weaker, and a weakened evaluation is exactly the failure that makes a model look
+robust (gradient masking shows up as a falling success rate, not as a falling
+robust accuracy). A median minimal norm has no interval: it regresses when it
+grows by more than a relative tolerance, since a larger median means the attack
+needs larger perturbations, i.e. it got weaker. "Improved" is the mirror image.
+Metrics that cannot be computed (no samples, no successes) are left out, so a
+metric that stops being computable shows up as ``missing``.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import json
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.errors import BaselineError
+from bench.metrics import WORST, wilson
+
+FORMAT = 1
+DECIMALS = 4
+HIGHER = "higher_is_better"
+LOWER = "lower_is_better"
+RATES = ("clean_accuracy", "robust_accuracy", "attack_success_rate")
+STATUSES = ("regressed", "missing", "improved", "new", "ok")
+SUMMARY_NEEDS = ("model", "attack", "norm", "eps", "n_samples", "clean_accuracy", "robust_accuracy", "attack_success_rate")
+# Absorbs float noise when a delta equals the tolerance exactly.
+SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number of a run, with the sample count behind it."""
+
+    value: float
+    n: int
+    direction: str
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What must match for two runs' metrics to be comparable."""
+
+    suite: str
+    spec_hash: str
+    dataset: str
+    fingerprint: str
+    eval_fingerprint: str
+    threat_models: tuple[str, ...]
+    bench_version: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A run's identity and metrics: what a baseline file holds."""
+
+    identity: RunIdentity
+    metrics: dict[str, Metric]
+    status: str = "complete"
+
+    def to_json(self) -> str:
+        """Sorted, rounded, one metric per key: stable under diff."""
+        body = {"format": FORMAT, "run": asdict(self.identity), "metrics": {k: asdict(m) for k, m in self.metrics.items()}}
+        body["run"]["threat_models"] = list(self.identity.threat_models)
+        return json.dumps(body, indent=2, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How much worse a metric may get before it counts as a regression."""
+
+    rate: float = 0.02
+    norm: float = 0.10
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One metric of the baseline and/or the run, and its verdict."""
+
+    metric: str
+    baseline: Metric | None
+    current: Metric | None
+    status: str
+    interval: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Every comparison plus notes on the identities (version changes, allowed spec changes)."""
+
+    comparisons: list[Comparison]
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """How many metrics have this status."""
+        return sum(c.status == status for c in self.comparisons)
+
+    @property
+    def failed(self) -> bool:
+        """Regressed and missing metrics fail the gate."""
+        return any(c.status in ("regressed", "missing") for c in self.comparisons)
+
+
+def metric_id(kind: str, model: str, attack: str | None = None, norm: str | None = None, eps: float | None = None) -> str:
+    """``robust_accuracy/distilled/pgd/linf/0.3``; ``clean_accuracy/<model>`` without attack."""
+    if attack is None:
+        return f"{kind}/{model}"
+    return f"{kind}/{model}/{attack}/{norm}/{eps:g}"
+
+
+def _num(raw: str | None) -> float:
+    try:
+        return float(raw) if raw not in (None, "") else math.nan
+    except ValueError:
+        return math.nan
+
+
+def _count(raw: str | None) -> int:
+    value = _num(raw)
+    return int(value) if math.isfinite(value) else 0
+
+
+def _add(metrics: dict[str, Metric], key: str, value: float, n: int, direction: str) -> None:
+    if math.isfinite(value) and n > 0:
+        metrics[key] = Metric(round(value, DECIMALS), n, direction)
+
+
+def _read_csv(path: Path, run_dir: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    if not path.exists():
+        raise BaselineError(f"{run_dir}: no {path.name}; run `bench report {run_dir}` to write it")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise BaselineError(f"{path}: lacks columns {', '.join(missing)}; run `bench report {run_dir}` to rewrite it")
+        return list(reader)
+
+
+def read_run(run_dir: Path) -> Snapshot:
+    """The identity and metrics of a run folder, from manifest.json, summary.csv and clean.csv."""
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise BaselineError(f"{run_dir}: not a bench run folder (no manifest.json)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        data = manifest["data"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BaselineError(f"{manifest_path}: not a readable run manifest ({type(exc).__name__}: {exc})") from None
+    if not isinstance(data, dict):
+        raise BaselineError(f"{manifest_path}: not a readable run manifest ('data' is not a mapping)")
+    summary = _read_csv(run_dir / "summary.csv", run_dir, SUMMARY_NEEDS)
+    clean = _read_csv(run_dir / "clean.csv", run_dir, ("model", "n_samples", "clean_accuracy"))
+    metrics: dict[str, Metric] = {}
+    for row in clean:
+        _add(metrics, metric_id("clean_accuracy", row["model"]), _num(row["clean_accuracy"]), _count(row["n_samples"]), HIGHER)
+    for row in summary:
+        model, attack, norm, eps = row["model"], row["attack"], row["norm"], _num(row["eps"])
+        n = _count(row["n_samples"])
+        # Success rates are over the samples classified correctly before the attack.
+        accuracy = _num(row["clean_accuracy"])
+        n_correct = round(accuracy * n) if math.isfinite(accuracy) else 0
+        success = _num(row["attack_success_rate"])
+        _add(metrics, metric_id("robust_accuracy", model, attack, norm, eps), _num(row["robust_accuracy"]), n, HIGHER)
+        _add(metrics, metric_id("attack_success_rate", model, attack, norm, eps), success, n_correct, HIGHER)
+        if attack != WORST and math.isinf(eps):
+            # Minimal perturbations of a minimum-norm attack, in its own norm, over the samples it broke.
+            broken = round(success * n_correct) if math.isfinite(success) else 0
+            _add(metrics, metric_id(f"median_{norm}", model, attack, norm, eps), _num(row.get(f"median_{norm}")), broken, LOWER)
+    identity = RunIdentity(
+        suite=str(manifest.get("suite", run_dir.name)), spec_hash=str(manifest.get("spec_hash", "")),
+        dataset=str(data.get("name", "")), fingerprint=str(data.get("fingerprint", "")),
+        eval_fingerprint=str(data.get("eval_fingerprint", "")),
+        threat_models=tuple(sorted({row["norm"] for row in summary})),
+        bench_version=str(manifest.get("versions", {}).get("bench", "")),
+    )
+    return Snapshot(identity, dict(sorted(metrics.items())), str(manifest.get("status", "complete")))
+
+
+def load_baseline(path: Path) -> Snapshot:
+    """Read a baseline file written by ``Snapshot.to_json``."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: no such baseline file; write one with `bench baseline RUN_DIR -o {path}`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BaselineError(f"{path}: not a readable baseline file ({type(exc).__name__})") from None
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        found = body.get("format") if isinstance(body, dict) else None
+        raise BaselineError(f"{path}: unsupported baseline format {found!r} (this bench writes format {FORMAT})")
+    try:
+        run = dict(body["run"], threat_models=tuple(body["run"]["threat_models"]))
+        identity = RunIdentity(**run)
+        metrics = {k: Metric(float(m["value"]), int(m["n"]), str(m["direction"])) for k, m in body["metrics"].items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BaselineError(f"{path}: malformed baseline file ({type(exc).__name__}: {exc})") from None
+    return Snapshot(identity, metrics)
+
+
+def check_identity(baseline: RunIdentity, current: RunIdentity, allow_spec_change: bool = False) -> list[str]:
+    """Refuse runs that cannot be compared (raises ``BaselineError``); return notes on harmless differences."""
+    problems = []
+    if baseline.dataset != current.dataset:
+        problems.append(f"dataset differs (baseline {baseline.dataset}, run {current.dataset})")
+    for name in ("eval_fingerprint", "fingerprint"):
+        b, c = getattr(baseline, name), getattr(current, name)
+        if b != c:
+            problems.append(f"dataset {name.replace('_', ' ')} differs (baseline {b[:12]}, run {c[:12]})")
+    if baseline.threat_models != current.threat_models:
+        problems.append(f"threat models differ (baseline {', '.join(baseline.threat_models)}; run {', '.join(current.threat_models)})")
+    spec_changed = baseline.spec_hash != current.spec_hash
+    if spec_changed and not allow_spec_change:
+        problems.append(f"spec hash differs (baseline {baseline.spec_hash[:12]}, run {current.spec_hash[:12]}); "
+                        "pass --allow-spec-change to compare anyway, or refresh the baseline")
+    if problems:
+        raise BaselineError("cannot compare the run with the baseline: " + "; ".join(problems))
+    notes = []
+    if spec_changed:
+        notes.append(f"spec changed (baseline {baseline.spec_hash[:12]}, run {current.spec_hash[:12]}); "
+                     "compared anyway (--allow-spec-change)")
+    if baseline.suite != current.suite:
+        notes.append(f"suite renamed: baseline {baseline.suite}, run {current.suite}")
+    if baseline.bench_version != current.bench_version:
+        notes.append(f"bench version: baseline {baseline.bench_version}, run {current.bench_version}")
+    return notes
+
+
+def _judge(key: str, base: Metric, cur: Metric, tol: Tolerance) -> Comparison:
+    sign = 1.0 if base.direction == HIGHER else -1.0
+    if key.split("/", 1)[0] in RATES:
+        interval = wilson(round(base.value * base.n), base.n)
+        gain = sign * (cur.value - base.value)
+        outside = not (interval[0] - SLACK <= cur.value <= interval[1] + SLACK)
+        limit = tol.rate
+    else:
+        interval = (base.value * (1 - tol.norm), base.value * (1 + tol.norm))
+        gain = sign * (cur.value - base.value) / max(abs(base.value), 1e-12)
+        outside, limit = True, tol.norm
+    if outside and gain < -(limit + SLACK):
+        status = "regressed"
+    elif outside and gain > limit + SLACK:
+        status = "improved"
+    else:
+        status = "ok"
+    return Comparison(key, base, cur, status, interval)
+
+
+def compare(baseline: Snapshot, current: Snapshot, tolerance: Tolerance = Tolerance(), patterns: tuple[str, ...] = ()) -> list[Comparison]:
+    """Judge every metric of either snapshot (only ids matching a glob of ``patterns``, if given)."""
+    keys = sorted(set(baseline.metrics) | set(current.metrics))
+    if patterns:
+        unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(k, p) for k in keys)]
+        if unmatched:
+            raise BaselineError(f"--metric {unmatched[0]}: matches no metric id "
+                                "(ids look like robust_accuracy/<model>/<attack>/<norm>/<eps>)")
+        keys = [k for k in keys if any(fnmatch.fnmatchcase(k, p) for p in patterns)]
+    out = []
+    for key in keys:
+        base, cur = baseline.metrics.get(key), current.metrics.get(key)
+        if base is None:
+            out.append(Comparison(key, None, cur, "new"))
+        elif cur is None:
+            out.append(Comparison(key, base, None, "missing"))
+        else:
+            out.append(_judge(key, base, cur, tolerance))
+    return out
+
+
+def run_check(baseline: Snapshot, current: Snapshot, tolerance: Tolerance = Tolerance(), patterns: tuple[str, ...] = (),
+              allow_spec_change: bool = False) -> CheckResult:
+    """Refuse incomparable inputs, then compare; the whole of ``bench check`` minus its output."""
+    notes = check_identity(baseline.identity, current.identity, allow_spec_change)
+    if current.status != "complete":
+        notes.append(f"the run's status is '{current.status}', not 'complete'; its missing cells show as missing metrics")
+    return CheckResult(compare(baseline, current, tolerance, patterns), notes)
+
+
+def _cells(c: Comparison) -> list[str]:
+    fmt = lambda m: "–" if m is None else f"{m.value:.4f}"  # noqa: E731
+    delta = interval = ""
+    if c.baseline is not None and c.current is not None:
+        d = c.current.value - c.baseline.value
+        delta = f"{d:+.4f}"
+        if c.metric.split("/", 1)[0] not in RATES:
+            delta += f" ({d / max(abs(c.baseline.value), 1e-12):+.1%})"
+    if c.interval is not None:
+        interval = f"[{c.interval[0]:.4f}, {c.interval[1]:.4f}]"
+    return [c.metric, fmt(c.baseline), fmt(c.current), delta, interval, c.status]
+
+
+HEADER = ["metric", "baseline", "current", "delta", "interval", "status"]
+
+
+def verdict_line(result: CheckResult) -> str:
+    """``FAILED: 2 regressed, 1 missing, 70 ok (73 metrics)`` or ``passed: ...``."""
+    counts = ", ".join(f"{result.count(s)} {s}" for s in STATUSES if result.count(s))
+    return f"{'FAILED' if result.failed else 'passed'}: {counts or 'no metrics'} ({len(result.comparisons)} metrics)"
+
+
+def hints(result: CheckResult, run_dir: str, baseline_path: str) -> list[str]:
+    """What to do next: which metrics failed, and whether the baseline is stale."""
+    out = []
+    for status in ("regressed", "missing"):
+        ids = [c.metric for c in result.comparisons if c.status == status]
+        if ids:
+            out.append(f"{status}: {', '.join(ids)}")
+    if result.count("improved") or result.count("new"):
+        out.append("some metrics improved or are new; if that is intended, refresh the baseline: "
+                   f"bench baseline {run_dir} -o {baseline_path}")
+    return out
+
+
+def tolerance_text(tolerance: Tolerance) -> str:
+    """The regression rule in one line, with the tolerances in force."""
+    return (f"rates {tolerance.rate:g} absolute and outside the baseline's 95% Wilson interval; "
+            f"median norms {tolerance.norm:.0%} relative")
+
+
+def render_text(result: CheckResult, tolerance: Tolerance) -> str:
+    """A fixed-width table of every compared metric."""
+    rows = [HEADER] + [_cells(c) for c in result.comparisons]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"tolerance: {tolerance_text(tolerance)}")
+    return "\n".join(lines)
+
+
+def render_markdown(result: CheckResult, tolerance: Tolerance, title: str, hint_lines: list[str]) -> str:
+    """The same table for a GitHub job summary; failures first, the full table folded away."""
+    def table(comps: list[Comparison]) -> list[str]:
+        rows = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        return rows + ["| " + " | ".join(f"`{x}`" if i == 0 else x for i, x in enumerate(_cells(c))) + " |" for c in comps]
+
+    out = [f"## {title}", "", f"**{verdict_line(result)}**", ""]
+    out += [f"- {n}" for n in result.notes + hint_lines]
+    notable = [c for c in result.comparisons if c.status != "ok"]
+    if notable:
+        out += ["", *table(notable)]
+    out += ["", f"<details><summary>All {len(result.comparisons)} metrics</summary>", "", *table(result.comparisons), "", "</details>", "",
+            f"Tolerance: {tolerance_text(tolerance)}.", ""]
+    return "\n".join(out)
+
+
+def render_junit(result: CheckResult, name: str = "bench check") -> str:
+    """JUnit XML: one testcase per metric; regressed and missing fail, new is skipped."""
+    suite = ET.Element("testsuite", name=name, tests=str(len(result.comparisons)), errors="0",
+                       failures=str(result.count("regressed") + result.count("missing")), skipped=str(result.count("new")))
+    for c in result.comparisons:
+        case = ET.SubElement(suite, "testcase", classname=f"bench.{c.metric.split('/', 1)[0]}", name=c.metric)
+        metric, base, cur, delta, interval, status = _cells(c)
+        detail = f"baseline {base}, current {cur}, delta {delta or '–'}, interval {interval or '–'}"
+        if status == "regressed":
+            ET.SubElement(case, "failure", type="regressed", message=f"{metric} regressed: {detail}")
+        elif status == "missing":
+            ET.SubElement(case, "failure", type="missing", message=f"{metric} is in the baseline but not in the run")
+        elif status == "new":
+            ET.SubElement(case, "skipped", message=f"{metric} is new: not in the baseline")
+        else:
+            ET.SubElement(case, "system-out").text = f"{status}: {detail}"
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,135 @@
+"""The CLI end to end on the smoke suite, in a temporary folder, offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bench.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE = str(ROOT / "suites" / "smoke.yaml")
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """One cold smoke run, then a warm re-run of the same suite into the same folder."""
+    base = tmp_path_factory.mktemp("smoke")
+    env = {"BENCH_CACHE_DIR": str(base / "store"), "BENCH_OFFLINE": "1"}
+    runner = CliRunner()
+    cold = runner.invoke(cli, ["run", SMOKE, "--out", str(base / "out"), "-q"], env=env)
+    cold_manifest = json.loads((base / "out" / "smoke" / "manifest.json").read_text()) if cold.exit_code == 0 else {}
+    cold_summary = (base / "out" / "smoke" / "summary.csv").read_text() if cold.exit_code == 0 else ""
+    warm = runner.invoke(cli, ["run", SMOKE, "--out", str(base / "out"), "-q"], env=env)
+    return {"cold": cold, "warm": warm, "dir": base / "out" / "smoke", "cold_manifest": cold_manifest, "cold_summary": cold_summary}
+
+
+def test_run_writes_the_run_folder(smoke_run):
+    res = smoke_run["cold"]
+    assert res.exit_code == 0, res.output + str(res.exception)
+    run_dir = smoke_run["dir"]
+    assert res.stdout.strip().splitlines()[-1] == str(run_dir)
+    for name in ["manifest.json", "summary.csv", "summary.md", "flags.csv", "plots/robust_accuracy_vs_eps.png"]:
+        assert (run_dir / name).is_file(), name
+    summary = pd.read_csv(run_dir / "summary.csv")
+    for col in ["model", "attack", "eps", "n_samples", "clean_accuracy", "robust_accuracy", "attack_success_rate", "median_l2"]:
+        assert col in summary.columns
+    assert set(summary["model"]) == {"baseline", "distilled"}
+    manifest = smoke_run["cold_manifest"]
+    for key in ["spec", "spec_hash", "seed", "versions", "git_commit", "device", "started", "finished", "data"]:
+        assert key in manifest
+    assert manifest["status"] == "complete"
+    assert all(c["origin"] in ("trained", "ran") for c in manifest["cells"].values())
+
+
+def test_records_hold_one_row_per_model_attack_eps_sample(smoke_run):
+    records = pd.concat([pd.read_csv(p) for p in (smoke_run["dir"] / "records").glob("*.csv")])
+    fgsm = records[(records["attack"] == "fgsm") & (records["model"] == "baseline")]
+    assert len(fgsm) == 3 * 200
+    assert fgsm.groupby("eps")["sample"].nunique().tolist() == [200, 200, 200]
+    assert records[records["attack"] == "cw"]["eps"].map(str).eq("inf").all()
+
+
+def test_rerun_trains_nothing_and_changes_nothing(smoke_run):
+    res = smoke_run["warm"]
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((smoke_run["dir"] / "manifest.json").read_text())
+    origins = {cell: c["origin"] for cell, c in manifest["cells"].items()}
+    assert all(origins[c] == "cache" for c in origins if c.startswith("train "))
+    assert all(origins[c] == "done" for c in origins if not c.startswith("train "))
+    assert (smoke_run["dir"] / "summary.csv").read_text() == smoke_run["cold_summary"]
+
+
+def test_distilled_model_is_flagged_and_baseline_is_not(smoke_run):
+    flags = pd.read_csv(smoke_run["dir"] / "flags.csv")
+    verdict = flags[flags["check"] == "gradient-masking"].set_index("model")["verdict"]
+    assert verdict["baseline"] == "pass"
+    assert verdict["distilled"] in ("warn", "fail")
+
+
+def test_papernot_effect_on_smoke(smoke_run):
+    s = pd.read_csv(smoke_run["dir"] / "summary.csv").set_index(["model", "attack", "eps"])
+    assert s.loc[("distilled", "fgsm", 0.3), "attack_success_rate"] < s.loc[("baseline", "fgsm", 0.3), "attack_success_rate"] - 0.3
+    assert s.loc[("distilled", "pgd-margin", 0.3), "attack_success_rate"] > 0.95
+
+
+def test_bad_spec_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(Path(SMOKE).read_text().replace("steps: 10}", "stepz: 10}", 1))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(spec), "--out", str(out)])
+    assert res.exit_code == 2
+    assert res.stderr == "error: attacks[1].params.stepz: unknown field; did you mean 'steps'?\n"
+    assert "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_set_override_is_validated(tmp_path):
+    res = CliRunner().invoke(cli, ["run", SMOKE, "--out", str(tmp_path / "o"), "--set", "dataset.eval_size=-1"])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == "error: dataset.eval_size: input should be greater than or equal to 1"
+
+
+def test_missing_data_names_the_files_and_paths(tmp_path):
+    spec = tmp_path / "m.yaml"
+    spec.write_text("name: m\ndataset: {name: mnist}\nmodels: [{id: a, kind: baseline, arch: papernot-mnist}]\n")
+    res = CliRunner().invoke(cli, ["run", str(spec), "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path / "empty")], env={"BENCH_DATA_DIR": ""})
+    assert res.exit_code == 2
+    line = res.stderr.strip()
+    assert line.startswith("error: mnist: files not found (need train-images-idx3-ubyte.gz")
+    assert str(tmp_path / "empty" / "MNIST" / "raw") in line
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    # A path under a regular file cannot be created, even by root (for whom chmod is no barrier).
+    res = CliRunner().invoke(cli, ["run", SMOKE, "--out", str(blocker / "sub")])
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"error: {blocker / 'sub' / 'smoke'}: cannot write the run folder")
+
+
+def test_validate_and_ls():
+    runner = CliRunner()
+    res = runner.invoke(cli, ["validate", SMOKE])
+    assert res.exit_code == 0
+    assert "cells: 3 training, 13 attack" in res.stdout
+    res = runner.invoke(cli, ["ls", "attacks"])
+    assert res.exit_code == 0
+    keys = [line.split()[0] for line in res.stdout.splitlines()]
+    for key in ["torchattacks.fgsm", "torchattacks.pgd", "torchattacks.cw", "torchattacks.deepfool", "art.fgsm", "art.pgd",
+                "art.jsma", "art.cw_l2", "art.deepfool", "bench.cw_l2", "bench.pgd_margin"]:
+        assert key in keys
+    assert runner.invoke(cli, ["ls", "datasets"]).stdout.split()[0] == "digits"
+
+
+@pytest.mark.parametrize("args", [[], ["run"], ["validate"], ["ls"], ["report"]])
+def test_help_is_useful(args):
+    res = CliRunner().invoke(cli, [*args, "--help"])
+    assert res.exit_code == 0
+    assert len(res.stdout.splitlines()) > 5

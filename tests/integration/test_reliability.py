@@ -1,0 +1,207 @@
+"""Reliability: resume after SIGKILL, failure isolation, cache integrity, safe loading, concurrency."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from bench.attacks import ATTACKS
+from bench.attacks.base import Attack
+from bench.cache import ModelStore, load_state_dict
+from bench.cli import cli
+from bench.errors import CacheError, RunFailed
+from bench.runner import RunOptions, run_suite
+from bench.spec import load_suite
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE = ROOT / "suites" / "smoke.yaml"
+# Make the C&W cell slow enough that a kill lands in the middle of the attacks.
+SLOW_CW = ["--set", "attacks.cw.params.max_iter=400", "--set", "attacks.cw.params.binary_search_steps=9", "--set", "attacks.cw.params.abort_early=false"]
+
+
+def bench_cmd(*args: str, store: Path) -> subprocess.Popen:
+    env = dict(os.environ, BENCH_CACHE_DIR=str(store), BENCH_OFFLINE="1", OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "bench", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def attack_shards(run_dir: Path) -> list[Path]:
+    return [p for p in (run_dir / "records").glob("*.csv") if "__clean." not in p.name] if (run_dir / "records").exists() else []
+
+
+def test_sigkill_mid_attacks_then_resume_equals_clean_run(tmp_path):
+    store = tmp_path / "store"
+    clean = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "clean"), "-q", *SLOW_CW, store=store)
+    assert clean.wait(timeout=300) == 0, clean.stderr.read()
+    killed_dir = tmp_path / "killed" / "smoke"
+    proc = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "killed"), "-q", *SLOW_CW, store=store)
+    deadline = time.time() + 120
+    while len(attack_shards(killed_dir)) < 8 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(attack_shards(killed_dir))
+    assert 8 <= done_before < 13
+    assert json.loads((killed_dir / "manifest.json").read_text())["status"] == "running"
+    resumed = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "killed"), "-q", *SLOW_CW, store=store)
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+    manifest = json.loads((killed_dir / "manifest.json").read_text())
+    ran = [c for c, v in manifest["cells"].items() if v["origin"] == "ran"]
+    assert len(ran) == 13 - done_before, "only the missing cells run again"
+    assert (killed_dir / "summary.csv").read_text() == (tmp_path / "clean" / "smoke" / "summary.csv").read_text()
+
+
+class Broken(Attack):
+    """Raises, for the failure-isolation test."""
+
+    description = "always raises"
+
+    def generate(self, target, x, y, eps):
+        raise RuntimeError("deliberately broken")
+
+
+class WrongShape(Attack):
+    """Returns a tensor of the wrong shape."""
+
+    def generate(self, target, x, y, eps):
+        return x[:, :, :4]
+
+
+class NotANumber(Attack):
+    """Returns NaN."""
+
+    def generate(self, target, x, y, eps):
+        return x * float("nan")
+
+
+@pytest.fixture
+def broken_attacks():
+    for key, cls in [("test.broken", Broken), ("test.wrong_shape", WrongShape), ("test.nan", NotANumber)]:
+        ATTACKS.register(key, cls)
+    yield
+    for key in ("test.broken", "test.wrong_shape", "test.nan"):
+        ATTACKS.unregister(key)
+
+
+def test_failure_isolation(tmp_path, broken_attacks):
+    overrides = [
+        "attacks.0.use=test.broken", "attacks.1.use=test.wrong_shape", "attacks.1.params={}", "attacks.2.use=test.nan",
+    ]
+    spec = load_suite(SMOKE, overrides)
+    with pytest.raises(RunFailed) as info:
+        run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
+    failed = dict(info.value.failures)
+    assert failed["fgsm on baseline"] == "RuntimeError: deliberately broken"
+    assert failed["pgd on distilled"].startswith("AttackError: backend returned shape (")
+    assert failed["art-fgsm on baseline"] == "AttackError: backend returned NaN or inf"
+    assert len(failed) == 6
+    run_dir = tmp_path / "smoke"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert {f["cell"] for f in manifest["failures"]} == set(failed)
+    summary = pd.read_csv(run_dir / "summary.csv")
+    assert {"jsma", "pgd-margin", "cw", "transfer-pgd"} <= set(summary["attack"])
+    # The CLI reports the same with exit code 1 and the list of failures.
+    res = CliRunner().invoke(cli, ["run", str(SMOKE), "--out", str(tmp_path), "-q", *sum([["--set", o] for o in overrides], [])],
+                             env={"BENCH_CACHE_DIR": str(tmp_path / "store")})
+    assert res.exit_code == 1
+    assert "fgsm on baseline: RuntimeError: deliberately broken" in res.stderr
+
+
+def test_corrupted_checkpoint_is_detected_and_retrained(tmp_path, caplog):
+    spec = load_suite(SMOKE, ["attacks=[]"])
+    opts = RunOptions(out=tmp_path, store_root=tmp_path / "store")
+    run_suite(spec, opts)
+    ckpts = sorted((tmp_path / "store").glob("*.pt"))
+    assert len(ckpts) == 3
+    victim = ckpts[0]
+    victim.write_bytes(victim.read_bytes()[:-100])  # truncated
+    caplog.set_level("WARNING")
+    run_suite(spec, opts)
+    manifest = json.loads((tmp_path / "smoke" / "manifest.json").read_text())
+    origins = sorted(c["origin"] for c in manifest["cells"].values())
+    assert origins.count("trained") >= 1 and origins.count("cache") >= 1
+    assert "is corrupt" in caplog.text
+    store = ModelStore(tmp_path / "store")
+    assert store.load(victim.stem) is not None, "the retrained checkpoint verifies"
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+def test_malicious_pickle_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as fh:
+        pickle.dump({"w": Evil()}, fh)
+    with pytest.raises(CacheError, match="refused, loading it would execute pickled code"):
+        load_state_dict(path)
+    spec_path = tmp_path / "s.yaml"
+    spec_path.write_text(SMOKE.read_text().replace("    arch: small-cnn\n    train: {epochs: 30, batch_size: 64, lr: 0.003}\n",
+                                                   "    arch: small-cnn\n    checkpoint: evil.pt\n", 1))
+    res = CliRunner().invoke(cli, ["run", str(spec_path), "--out", str(tmp_path / "out"), "-q"], env={"BENCH_CACHE_DIR": str(tmp_path / "store")})
+    assert res.exit_code == 2
+    assert "refused, loading it would execute pickled code" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_external_checkpoint_is_loaded(tmp_path):
+    spec = load_suite(SMOKE, ["attacks=[]"])
+    run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
+    key = json.loads((tmp_path / "smoke" / "manifest.json").read_text())["cells"]["train baseline"]["key"]
+    weights = tmp_path / "mine.pt"
+    torch.save(torch.load(tmp_path / "store" / f"{key}.pt", weights_only=True), weights)
+    spec_path = tmp_path / "s.yaml"
+    spec_path.write_text(SMOKE.read_text().replace("    arch: small-cnn\n    train: {epochs: 30, batch_size: 64, lr: 0.003}\n",
+                                                   "    arch: small-cnn\n    checkpoint: mine.pt\n", 1))
+    run_suite(load_suite(spec_path, ["attacks=[]"]), RunOptions(out=tmp_path / "o2", store_root=tmp_path / "store"))
+    a = pd.read_csv(tmp_path / "smoke" / "clean.csv").set_index("model")
+    b = pd.read_csv(tmp_path / "o2" / "smoke" / "clean.csv").set_index("model")
+    assert a.loc["baseline", "clean_accuracy"] == b.loc["baseline", "clean_accuracy"]
+    manifest = json.loads((tmp_path / "o2" / "smoke" / "manifest.json").read_text())
+    assert manifest["cells"]["train baseline"]["origin"] == "checkpoint"
+
+
+def test_concurrent_runs_share_one_store(tmp_path):
+    store = tmp_path / "store"
+    procs = [bench_cmd("run", str(SMOKE), "--out", str(tmp_path / f"o{i}"), "-q", store=store) for i in range(2)]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    models = store / "models"
+    assert len(list(models.glob("*.pt"))) == 3
+    trained = []
+    for i in range(2):
+        manifest = json.loads((tmp_path / f"o{i}" / "smoke" / "manifest.json").read_text())
+        trained += [c for c, v in manifest["cells"].items() if v["origin"] == "trained"]
+    assert sorted(trained) == ["train baseline", "train distilled", "train teacher"], "each model trained exactly once"
+    assert (tmp_path / "o0" / "smoke" / "summary.csv").read_text() == (tmp_path / "o1" / "smoke" / "summary.csv").read_text()
+    for ckpt in models.glob("*.pt"):
+        assert ModelStore(models).load(ckpt.stem) is not None
+
+
+def test_corrupt_dataset_files_are_named(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    import gzip
+
+    for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]:
+        with gzip.open(raw / name, "wb") as fh:
+            fh.write(b"\x00\x00\x08\x01" + b"\x00\x00\x00\x02" + b"\x01\x02")
+    spec = tmp_path / "m.yaml"
+    spec.write_text("name: m\ndataset: {name: mnist}\nmodels: [{id: a, kind: baseline, arch: papernot-mnist}]\n")
+    res = CliRunner().invoke(cli, ["run", str(spec), "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path)])
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"error: {raw / 'train-images-idx3-ubyte.gz'}: checksum mismatch")
+    assert not (tmp_path / "o").exists(), "nothing written"
