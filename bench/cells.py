@@ -91,8 +91,8 @@ def obtain_model(
         module = build_model(spec.arch, data.shape, data.n_classes).to(device)
         fit(module, data.x_train, data.y_train, spec.train, seed, soft_targets=targets, desc=f"train {spec.id}", quiet=quiet)
         seconds = time.perf_counter() - start
-        acc = float((predict_logits(module, data.x_eval).argmax(1).cpu() == data.y_eval).float().mean())
-        store.save(key, module.state_dict(), {"id": spec.id, "kind": spec.kind, "arch": spec.arch, "train": spec.train.model_dump(mode="json"), "seconds": round(seconds, 2), "eval_accuracy": acc, "data": data.train_fingerprint})
+        acc = float((predict_logits(module, data.x_test).argmax(1).cpu() == data.y_test).float().mean())
+        store.save(key, module.state_dict(), {"id": spec.id, "kind": spec.kind, "arch": spec.arch, "train": spec.train.model_dump(mode="json"), "seconds": round(seconds, 2), "test_accuracy": acc, "data": data.train_fingerprint})
         log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
     return TrainedModel(spec, module.eval(), key, "trained", seconds)
 
@@ -113,16 +113,16 @@ def sample_hashes(x: Tensor) -> list[str]:
 
 
 def clean_records(model: TrainedModel, data: DataBundle, hashes: list[str]) -> pd.DataFrame:
-    """The clean shard: each eval sample's prediction, so clean accuracy needs no attack."""
-    logits = predict_logits(model.module, data.x_eval).cpu()
+    """The clean shard: the prediction on every sample of the test split (``hashes`` are per test sample)."""
+    logits = predict_logits(model.module, data.x_test).cpu()
     if not torch.isfinite(logits).all():
         raise AttackError(f"model {model.spec.id} returns NaN or inf logits on clean inputs")
     pred = logits.argmax(1).numpy()
-    label = data.y_eval.numpy()
+    label = data.y_test.numpy()
     n = len(label)
     return pd.DataFrame({
         "model": model.spec.id, "attack": CLEAN, "use": "", "view": "logits", "tag": "", "source": "",
-        "kind": "", "norm": "", "eps": 0.0, "sample": data.eval_index, "sample_hash": hashes, "label": label,
+        "kind": "", "norm": "", "eps": 0.0, "sample": np.arange(n), "sample_hash": hashes, "label": label,
         "clean_pred": pred, "adv_pred": pred, "success": False, "robust": pred == label,
         "l0": np.zeros(n), "l2": np.zeros(n), "linf": np.zeros(n), "projected": False, "seconds": 0.0,
     })
@@ -145,7 +145,10 @@ def run_attack_cell(
     spec: AttackSpec, model: TrainedModel, source: TrainedModel | None, target: Target, data: DataBundle,
     clean_pred: np.ndarray, hashes: list[str], seed: int, quiet: bool = True,
 ) -> pd.DataFrame:
-    """Run one attack on one model; judge success on the deployed model; return records."""
+    """Run one attack on one model; judge success on the deployed model; return records.
+
+    ``clean_pred`` and ``hashes`` are per evaluation sample (aligned with ``data.x_eval``).
+    """
     cls = ATTACKS.get(spec.use)
     attack = cls(spec.params, spec.norm or cls.norms[0], attack_seed(seed, spec.id), spec.batch_size)
     n = min(spec.n_samples or len(data.y_eval), len(data.y_eval))

@@ -34,7 +34,11 @@ class Split:
 
 @dataclass(frozen=True)
 class DataBundle:
-    """What the rest of bench sees: tensors in [0,1], the eval indices and a fingerprint."""
+    """What the rest of bench sees: tensors in [0,1], the eval indices and fingerprints.
+
+    ``x_eval`` is the seeded subset that attacks run on; ``x_test`` is the whole
+    test split, on which clean accuracy is measured (cheap, and far less noisy).
+    """
 
     name: str
     x_train: torch.Tensor
@@ -42,10 +46,13 @@ class DataBundle:
     x_eval: torch.Tensor
     y_eval: torch.Tensor
     eval_index: np.ndarray
+    x_test: torch.Tensor
+    y_test: torch.Tensor
     n_classes: int
     shape: tuple[int, int, int]
     train_fingerprint: str
     eval_fingerprint: str
+    test_fingerprint: str
     source: str
 
     @property
@@ -239,9 +246,12 @@ def load_data(name: str, roots: list[Path], seed: int, train_size: int | None, e
         x_eval=to_float(split.x_test[ev]),
         y_eval=torch.from_numpy(split.y_test[ev]),
         eval_index=ev,
+        x_test=to_float(split.x_test),
+        y_test=torch.from_numpy(split.y_test),
         n_classes=ds.n_classes,
         shape=ds.shape,
         train_fingerprint=_fingerprint(name, split.x_train[tr], split.y_train[tr]),
         eval_fingerprint=_fingerprint(name, split.x_test[ev], split.y_test[ev]),
+        test_fingerprint=_fingerprint(name, split.x_test, split.y_test),
         source=source,
     )

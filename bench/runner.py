@@ -107,6 +107,7 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> Path:
         "versions": provenance.versions(), "git_commit": provenance.git_commit(), "device": str(device),
         "data": {"name": data.name, "source": data.source, "fingerprint": data.fingerprint,
                  "train_fingerprint": data.train_fingerprint, "eval_fingerprint": data.eval_fingerprint,
+                 "test_fingerprint": data.test_fingerprint, "n_test": len(data.y_test),
                  "n_train": len(data.y_train), "n_eval": len(data.y_eval)},
         "model_store": str(store.root), "started": provenance.now(), "status": "running",
     }
@@ -144,6 +145,7 @@ class _Context:
     models: dict[str, TrainedModel] = field(default_factory=dict)
     clean_pred: dict[str, np.ndarray] = field(default_factory=dict)
     keep: set[str] = field(default_factory=set)
+    test_hashes: list[str] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
 
     def fail(self, cell: str, exc: BaseException | str) -> None:
@@ -154,7 +156,8 @@ class _Context:
 
 def _run_models(ctx: _Context) -> None:
     """Train or load each model, then write its clean shard and (if attacked) its diagnostics."""
-    ctx.hashes = sample_hashes(ctx.data.x_eval)
+    ctx.test_hashes = sample_hashes(ctx.data.x_test)
+    ctx.hashes = [ctx.test_hashes[i] for i in ctx.data.eval_index]
     for mid in topo_models(ctx.spec):
         m = ctx.spec.model(mid)
         teacher = ctx.models.get(m.teacher) if m.teacher else None
@@ -175,19 +178,19 @@ def _run_models(ctx: _Context) -> None:
 
 def _evaluate_clean(ctx: _Context, tm: TrainedModel) -> None:
     mid, data = tm.spec.id, ctx.data
-    name = shard_name(mid, CLEAN, canonical_hash([tm.key, data.eval_fingerprint]))
+    name = shard_name(mid, CLEAN, canonical_hash([tm.key, data.test_fingerprint]))
     diag_name = f"{mid}.{canonical_hash([tm.key, data.eval_fingerprint, DIAG_VERSION])[:16]}.csv"
     ctx.keep |= {name, diag_name}
     path, diag_path = ctx.run_dir / "records" / name, ctx.run_dir / "diagnostics" / diag_name
     if path.exists() and (diag_path.exists() or not tm.spec.evaluate) and not ctx.opts.force:
-        ctx.clean_pred[mid] = read_shard(path)["clean_pred"].to_numpy()
+        ctx.clean_pred[mid] = read_shard(path)["clean_pred"].to_numpy()[data.eval_index]
         return
-    frame = clean_records(tm, data, ctx.hashes)
+    frame = clean_records(tm, data, ctx.test_hashes)
     if tm.spec.evaluate:
         diag = diagnose(mid, tm.module, data.x_eval, data.y_eval, data.eval_index)
         atomic_write_text(diag_path, diag.to_csv(index=False, float_format="%.9g"))
     write_shard(path, frame)
-    ctx.clean_pred[mid] = frame["clean_pred"].to_numpy()
+    ctx.clean_pred[mid] = frame["clean_pred"].to_numpy()[data.eval_index]
 
 
 def _run_attacks(ctx: _Context) -> None:

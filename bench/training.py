@@ -73,7 +73,7 @@ def fit(
                 sched.step()
             total += float(loss.detach()) * len(idx)
             bar.update(1)
-        log.info("%s epoch %d/%d: loss %.4f (%.1fs)", desc, epoch + 1, params.epochs, total / n, time.perf_counter() - start)
+        log.debug("%s epoch %d/%d: loss %.4f (%.1fs)", desc, epoch + 1, params.epochs, total / n, time.perf_counter() - start)
     bar.close()
     model.eval()
     return model

@@ -37,3 +37,5 @@ def handle_errors(func: F) -> F:
 def setup_logging(quiet: bool) -> None:
     """INFO to stderr, or warnings only with -q."""
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    # ART logs its own success rates at INFO, judged on its own terms; bench's numbers are the ones to read.
+    logging.getLogger("art").setLevel(logging.WARNING)

@@ -149,7 +149,7 @@ def test_malicious_pickle_checkpoint_is_refused(tmp_path):
     with pytest.raises(CacheError, match="refused, loading it would execute pickled code"):
         load_state_dict(path)
     spec_path = tmp_path / "s.yaml"
-    spec_path.write_text(SMOKE.read_text().replace("    arch: small-cnn\n    train: {epochs: 30, batch_size: 64, lr: 0.003}\n",
+    spec_path.write_text(SMOKE.read_text().replace("    arch: small-cnn\n    train: {epochs: 40, batch_size: 64, lr: 0.01}\n",
                                                    "    arch: small-cnn\n    checkpoint: evil.pt\n", 1))
     res = CliRunner().invoke(cli, ["run", str(spec_path), "--out", str(tmp_path / "out"), "-q"], env={"BENCH_CACHE_DIR": str(tmp_path / "store")})
     assert res.exit_code == 2
@@ -164,7 +164,7 @@ def test_external_checkpoint_is_loaded(tmp_path):
     weights = tmp_path / "mine.pt"
     torch.save(torch.load(tmp_path / "store" / f"{key}.pt", weights_only=True), weights)
     spec_path = tmp_path / "s.yaml"
-    spec_path.write_text(SMOKE.read_text().replace("    arch: small-cnn\n    train: {epochs: 30, batch_size: 64, lr: 0.003}\n",
+    spec_path.write_text(SMOKE.read_text().replace("    arch: small-cnn\n    train: {epochs: 40, batch_size: 64, lr: 0.01}\n",
                                                    "    arch: small-cnn\n    checkpoint: mine.pt\n", 1))
     run_suite(load_suite(spec_path, ["attacks=[]"]), RunOptions(out=tmp_path / "o2", store_root=tmp_path / "store"))
     a = pd.read_csv(tmp_path / "smoke" / "clean.csv").set_index("model")

@@ -1,0 +1,145 @@
+"""Leaderboard: ranking by worst case, ties, families, flags, and never mixing datasets or budgets."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from report_fixtures import clean, fixed, min_norm, records, run_folder
+
+from bench.cli import cli
+from bench.errors import BenchError
+from bench.leaderboard import attack_family, build_leaderboards, load_run, render, robust_at
+from bench.metrics import worst_case
+
+OK = [True] * 4
+
+
+def _model(m, pgd_breaks, eps=(0.1, 0.3), correct=OK):
+    """A model attacked by naive PGD (breaking ``pgd_breaks`` samples at every eps) and adaptive margin PGD (sample 0)."""
+    broken = [i < pgd_breaks for i in range(4)]
+    return [clean(m, correct),
+            fixed(m, "pgd", correct, {e: broken for e in eps}),
+            fixed(m, "pgdm", correct, {e: [True, False, False, False] for e in eps}, use="bench.pgd_margin", tag="adaptive")]
+
+
+FLAGS = pd.DataFrame([
+    {"model": "b", "attack": "", "check": "naive-adaptive-gap", "category": "masking", "verdict": "fail", "value": 0.5, "threshold": "", "message": ""},
+    {"model": "b", "attack": "pgd", "check": "monotone", "category": "sanity", "verdict": "warn", "value": 0.1, "threshold": "", "message": ""},
+    {"model": "b", "attack": "", "check": "gradient-masking", "category": "verdict", "verdict": "fail", "value": 2, "threshold": "", "message": ""},
+    {"model": "c", "attack": "pgd", "check": "monotone", "category": "sanity", "verdict": "fail", "value": 0.1, "threshold": "", "message": ""},
+])
+
+
+@pytest.fixture
+def runs(tmp_path):
+    # Worst case at 0.3 (margin PGD always breaks sample 0): a 3/4 broken -> 25%; b 1/4 -> 75%; c 1/4 -> 75%, a tie
+    # with b; d 2/4 -> 50%.
+    one = run_folder(tmp_path, "one", records(*_model("a", 3), *_model("b", 1)), flags=FLAGS, finished="2026-02-01T00:00:00+00:00")
+    two = run_folder(tmp_path, "two", records(*_model("c", 0), *_model("d", 2)), flags=FLAGS)
+    return one, two
+
+
+def test_ranks_by_worst_case_with_ties_sharing_a_rank(runs):
+    (board,) = build_leaderboards([load_run(r) for r in runs])
+    f = board.frame
+    assert board.dataset == "digits" and board.eps == 0.3
+    assert f[["rank", "model", "suite"]].values.tolist() == [[1, "b", "one"], [1, "c", "two"], [3, "d", "two"], [4, "a", "one"]]
+    assert f["worst_case"].tolist() == [0.75, 0.75, 0.5, 0.25]
+
+
+def test_ties_share_the_lowest_rank_and_list_by_clean_accuracy():
+    f = pd.DataFrame({"model": ["x", "y", "z"], "worst_case": [0.5, 0.5, 0.7], "clean_accuracy": [0.8, 0.9, 0.1]})
+    from bench.leaderboard import rank
+
+    out = rank(f)
+    assert out[["model", "rank"]].values.tolist() == [["z", 1], ["y", 2], ["x", 2]]
+
+
+def test_columns_families_gap_flags_and_unreliable(runs):
+    (board,) = build_leaderboards([load_run(r) for r in runs])
+    f = board.frame.set_index("model")
+    assert f.loc["b", "robust_pgd"] == 0.75 and f.loc["b", "robust_pgd_margin"] == 0.75
+    assert f.loc["a", "robust_pgd"] == 0.25 and f.loc["a", "robust_pgd_margin"] == 0.75
+    assert f.loc["a", "gap"] == pytest.approx(0.25 - 0.75)
+    # The per-model gradient-masking summary row is not counted again.
+    assert (f.loc["b", "flags_fail"], f.loc["b", "flags_warn"], f.loc["b", "unreliable"]) == (1, 1, True)
+    # A failed sanity check counts as a flag, but only masking checks make a model unreliable.
+    assert (f.loc["c", "flags_fail"], f.loc["c", "unreliable"]) == (1, False)
+    assert f.loc["a", "flags_fail"] == 0 and not f.loc["a", "unreliable"]
+    assert f.loc["b", "date"] == "2026-02-01T00:00:00+00:00" and f.loc["b", "spec_hash"] == "ab" * 32
+    assert f.loc["c", "clean_accuracy"] == 1.0 and f.loc["c", "gap"] == pytest.approx(0.25)
+
+
+def test_robust_at_agrees_with_the_reports_worst_case(runs):
+    run = load_run(runs[0])
+    r = run.records
+    for model in ["a", "b"]:
+        g = r[(r["model"] == model) & (r["attack"] != "clean")]
+        w = worst_case(g)
+        assert robust_at(g, 0.3)[0] == w[w["eps"] == 0.3]["robust_accuracy"].iloc[0]
+
+
+@pytest.mark.parametrize("use, source, family", [
+    ("art.cw_l2", "", "cw"), ("bench.cw_l2", "", "cw"), ("torchattacks.pgdl2", "", "pgd"), ("art.pgd", "", "pgd"),
+    ("bench.pgd_margin", "", "pgd_margin"), ("torchattacks.square", "", "square"), ("torchattacks.pgd", "baseline", "transfer"),
+])
+def test_attack_family(use, source, family):
+    assert attack_family(use, source) == family
+
+
+def test_datasets_are_never_ranked_together(tmp_path, runs):
+    mnist = run_folder(tmp_path, "mnist-run", records(*_model("e", 0)), dataset="mnist")
+    boards = build_leaderboards([load_run(r) for r in [*runs, mnist]])
+    assert [(b.dataset, len(b.frame)) for b in boards] == [("digits", 4), ("mnist", 1)]
+    assert boards[1].frame["rank"].tolist() == [1]
+    md = render(boards, "md")
+    assert "## digits: linf eps 0.3" in md and "## mnist: linf eps 0.3" in md
+    csv = render(boards, "csv")
+    assert csv.splitlines()[0].startswith("rank,model,suite,dataset,norm,eps")
+    assert len(csv.splitlines()) == 6
+
+
+def test_runs_without_a_common_eps_are_refused(tmp_path):
+    a = run_folder(tmp_path, "a", records(*_model("a", 1, eps=(0.1,))))
+    b = run_folder(tmp_path, "b", records(*_model("b", 1, eps=(0.2,))))
+    runs = [load_run(a), load_run(b)]
+    with pytest.raises(BenchError, match="share no finite linf eps"):
+        build_leaderboards(runs)
+    with pytest.raises(BenchError, match=r"--eps 0.1 \(linf\) was not evaluated for b/b"):
+        build_leaderboards(runs, eps=0.1)
+    with pytest.raises(BenchError, match="has l2 attacks"):
+        build_leaderboards(runs, norm="l2")
+
+
+def test_an_explicit_eps_picks_the_budget_and_min_norm_attacks_cover_any(tmp_path):
+    r = run_folder(tmp_path, "r", records(clean("m", OK), min_norm("m", "cw", OK, [0.5, 1.0, 1.5, math.inf])))
+    with pytest.raises(BenchError, match="without --eps"):
+        build_leaderboards([load_run(r)], norm="l2")
+    (board,) = build_leaderboards([load_run(r)], norm="l2", eps=1.0)
+    assert board.frame[["robust_cw", "worst_case"]].values.tolist() == [[0.5, 0.5]]
+
+
+def test_load_run_needs_a_run_folder_with_a_dataset(tmp_path, runs):
+    with pytest.raises(BenchError, match="not a bench run folder"):
+        load_run(tmp_path / "missing")
+    (runs[0] / "manifest.json").unlink()
+    with pytest.raises(BenchError, match="dataset is unknown"):
+        load_run(runs[0])
+
+
+def test_cli_writes_each_format(tmp_path, runs):
+    cr = CliRunner()
+    res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--format", "csv", "-o", str(tmp_path / "lb.csv")])
+    assert res.exit_code == 0, res.output
+    lb = pd.read_csv(tmp_path / "lb.csv")
+    assert lb["model"].tolist() == ["b", "c", "d", "a"] and lb["rank"].tolist() == [1, 1, 3, 4]
+    res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--eps", "0.1", "--format", "html"])
+    assert res.exit_code == 0 and res.output.startswith("<!DOCTYPE html>") and "digits: linf eps 0.1" in res.output
+    assert '<tr class="fail">' in res.output and "<script" not in res.output
+    res = cr.invoke(cli, ["leaderboard", *map(str, runs)])
+    assert res.exit_code == 0 and "| rank | model | suite | clean |" in res.output
+    res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--eps", "0.2"])
+    assert res.exit_code == 2 and res.output.startswith("error: --eps 0.2 (linf) was not evaluated") and len(res.output.splitlines()) == 1

@@ -1,0 +1,168 @@
+"""write_report on a hand-built run folder: every file, table and figure, and a self-contained HTML report."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from report_fixtures import clean, fixed, min_norm, records, run_folder
+
+import bench.report
+from bench.cli import cli
+from bench.examples import examples_path, save_examples
+from bench.report import write_report
+
+OK = [True] * 5 + [False]
+FIGURES = ["robust_accuracy_vs_eps", "temperature", "min_l2_cdf", "naive_vs_adaptive", "examples"]
+SECTIONS = ["Clean accuracy", "Attacks", "Naive vs adaptive", "Minimal perturbations (Papernot's robustness metric)", "Across seeds",
+            "Diagnostics", "Figures", "Provenance"]
+
+
+class _Html(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.h2: list[str] = []
+        self._in_h2 = False
+        self.row_classes: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        self._in_h2 = tag == "h2"
+        if tag == "tr" and a.get("class"):
+            self.row_classes.append(a["class"])
+
+    def handle_endtag(self, tag):
+        self._in_h2 = False if tag == "h2" else self._in_h2
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.h2.append(data)
+
+
+def _records():
+    per_model = []
+    for m in ["baseline", "distilled-s0", "distilled-s1"]:
+        strong = m == "baseline"
+        per_model += [
+            clean(m, OK),
+            fixed(m, "fgsm", OK, {0.1: [strong] * 2 + [0] * 4, 0.3: [strong] * 4 + [0] * 2}, use="torchattacks.fgsm"),
+            fixed(m, "pgd-margin", OK, {0.1: [1, 1, 0, 0, 0, 0], 0.3: [1] * 6}, use="bench.pgd_margin", tag="adaptive"),
+            min_norm(m, "cw", OK, [0.4, 0.8, 1.2, 1.6, math.inf, 0.2]),
+        ]
+    return records(*per_model)
+
+
+FLAGS = pd.DataFrame([
+    {"model": "distilled-s0", "attack": "", "check": "naive-adaptive-gap", "category": "masking", "verdict": "fail", "value": 0.8,
+     "threshold": "fail>=0.2", "message": "naive 80%, adaptive 0%"},
+    {"model": "distilled-s1", "attack": "fgsm", "check": "iterative-weaker", "category": "sanity", "verdict": "warn", "value": 0.03,
+     "threshold": "warn>0.02", "message": "x"},
+    {"model": "baseline", "attack": "", "check": "naive-adaptive-gap", "category": "masking", "verdict": "pass", "value": 0.0,
+     "threshold": "fail>=0.2", "message": "ok"},
+])
+
+
+def _make_run(root):
+    r = run_folder(root, "papers", _records(), temps={"baseline": 1.0, "distilled-s0": 100.0, "distilled-s1": 100.0})
+    x = np.random.default_rng(0).random((6, 1, 8, 8), dtype=np.float32)
+    for m in ["baseline", "distilled-s0"]:
+        save_examples(examples_path(r, m, "pgd-margin"), x, np.clip(x + 0.3, 0, 1), [0] * 6, [0] * 5 + [1], [1] * 6, 0.3)
+    return r
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """One run folder with its report written once, for the tests that only read it (drawing takes ~2 s)."""
+    # The checks are someone else's module and are tested there; here a fixed set shows the highlighting.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bench.report, "run_checks", lambda records, summary, diagnostics=None: FLAGS.copy())
+        r = _make_run(tmp_path_factory.mktemp("written"))
+        summary = write_report(r)
+    return r, summary
+
+
+def test_write_report_writes_every_table_figure_and_report(written):
+    run, summary = written
+    for name in ["summary.csv", "clean.csv", "naive_vs_adaptive.csv", "flags.csv", "seeds.csv", "summary.md", "report.md", "report.html"]:
+        assert (run / name).is_file(), name
+    for fig in FIGURES:
+        assert (run / "plots" / f"{fig}.png").is_file() and (run / "plots" / f"{fig}.svg").is_file(), fig
+    assert len(summary) and "worst_case" in set(summary["attack"])
+    seeds = pd.read_csv(run / "seeds.csv")
+    pgd = seeds[(seeds["model"] == "distilled") & (seeds["attack"] == "pgd-margin") & (seeds["eps"] == 0.1)].iloc[0]
+    assert pgd["n_seeds"] == 2 and pgd["accuracy_mean"] == pytest.approx(3 / 6)
+
+
+def test_html_report_is_self_contained_and_holds_every_table_and_figure(written):
+    run, _ = written
+    text = (run / "report.html").read_text()
+    p = _Html()
+    p.feed(text)
+    imgs = [a for t, a in p.tags if t == "img"]
+    assert len(imgs) == len(FIGURES)
+    assert all(a["src"].startswith("data:image/png;base64,") for a in imgs)
+    assert {a["alt"] for a in imgs} == {f"papers: {t}" for t in [
+        "robust accuracy vs eps", "attack success and clean accuracy vs distillation temperature", "CDF of minimal L2 perturbations",
+        "naive vs adaptive robust accuracy", "clean and adversarial examples (each model's strongest attack)"]}
+    assert p.h2 == SECTIONS
+    # Tables: clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
+    assert sum(t == "table" for t, _ in p.tags) == 8
+    assert not [t for t, _ in p.tags if t in ("script", "link", "iframe")]
+    assert "http://" not in text and "https://" not in text
+    assert p.row_classes.count("fail") == 1 and p.row_classes.count("warn") == 1
+    # Provenance from the manifest.
+    for needle in ["ab" * 32, "c0ffee", "f" * 64, "2026-01-01T00:00:00+00:00", "resolved spec"]:
+        assert needle in text
+
+
+def test_markdown_reports_reference_the_figures_and_keep_the_summary_headings(written):
+    run, _ = written
+    md = (run / "report.md").read_text()
+    for fig in FIGURES:
+        assert f"](plots/{fig}.png)" in md
+    summary = (run / "summary.md").read_text()
+    assert summary.startswith("# bench summary: papers")
+    for heading in ["## Clean accuracy", "## Attacks", "## Naive vs adaptive", "## Diagnostics", "## Across seeds", "## Provenance"]:
+        assert heading in summary and heading in md
+    assert "](plots/" not in summary
+
+
+def test_redraw_is_a_pure_function_of_the_folder(written, monkeypatch):
+    run, _ = written
+    monkeypatch.setattr(bench.report, "run_checks", lambda records, summary, diagnostics=None: FLAGS.copy())
+    first = {p.name: p.read_bytes() for p in (run / "plots").iterdir()} | {"report.html": (run / "report.html").read_bytes()}
+    write_report(run)
+    second = {p.name: p.read_bytes() for p in (run / "plots").iterdir()} | {"report.html": (run / "report.html").read_bytes()}
+    assert first == second
+
+
+def test_figures_that_no_longer_apply_are_removed_and_explained(written, tmp_path):
+    run = Path(shutil.copytree(written[0], tmp_path / "copy"))
+    assert (run / "plots" / "examples.png").exists()
+    shutil.rmtree(run / "examples")
+    write_report(run)
+    assert not (run / "plots" / "examples.png").exists() and not (run / "plots" / "examples.svg").exists()
+    assert "examples: not drawn, the run saved no examples/ images." in (run / "report.md").read_text()
+
+
+def test_report_without_manifest_or_attacks(tmp_path):
+    run = run_folder(tmp_path, "bare", records(clean("m", OK)))
+    (run / "manifest.json").unlink()
+    write_report(run)
+    html = (run / "report.html").read_text()
+    assert "No manifest.json in this run folder." in html and "<img" not in html
+    assert (run / "summary.csv").read_text().startswith("model,attack,")
+
+
+def test_bench_report_command_rejects_non_run_folders(tmp_path):
+    from click.testing import CliRunner
+
+    res = CliRunner().invoke(cli, ["report", str(tmp_path / "nothing")])
+    assert res.exit_code == 2 and "not a bench run folder" in res.output
