@@ -67,6 +67,7 @@ class Dataset:
     name: str = ""
     shape: tuple[int, int, int] = (1, 28, 28)
     n_classes: int = 10
+    n_train: int = 60000
     scale: float = 255.0
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:
@@ -181,6 +182,7 @@ class Digits(Dataset):
 
     name = "digits"
     shape = (1, 8, 8)
+    n_train = 1437
     scale = 16.0
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:

@@ -31,6 +31,7 @@ from bench.metrics import CLEAN
 from bench.records import read_shard, shard_name, write_shard
 from bench.report import write_report
 from bench.spec import SuiteSpec, view_name
+from bench.sweep import source_for
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +86,40 @@ def topo_models(spec: SuiteSpec) -> list[str]:
     return order
 
 
-def attack_cells(spec: SuiteSpec) -> list[tuple[str, int]]:
-    """(model id, attack index) pairs: every attack on each of its target models."""
+def attack_cells(spec: SuiteSpec) -> list[tuple[str, int, str | None]]:
+    """(model id, attack index, source id) triples: every attack on each of its target models."""
     evaluated = [m.id for m in spec.models if m.evaluate]
     cells = []
     for i, a in enumerate(spec.attacks):
         for mid in a.models or evaluated:
-            if mid != a.source:
-                cells.append((mid, i))
+            source = source_for(spec, a.source, mid) if a.source else None
+            if mid != source:
+                cells.append((mid, i, source))
     return cells
+
+
+def estimate_cost(spec: SuiteSpec, cells: list[tuple[str, int, str | None]]) -> tuple[float, float]:
+    """Rough cold-run seconds (training, attacks) from pass counts and measured per-architecture speeds."""
+    from bench.attacks import ATTACKS
+    from bench.data import DATASETS
+    from bench.models import ARCHITECTURES
+
+    n_train = spec.dataset.train_size or DATASETS.get(spec.dataset.name).n_train
+    train = sum(m.train.epochs * n_train / ARCHITECTURES.get(m.arch).passes_per_second for m in spec.models if not m.checkpoint)
+    attack = 0.0
+    for mid, i, source in cells:
+        a = spec.attacks[i]
+        cls = ATTACKS.get(a.use)
+        n = min(a.n_samples or spec.dataset.eval_size, spec.dataset.eval_size)
+        passes = n * max(len(a.eps), 1) * cls.gradient_evals(cls.Params.model_validate(a.params))
+        attack += passes / ARCHITECTURES.get(spec.model(source or mid).arch).passes_per_second
+    return train, attack
+
+
+def model_seed(spec: SuiteSpec, model_id: str) -> int:
+    """A model's own seed (from a seed sweep), else the suite's."""
+    seed = spec.model(model_id).seed
+    return spec.seed if seed is None else seed
 
 
 def run_suite(spec: SuiteSpec, opts: RunOptions) -> Path:
@@ -165,7 +191,7 @@ def _run_models(ctx: _Context) -> None:
             ctx.fail(f"train {mid}", f"teacher {m.teacher} is not available")
             continue
         try:
-            tm = obtain_model(m, ctx.data, ctx.spec.seed, ctx.store, ctx.device, teacher, quiet=ctx.opts.quiet)
+            tm = obtain_model(m, ctx.data, model_seed(ctx.spec, mid), ctx.store, ctx.device, teacher, quiet=ctx.opts.quiet)
             ctx.state.cells[f"train {mid}"] = {"key": tm.key, "origin": tm.origin, "seconds": round(tm.seconds, 2)}
             _evaluate_clean(ctx, tm)
         except BenchError:
@@ -196,14 +222,15 @@ def _evaluate_clean(ctx: _Context, tm: TrainedModel) -> None:
 def _run_attacks(ctx: _Context) -> None:
     """Run each attack cell whose shard does not exist yet; isolate failures."""
     targets: dict[tuple[str, str], Target] = {}
-    for mid, i in attack_cells(ctx.spec):
+    for mid, i, source_id in attack_cells(ctx.spec):
         a = ctx.spec.attacks[i]
         cell = f"{a.id} on {mid}"
-        if mid not in ctx.models or (a.source and a.source not in ctx.models):
+        if mid not in ctx.models or (source_id and source_id not in ctx.models):
             ctx.fail(cell, "its model is not available")
             continue
-        model, source = ctx.models[mid], ctx.models.get(a.source) if a.source else None
-        key = attack_key(a, model, source, ctx.data, ctx.spec.seed)
+        model, source = ctx.models[mid], ctx.models.get(source_id) if source_id else None
+        seed = model_seed(ctx.spec, mid)
+        key = attack_key(a, model, source, ctx.data, seed)
         name = shard_name(mid, a.id, key)
         ctx.keep.add(name)
         path = ctx.run_dir / "records" / name
@@ -216,7 +243,7 @@ def _run_attacks(ctx: _Context) -> None:
             targets[tkey] = make_target(crafter.module, a.view, ctx.data, ctx.device)
         start = time.perf_counter()
         try:
-            frame = run_attack_cell(a, model, source, targets[tkey], ctx.data, ctx.clean_pred[mid], ctx.hashes, ctx.spec.seed, quiet=ctx.opts.quiet)
+            frame = run_attack_cell(a, model, source, targets[tkey], ctx.data, ctx.clean_pred[mid], ctx.hashes, seed, quiet=ctx.opts.quiet)
         except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
             ctx.fail(cell, exc)
             continue

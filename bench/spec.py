@@ -77,6 +77,7 @@ class ModelSpec(StrictModel):
     train: TrainSpec = Field(default_factory=TrainSpec, description="Training parameters.")
     checkpoint: str | None = Field(None, description="Load weights from this file instead of training.")
     evaluate: bool = Field(True, description="Attack this model (teachers usually are not).")
+    seed: int | None = Field(None, ge=0, description="Seed for this model's training and attacks (default: the suite's).")
 
 
 class ViewSpec(StrictModel):
@@ -111,6 +112,8 @@ class SuiteSpec(StrictModel):
     dataset: DatasetSpec
     models: list[ModelSpec] = Field(min_length=1)
     attacks: list[AttackSpec] = Field(default_factory=list)
+    temperatures: list[float] | None = Field(None, min_length=1, description="Sweep: one teacher/student pair per T (ids <id>-t<T>).")
+    seeds: list[int] | None = Field(None, min_length=1, description="Sweep: every model and attack once per seed (ids <id>-s<seed>).")
 
     def model(self, model_id: str) -> ModelSpec:
         """The model spec with this id."""
@@ -227,9 +230,15 @@ def _cross_check(spec: SuiteSpec) -> SuiteSpec:
         attack_errors, a = _check_attack(i, a, model_ids, attack_ids, ATTACKS)
         errors += attack_errors
         resolved.append(a)
+    if spec.temperatures is not None and any(t <= 0 for t in spec.temperatures):
+        errors.append("temperatures: values must be positive")
+    if spec.seeds is not None and (any(s < 0 for s in spec.seeds) or len(set(spec.seeds)) != len(spec.seeds)):
+        errors.append("seeds: values must be distinct and non-negative")
     if errors:
         raise SpecError(_one_line(errors))
-    return spec.model_copy(update={"attacks": resolved})
+    from bench.sweep import expand
+
+    return expand(spec.model_copy(update={"attacks": resolved}))
 
 
 def _check_id(value: str, where: str, seen: dict[str, str]) -> list[str]:

@@ -81,6 +81,11 @@ class Pgd(_ArtAttack):
     description = "PGD on cross-entropy (Linf or L2)"
     Params = PgdParams
 
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.max_iter * max(params.num_random_init, 1)
+
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
         from art.attacks.evasion import ProjectedGradientDescent
 
@@ -108,6 +113,11 @@ class Jsma(_ArtAttack):
     Params = JsmaParams
     pass_labels = False
 
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return 200
+
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
         from art.attacks.evasion import SaliencyMapMethod
 
@@ -132,6 +142,11 @@ class CwL2(_ArtAttack):
     default_tag = "adaptive"
     description = "C&W L2 with binary search over c (slow)"
     Params = CwL2Params
+
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.binary_search_steps * params.max_iter
 
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
         from art.attacks.evasion import CarliniL2Method
@@ -160,6 +175,11 @@ class DeepFool(_ArtAttack):
     description = "DeepFool (L2, minimum norm)"
     Params = DeepFoolParams
     pass_labels = False
+
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.max_iter * params.nb_grads
 
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
         from art.attacks.evasion import DeepFool as ArtDeepFool

@@ -108,6 +108,11 @@ class Attack:
         self.seed = seed
         self.batch_size = batch_size
 
+    @classmethod
+    def gradient_evals(cls, params: BaseModel) -> int:
+        """Rough forward+backward passes per sample and budget, for `bench validate`'s cost estimate."""
+        return 1
+
     def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
         """Return adversarial inputs for one batch. Backends implement only this."""
         raise NotImplementedError

@@ -18,6 +18,8 @@ an undefended net and a T=100 distilled one, whose logits differ 100x in scale
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from pydantic import Field
 from torch import Tensor
@@ -50,6 +52,11 @@ class CarliniWagnerL2(Attack):
     default_tag = "adaptive"
     description = "bench's batched C&W L2: margin loss on logits, binary search over c"
     Params = CwL2Params
+
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.binary_search_steps * params.max_iter
 
     def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
         p = self.params

@@ -8,6 +8,8 @@ successful point of each sample is kept, so later steps cannot undo it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from pydantic import Field
 from torch import Tensor
@@ -33,6 +35,11 @@ class PgdMargin(Attack):
     default_tag = "adaptive"
     description = "PGD on the logit margin (Linf or L2); survives saturated softmax"
     Params = PgdMarginParams
+
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.steps * params.restarts
 
     def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
         assert eps is not None

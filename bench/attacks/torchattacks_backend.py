@@ -52,6 +52,11 @@ class Pgd(_Torchattack):
     description = "PGD on cross-entropy (Linf)"
     Params = PgdParams
 
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.steps
+
     def build(self, target: Target, eps: float | None) -> Any:
         p = self.params
         alpha = p.alpha or 2.5 * eps / p.steps
@@ -87,6 +92,11 @@ class Cw(_Torchattack):
     description = "C&W L2 at a fixed c (no binary search)"
     Params = CwParams
 
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.steps
+
     def build(self, target: Target, eps: float | None) -> Any:
         p = self.params
         return _ta().CW(target.view, c=p.c, kappa=p.kappa, steps=p.steps, lr=p.lr)
@@ -107,6 +117,11 @@ class DeepFool(_Torchattack):
     description = "DeepFool (L2, minimum norm)"
     Params = DeepFoolParams
 
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.steps * 10
+
     def build(self, target: Target, eps: float | None) -> Any:
         p = self.params
         return _ta().DeepFool(target.view, steps=p.steps, overshoot=p.overshoot)
@@ -125,6 +140,11 @@ class Square(_Torchattack):
     description = "Square Attack, gradient-free (Linf)"
     default_tag = "adaptive"
     Params = SquareParams
+
+    @classmethod
+    def gradient_evals(cls, params: Any) -> int:
+        """Passes per sample and budget (cost estimate)."""
+        return params.n_queries // 2
 
     def build(self, target: Target, eps: float | None) -> Any:
         p = self.params
