@@ -81,14 +81,22 @@ def lp_norms(delta: Tensor) -> dict[str, Tensor]:
 
 
 def project(x: Tensor, x_adv: Tensor, norm: str, eps: float | None) -> tuple[Tensor, Tensor]:
-    """Project onto the eps-ball around ``x`` (if eps is given) and onto [0,1]; flag moved samples."""
-    delta = x_adv - x
+    """Project onto the eps-ball around ``x`` (if eps is given) and onto [0,1]; flag moved samples.
+
+    Points already inside are returned bit for bit: recomputing ``x + (x_adv - x)`` would round,
+    and a minimum-norm attack's output sits right on the decision boundary.
+    """
+    out = x_adv
     if eps is not None and norm == "linf":
-        delta = delta.clamp(-eps, eps)
+        out = torch.maximum(torch.minimum(out, x + eps), x - eps)
     elif eps is not None and norm == "l2":
-        n = delta.flatten(1).norm(dim=1).clamp_min(1e-12)
-        delta = delta * (eps / n).clamp(max=1.0).view(-1, *[1] * (x.dim() - 1))
-    out = (x + delta).clamp(0.0, 1.0)
+        n = (out - x).flatten(1).norm(dim=1)
+        over = n > eps
+        if over.any():
+            scale = (eps / n[over].clamp_min(1e-12)).view(-1, *[1] * (x.dim() - 1))
+            out = out.clone()
+            out[over] = x[over] + (x_adv[over] - x[over]) * scale
+    out = out.clamp(0.0, 1.0)
     moved = (out - x_adv).flatten(1).abs().amax(1) > PROJECTION_TOL
     return out, moved
 
@@ -124,7 +132,8 @@ class Attack:
         if x.numel() and (x.min() < 0 or x.max() > 1 or not torch.isfinite(x).all()):
             raise AttackError("inputs must be finite and in [0, 1]")
         module = target.view
-        was_training = module.training
+        # Every submodule's own flag: a view wrapper and the model inside it may disagree.
+        modes = [(m, m.training) for m in module.modules()]
         module.eval()
         seed_everything(self.seed)
         start = time.perf_counter()
@@ -135,7 +144,8 @@ class Attack:
                 xb, yb = x[i : i + self.batch_size], y[i : i + self.batch_size]
                 chunks.append(self._checked(self.generate(target, xb, yb, eps), xb))
         finally:
-            module.train(was_training)
+            for m, mode in modes:
+                m.training = mode
         seconds = time.perf_counter() - start
         x_adv = torch.cat(chunks) if chunks else x.clone()
         x_adv, moved = project(x, x_adv, self.norm, eps if self.kind == "fixed_eps" else None)

@@ -21,6 +21,7 @@ class View(nn.Module):
         super().__init__()
         self.model = model
         self.name = name
+        self.training = model.training  # a wrapper must not change the model's mode when toggled
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)

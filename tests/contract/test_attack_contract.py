@@ -44,6 +44,13 @@ class ModeSpy(nn.Module):
         return self.model(x)
 
 
+def test_a_view_does_not_change_the_mode_of_an_eval_model(tiny_model, digits):
+    tiny_model.eval()
+    target = Target(view=make_view(tiny_model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    ATTACKS.get("torchattacks.fgsm")({}, "linf", seed=0)(target, digits.x_eval[:8], digits.y_eval[:8], 0.1)
+    assert not tiny_model.training
+
+
 def cases():
     for key in ATTACKS.keys():
         cls = ATTACKS.get(key)
@@ -67,14 +74,14 @@ def run(key, norm, model, x, y):
 @pytest.mark.parametrize("key,norm", list(cases()))
 def test_contract(key, norm, tiny_model, digits):
     x, y = digits.x_eval[:N], digits.y_eval[:N]
-    spy = ModeSpy(tiny_model)
-    spy.train()
-    out, eps = run(key, norm, spy, x, y)
-    assert spy.training and tiny_model.training, "the model's mode must be restored"
+    for mode in (True, False):
+        spy = ModeSpy(tiny_model)
+        spy.train(mode)
+        run(key, norm, spy, x, y)
+        assert not spy.saw_training, "attacks run in eval mode"
+        assert spy.training is mode and tiny_model.training is mode, "the model's mode must be restored"
     tiny_model.eval()
-    spy.saw_training = False
-    spy.eval()
-    assert not spy.saw_training
+    out, eps = run(key, norm, tiny_model, x, y)
     adv = out.x_adv
     assert adv.shape == x.shape
     assert adv.dtype == x.dtype
