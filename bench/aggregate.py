@@ -37,6 +37,8 @@ def split_seed(item_id: str) -> tuple[str, str | None]:
 
 
 def _seed_label(model_seed: str | None, attack_seed: str | None) -> str:
+    if model_seed == attack_seed:
+        return model_seed or ""
     return ",".join(s for s in (model_seed, attack_seed) if s is not None)
 
 

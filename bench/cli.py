@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from bench import __version__
+from bench.commands.baseline import baseline
+from bench.commands.check import check
+from bench.commands.leaderboard import leaderboard
 from bench.commands.ls import ls
 from bench.commands.report import report
 from bench.commands.run import run
@@ -20,11 +23,12 @@ def cli() -> None:
     a teacher and a distilled student, attacks them with ART, torchattacks and bench's own
     attacks, and writes tables, plots and verdicts to results/<suite>/.
 
-    Exit codes: 0 success, 1 some cells failed, 2 bad input (spec, data, files).
+    Exit codes: 0 success, 1 some cells failed (run) or a metric regressed (check),
+    2 bad input (spec, data, files, incomparable baseline).
     """
 
 
-for command in (run, validate, ls, report):
+for command in (run, validate, ls, report, baseline, check, leaderboard):
     cli.add_command(command)
 
 

@@ -1,7 +1,15 @@
-"""Tables and figures, drawn from a run folder's records alone.
+"""Tables, figures and the run report, drawn from a run folder's records alone.
 
 ``write_report(run_dir)`` is what ``bench run`` calls at the end and what
-``bench report RUN_DIR`` calls to redraw everything without models or data.
+``bench report RUN_DIR`` calls to redraw everything without models or data. It
+is a pure function of ``records/`` (plus ``manifest.json`` for titles and
+provenance, ``diagnostics/`` for the masking checks, and the optional
+``examples/`` images). It writes:
+
+* ``summary.csv``, ``clean.csv``, ``naive_vs_adaptive.csv``, ``flags.csv``, ``seeds.csv``;
+* ``plots/*.png`` and ``plots/*.svg``;
+* ``report.html`` (self-contained), ``report.md`` (figures by relative path) and
+  ``summary.md`` (``report.md`` without the figures).
 """
 
 from __future__ import annotations
@@ -9,20 +17,23 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from bench.cache import atomic_write_text  # noqa: E402
-from bench.checks import run_checks  # noqa: E402
-from bench.diagnostics import read_diagnostics  # noqa: E402
-from bench.errors import BenchError  # noqa: E402
-from bench.metrics import WORST, clean_accuracy, naive_vs_adaptive, robustness_metric, summarize  # noqa: E402
-from bench.records import read_records  # noqa: E402
+from bench.aggregate import model_temperatures, seed_aggregate
+from bench.cache import atomic_write_text
+from bench.checks import run_checks
+from bench.diagnostics import read_diagnostics
+from bench.errors import BenchError
+from bench.example_grid import plot_examples
+from bench.examples import load_strongest
+from bench.figures import Plot, plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.metrics import WORST, clean_accuracy, naive_vs_adaptive, robustness_metric, summarize
+from bench.records import read_records
+from bench.report_html import render_html
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +41,42 @@ SUMMARY_COLUMNS = [
     "model", "attack", "use", "view", "tag", "source", "norm", "eps", "n_samples", "clean_accuracy",
     "robust_accuracy", "robust_accuracy_lo", "robust_accuracy_hi", "attack_success_rate",
     "attack_success_rate_lo", "attack_success_rate_hi", "median_l2", "median_linf", "median_l0",
-    "n_projected", "seconds",
+    "n_projected",
 ]
 
 
-def _fmt(v: object) -> str:
+@dataclass(frozen=True)
+class Table:
+    """A table ready to render: display strings, and an optional CSS class per row (``fail``, ``warn``)."""
+
+    frame: pd.DataFrame
+    row_classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    """One heading of the report with its text, tables, figures and preformatted blocks."""
+
+    title: str
+    text: str = ""
+    tables: tuple[Table, ...] = ()
+    plots: tuple[Plot, ...] = ()
+    code: str = ""
+    code_title: str = ""
+    figures_only: bool = False  # left out of summary.md
+
+
+@dataclass(frozen=True)
+class ReportDoc:
+    """Everything the Markdown and HTML renderers need."""
+
+    title: str
+    subtitle: str
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+
+def fmt(v: object) -> str:
+    """A table cell: 4 significant digits, – for NaN, ∞ for inf."""
     if isinstance(v, float):
         if math.isnan(v):
             return "–"
@@ -51,83 +93,195 @@ def markdown_table(frame: pd.DataFrame, columns: list[str] | None = None) -> str
         return "_(none)_\n"
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in frame[cols].iterrows():
-        lines.append("| " + " | ".join(_fmt(row[c]).replace("|", "\\|") for c in cols) + " |")
+        lines.append("| " + " | ".join(fmt(row[c]).replace("|", "\\|") for c in cols) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _pct_ci(v: float, lo: float, hi: float) -> str:
+def pct_ci(v: float, lo: float, hi: float) -> str:
+    """``85.0% [79.4, 89.3]``."""
     return "–" if math.isnan(v) else f"{100 * v:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
-def summary_markdown(suite: str, summary: pd.DataFrame, clean: pd.DataFrame, nva: pd.DataFrame, robust: pd.DataFrame, flags: pd.DataFrame) -> str:
-    """The human-readable summary: clean accuracy, attacks, naive vs adaptive, verdicts."""
-    out = [f"# bench summary: {suite}\n"]
-    out.append("## Clean accuracy\n")
-    c = clean.assign(accuracy=[_pct_ci(r.clean_accuracy, r.clean_accuracy_lo, r.clean_accuracy_hi) for r in clean.itertuples()])
-    out.append(markdown_table(c, ["model", "n_samples", "accuracy"]))
-    out.append("\n## Attacks\n\nRobust accuracy is over all samples; attack success rate over the samples classified "
-               "correctly before the attack. Brackets are 95% Wilson intervals. `worst_case` is the per-sample worst case "
-               "over every attack of that norm. eps ∞ is a minimum-norm attack without a budget.\n")
-    if len(summary):
-        s = summary.assign(
-            robust=[_pct_ci(r.robust_accuracy, r.robust_accuracy_lo, r.robust_accuracy_hi) for r in summary.itertuples()],
-            success=[_pct_ci(r.attack_success_rate, r.attack_success_rate_lo, r.attack_success_rate_hi) if not math.isnan(r.attack_success_rate_lo) else _fmt(r.attack_success_rate) for r in summary.itertuples()],
+def _pct(v: float) -> str:
+    return "–" if math.isnan(v) else f"{100 * v:.1f}%"
+
+
+def _mean_std(m: float, s: float) -> str:
+    return "–" if math.isnan(m) else f"{100 * m:.1f} ± {100 * s:.1f}%"
+
+
+def _display(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    cols = [c for c in columns if c in frame.columns]
+    return pd.DataFrame({c: [fmt(v) for v in frame[c]] for c in cols}, columns=cols)
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """The tables of one run, computed from its records."""
+
+    summary: pd.DataFrame
+    clean: pd.DataFrame
+    nva: pd.DataFrame
+    robust: pd.DataFrame
+    flags: pd.DataFrame
+    seeds: pd.DataFrame
+
+
+def compute_tables(records: pd.DataFrame, diagnostics: pd.DataFrame | None = None) -> RunTables:
+    """Every table of a report, from records (and the per-sample diagnostics the masking checks use)."""
+    summary = summarize(records)
+    summary = summary.reindex(columns=SUMMARY_COLUMNS + ["kind"]) if len(summary) else pd.DataFrame(columns=SUMMARY_COLUMNS + ["kind"])
+    clean = clean_accuracy(records)
+    flags = run_checks(records, summary[SUMMARY_COLUMNS], diagnostics)
+    return RunTables(summary, clean, naive_vs_adaptive(records), robustness_metric(records), flags, seed_aggregate(summary, clean))
+
+
+def table_sections(t: RunTables) -> list[Section]:
+    """The table sections shared by report.md, summary.md and report.html (headings are a contract)."""
+    clean = _display(t.clean, ["model", "n_samples"]).assign(accuracy=[pct_ci(r.clean_accuracy, r.clean_accuracy_lo, r.clean_accuracy_hi) for r in t.clean.itertuples()])
+    s = t.summary
+    attacks = _display(s, ["model", "attack", "view", "tag", "source", "norm", "eps", "n_samples"]).assign(
+        robust=[pct_ci(r.robust_accuracy, r.robust_accuracy_lo, r.robust_accuracy_hi) for r in s.itertuples()],
+        success=[pct_ci(r.attack_success_rate, r.attack_success_rate_lo, r.attack_success_rate_hi) if not math.isnan(r.attack_success_rate_lo)
+                 else _pct(r.attack_success_rate) for r in s.itertuples()],
+        median_l2=[fmt(v) for v in s["median_l2"]],
+    )
+    nva = _display(t.nva, ["model", "norm", "eps"]).assign(
+        naive=[_pct(v) for v in t.nva["naive_robust_accuracy"]], adaptive=[_pct(v) for v in t.nva["adaptive_robust_accuracy"]],
+        gap=[f"{100 * v:+.1f} pts" for v in t.nva["gap"]],
+    )
+    flag_cols = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
+    verdicts = [str(v) for v in t.flags["verdict"]] if "verdict" in t.flags else []
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("fail", "warn", "pass")) if verdicts else "no checks ran"
+    sections = [
+        Section("Clean accuracy", "Brackets are 95% Wilson intervals.", (Table(clean),)),
+        Section("Attacks", "Robust accuracy is over all samples; attack success rate over the samples classified correctly before "
+                "the attack. Brackets are 95% Wilson intervals. `worst_case` is the per-sample worst case over every attack of "
+                "that norm. eps ∞ is a minimum-norm attack without a budget.",
+                (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"])),)),
+        Section("Naive vs adaptive", "Worst-case robust accuracy within each group, per sample; the gap is the robustness illusion.", (Table(nva),)),
+        Section("Minimal perturbations (Papernot's robustness metric)", "Mean and median minimal perturbation over the correctly "
+                "classified samples that each minimum-norm attack broke (`found` of `n_correct`).", (Table(_display(t.robust, list(t.robust.columns))),)),
+    ]
+    if len(t.seeds):
+        seeds = _display(t.seeds, ["model", "attack", "norm", "eps", "n_seeds", "seeds"]).assign(
+            accuracy=[_mean_std(m, sd) for m, sd in zip(t.seeds["accuracy_mean"], t.seeds["accuracy_std"])],
+            success=[_mean_std(m, sd) for m, sd in zip(t.seeds["success_mean"], t.seeds["success_std"])],
         )
-        out.append(markdown_table(s, ["model", "attack", "view", "tag", "source", "norm", "eps", "n_samples", "robust", "success", "median_l2"]))
-    else:
-        out.append("_(no attacks)_\n")
-    out.append("\n## Naive vs adaptive\n\nPer-sample worst case within each group; the gap is the robustness illusion.\n")
-    out.append(markdown_table(nva))
-    out.append("\n## Minimal perturbations (Papernot's robustness metric)\n\n")
-    out.append(markdown_table(robust))
-    out.append("\n## Diagnostics\n\nSee docs/flags.md for what each check means and what to do.\n")
-    out.append(markdown_table(flags, ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]))
+        sections.append(Section("Across seeds", "Mean ± sample standard deviation across the `-s<seed>` replicates of each model and "
+                                "attack; `accuracy` is robust accuracy (clean accuracy on `clean` rows).", (Table(seeds),)))
+    sections.append(Section("Diagnostics", f"See docs/flags.md for what each check means and what to do. Verdicts: {counts}.",
+                            (Table(_display(t.flags, flag_cols), tuple(verdicts)),)))
+    return sections
+
+
+def provenance_section(manifest: dict[str, Any]) -> Section:
+    """Versions, seeds, spec hash, data fingerprint, git commit and times, from the manifest."""
+    if not manifest:
+        return Section("Provenance", "No manifest.json in this run folder.")
+    data = manifest.get("data") or {}
+    items = [
+        ("suite", manifest.get("suite")), ("status", manifest.get("status")), ("started", manifest.get("started")),
+        ("finished", manifest.get("finished")), ("spec hash", manifest.get("spec_hash")), ("seed", manifest.get("seed")),
+        ("git commit", manifest.get("git_commit")), ("device", manifest.get("device")),
+        ("data", f"{data.get('name', '?')} ({data.get('source', '?')}), {data.get('n_train', '?')} train / {data.get('n_eval', '?')} eval"),
+        ("data fingerprint", data.get("fingerprint")), ("train fingerprint", data.get("train_fingerprint")),
+        ("eval fingerprint", data.get("eval_fingerprint")),
+        ("failures", "; ".join(f"{f.get('cell')}: {f.get('error')}" for f in manifest.get("failures") or []) or "none"),
+    ]
+    kv = pd.DataFrame({"field": [k for k, _ in items], "value": ["–" if v is None else str(v) for _, v in items]})
+    versions = manifest.get("versions") or {}
+    vt = pd.DataFrame({"package": list(versions), "version": [str(v) for v in versions.values()]})
+    spec = json.dumps(manifest.get("spec", {}), indent=2, sort_keys=True)
+    return Section("Provenance", "From manifest.json.", (Table(kv), Table(vt)), code=spec, code_title="resolved spec")
+
+
+def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: dict[str, Any], suite: str) -> tuple[list[Plot], list[str]]:
+    """Draw every figure that applies; return the plots and one line per figure that was skipped.
+
+    A skipped figure's old files are removed, so a redraw never leaves a stale figure behind.
+    """
+    out = run_dir / "plots"
+    drawn: list[Plot] = []
+    skipped: list[str] = []
+    attempts = [
+        ("robust_accuracy_vs_eps", lambda: plot_robust_accuracy(t.summary, suite, out), "no bounded attacks"),
+        ("temperature", lambda: plot_temperature(t.summary, t.clean, model_temperatures(manifest.get("spec")), suite, out),
+         "the attacked models span fewer than two training temperatures"),
+        ("min_l2_cdf", lambda: plot_min_norm_cdf(records, suite, out), "no minimum-norm L2 attack"),
+        ("naive_vs_adaptive", lambda: plot_naive_vs_adaptive(t.nva, suite, out), "no norm has both naive and adaptive attacks at a common eps"),
+        ("examples", lambda: plot_examples(load_strongest(run_dir, t.summary), suite, out), "the run saved no examples/ images"),
+    ]
+    for name, draw, why in attempts:
+        plot = draw()
+        if plot is None:
+            skipped.append(f"{name}: not drawn, {why}.")
+            for ext in (".png", ".svg"):
+                (out / f"{name}{ext}").unlink(missing_ok=True)
+        else:
+            drawn.append(plot)
+    return drawn, skipped
+
+
+def build_doc(suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Plot], skipped: list[str]) -> ReportDoc:
+    """Assemble the report's sections."""
+    data = manifest.get("data") or {}
+    bits = [f"status {manifest.get('status', 'unknown')}"]
+    if manifest.get("finished"):
+        bits.append(f"finished {manifest['finished']}")
+    if manifest.get("spec_hash"):
+        bits.append(f"spec {str(manifest['spec_hash'])[:12]}")
+    if data:
+        bits.append(f"data {data.get('name', '?')} ({str(data.get('fingerprint', ''))[:12]}, {data.get('n_eval', '?')} eval samples)")
+    figures = Section("Figures", " ".join(skipped), plots=tuple(plots), figures_only=True)
+    return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), figures, provenance_section(manifest)))
+
+
+def render_markdown(doc: ReportDoc, figures: bool = True, title: str | None = None) -> str:
+    """Markdown; figures are referenced by their path relative to the run folder (plots/<name>.png)."""
+    out = [f"# {title or doc.title}\n", f"_{doc.subtitle}_\n"]
+    for sec in doc.sections:
+        if sec.figures_only and not figures:
+            continue
+        out.append(f"\n## {sec.title}\n")
+        if sec.text:
+            out.append(sec.text + "\n")
+        for table in sec.tables:
+            out.append(markdown_table(table.frame))
+        for p in sec.plots:
+            out.append(f"### {p.title}\n\n![{p.title}](plots/{p.png.name})\n\n{p.caption} ([SVG](plots/{p.svg.name}))\n")
+        if sec.code:
+            out.append(f"<details><summary>{sec.code_title}</summary>\n\n```json\n{sec.code}\n```\n\n</details>\n")
     return "\n".join(out)
 
 
-def plot_robust_accuracy(summary: pd.DataFrame, suite: str, path: Path) -> None:
-    """Robust accuracy against eps, one panel per norm, one line per model x attack; worst case dashed."""
-    bounded = summary[summary["eps"].map(lambda e: not math.isinf(e))] if len(summary) else summary
-    norms = list(dict.fromkeys(bounded["norm"])) if len(bounded) else []
-    fig, axes = plt.subplots(1, max(len(norms), 1), figsize=(6 * max(len(norms), 1), 4.5), squeeze=False)
-    for ax, norm in zip(axes[0], norms):
-        g = bounded[bounded["norm"] == norm]
-        for (model, attack), line in g.groupby(["model", "attack"], sort=False):
-            line = line.sort_values("eps")
-            style = {"linestyle": "--", "linewidth": 2.5} if attack == WORST else {"marker": "o"}
-            ax.plot(line["eps"], 100 * line["robust_accuracy"], label=f"{model} / {attack}", **style)
-        ax.set_xlabel(f"eps ({norm} norm, pixel scale [0,1])")
-        ax.set_ylabel("robust accuracy (%)")
-        ax.set_ylim(-2, 102)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-    if not norms:
-        axes[0][0].text(0.5, 0.5, "no bounded attacks", ha="center", va="center")
-    fig.suptitle(f"{suite}: robust accuracy vs eps")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    fig.savefig(path.with_suffix(".svg"))
-    plt.close(fig)
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """The run's manifest, or {} when it is missing (a report can still be drawn from records)."""
+    path = run_dir / "manifest.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BenchError(f"{path}: unreadable manifest ({exc})") from None
 
 
 def write_report(run_dir: Path) -> pd.DataFrame:
-    """Redraw every table and figure of a run folder from its records; return the summary."""
-    manifest_path = run_dir / "manifest.json"
+    """Redraw every table, figure and report of a run folder from its records; return the summary."""
     if not (run_dir / "records").is_dir():
         raise BenchError(f"{run_dir}: not a bench run folder (no records/)")
-    suite = json.loads(manifest_path.read_text()).get("suite", run_dir.name) if manifest_path.exists() else run_dir.name
+    manifest = read_manifest(run_dir)
+    suite = str(manifest.get("suite") or run_dir.name)
     records = read_records(run_dir)
-    summary = summarize(records)
-    summary = summary.reindex(columns=SUMMARY_COLUMNS) if len(summary) else pd.DataFrame(columns=SUMMARY_COLUMNS)
-    clean = clean_accuracy(records)
-    nva = naive_vs_adaptive(records)
-    robust = robustness_metric(records)
-    flags = run_checks(records, summary, read_diagnostics(run_dir))
-    atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(run_dir / "clean.csv", clean.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(run_dir / "naive_vs_adaptive.csv", nva.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(run_dir / "flags.csv", flags.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(run_dir / "summary.md", summary_markdown(suite, summary, clean, nva, robust, flags))
-    plot_robust_accuracy(summary, suite, run_dir / "plots" / "robust_accuracy_vs_eps.png")
+    t = compute_tables(records, read_diagnostics(run_dir))
+    summary = t.summary[SUMMARY_COLUMNS]
+    for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
+        atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
+    plots, skipped = draw_figures(run_dir, records, t, manifest, suite)
+    for line in skipped:
+        log.info("%s", line)
+    doc = build_doc(suite, manifest, t, plots, skipped)
+    atomic_write_text(run_dir / "summary.md", render_markdown(doc, figures=False, title=f"bench summary: {suite}"))
+    atomic_write_text(run_dir / "report.md", render_markdown(doc))
+    atomic_write_text(run_dir / "report.html", render_html(doc))
     return summary

@@ -15,6 +15,7 @@ from bench.commands import handle_errors
 def report(run_dir: Path) -> None:
     """Redraw every table and figure of RUN_DIR from its per-sample records alone.
 
+    Writes summary.csv/.md, report.md, a self-contained report.html and plots/*.png/.svg.
     Needs no models and no data; `bench run` calls the same code at its end.
     """
     from bench.report import write_report

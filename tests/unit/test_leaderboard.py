@@ -102,6 +102,13 @@ def test_datasets_are_never_ranked_together(tmp_path, runs):
     assert len(csv.splitlines()) == 6
 
 
+def test_two_folders_of_one_suite_are_told_apart(tmp_path):
+    a = run_folder(tmp_path / "before", "smoke", records(*_model("m", 1)))
+    b = run_folder(tmp_path / "after", "smoke", records(*_model("m", 2)))
+    md = render(build_leaderboards([load_run(a), load_run(b)]), "md")
+    assert f"| 1 | m | smoke ({a}) |" in md and f"| 2 | m | smoke ({b}) |" in md
+
+
 def test_runs_without_a_common_eps_are_refused(tmp_path):
     a = run_folder(tmp_path, "a", records(*_model("a", 1, eps=(0.1,))))
     b = run_folder(tmp_path, "b", records(*_model("b", 1, eps=(0.2,))))

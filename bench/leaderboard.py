@@ -1,0 +1,245 @@
+"""A leaderboard across run folders: one row per model, ranked by per-sample worst-case robust accuracy.
+
+Rules, so that numbers are never compared across incompatible setups:
+
+* **One table per dataset** (the manifest's ``data.name``). Runs on different
+  datasets are never ranked together; each dataset gets its own table and eps.
+* **One budget per table.** Every model of a table is read at the same eps of the
+  chosen norm: the one given, or else the largest finite eps at which every
+  ranked model was evaluated. When there is no such eps, or a model lacks the
+  given one, ``build_leaderboards`` refuses with a ``BenchError`` naming the
+  runs, instead of ranking numbers taken at different budgets.
+* Models without any attack of the norm (e.g. teachers, which are not attacked)
+  are not ranked.
+
+Ties in worst-case robust accuracy share a rank (1, 1, 3); within a tie, rows are
+listed by clean accuracy. ``unreliable`` is RobustBench's column: True when any
+gradient-masking check of that model failed, i.e. its robustness is likely an
+illusion whatever its rank.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from bench.diagnostics import read_diagnostics
+from bench.errors import BenchError
+from bench.metrics import CLEAN, broken_at, naive_vs_adaptive, summarize, wilson
+from bench.records import read_records
+from bench.report import ReportDoc, Section, Table, read_manifest, render_markdown
+from bench.report_html import render_html
+
+FAMILY_ALIASES = {"cw_l2": "cw", "pgdl2": "pgd"}
+TRANSFER = "transfer"
+EPS_DIGITS = 9  # eps parsed from CSV and from the command line compare equal after rounding
+
+
+@dataclass(frozen=True)
+class RunData:
+    """What the leaderboard needs from one run folder."""
+
+    run_dir: Path
+    suite: str
+    dataset: str
+    finished: str
+    spec_hash: str
+    records: pd.DataFrame
+    flags: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """The ranked rows of one dataset at one norm and eps."""
+
+    dataset: str
+    norm: str
+    eps: float
+    frame: pd.DataFrame
+
+
+def attack_family(use: str, source: str = "") -> str:
+    """Backend-independent family of an attack: ``art.cw_l2`` -> ``cw``; attacks crafted elsewhere -> ``transfer``."""
+    if source:
+        return TRANSFER
+    name = use.split(".", 1)[-1]
+    return FAMILY_ALIASES.get(name, name)
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read a run folder's records, manifest and flags (flags.csv, or the checks re-run when it is missing)."""
+    if not (run_dir / "records").is_dir():
+        raise BenchError(f"{run_dir}: not a bench run folder (no records/)")
+    manifest = read_manifest(run_dir)
+    dataset = (manifest.get("data") or {}).get("name")
+    if not dataset:
+        raise BenchError(f"{run_dir}: no manifest.json with data.name, so its dataset is unknown and it cannot be ranked")
+    records = read_records(run_dir)
+    flags_path = run_dir / "flags.csv"
+    if flags_path.is_file():
+        flags = pd.read_csv(flags_path, keep_default_na=False, dtype=str)
+    else:
+        from bench.checks import run_checks
+
+        flags = run_checks(records, summarize(records), read_diagnostics(run_dir))
+    return RunData(run_dir, str(manifest.get("suite") or run_dir.name), str(dataset),
+                   str(manifest.get("finished") or manifest.get("started") or ""), str(manifest.get("spec_hash") or ""), records, flags)
+
+
+def _key(eps: float) -> float:
+    return round(float(eps), EPS_DIGITS)
+
+
+def _attacked(run: RunData, norm: str) -> dict[str, pd.DataFrame]:
+    r = run.records
+    g = r[(r["attack"] != CLEAN) & (r["norm"] == norm)]
+    return {str(m): mg for m, mg in g.groupby("model", sort=False)}
+
+
+def robust_at(g: pd.DataFrame, eps: float) -> tuple[float, int, int]:
+    """Per-sample worst-case robust accuracy of these rows (one model, one norm) at ``eps``: (rate, robust, n)."""
+    clean_ok = (g["clean_pred"] == g["label"]).groupby(g["sample"]).all()
+    broken = broken_at(g, eps).reindex(clean_ok.index, fill_value=False)
+    k, n = int((clean_ok & ~broken).sum()), len(clean_ok)
+    return (k / n if n else math.nan), k, n
+
+
+def _covers(g: pd.DataFrame, eps: float) -> bool:
+    # A family counts at eps if it ran at exactly that budget or is a minimum-norm attack (judged within any budget).
+    fixed = g[g["kind"] == "fixed_eps"]["eps"].map(_key)
+    return bool((fixed == _key(eps)).any() or ((g["kind"] == "min_norm") & g["eps"].map(math.isinf)).any())
+
+
+def choose_eps(runs: list[RunData], norm: str, eps: float | None) -> float:
+    """The eps every ranked model of these runs (one dataset) was evaluated at; BenchError when there is none.
+
+    A given eps is accepted for a model when one of its attacks ran at exactly that
+    budget or is a minimum-norm attack (which is judged within any budget). The
+    default is the largest finite eps that every model has in its results.
+    """
+    groups: dict[str, pd.DataFrame] = {}
+    for run in runs:
+        for model, g in _attacked(run, norm).items():
+            groups[f"{run.suite}/{model} ({run.run_dir})"] = g
+    if not groups:
+        raise BenchError(f"no run on dataset '{runs[0].dataset}' has {norm} attacks: {', '.join(str(r.run_dir) for r in runs)}")
+    if eps is not None:
+        missing = [who for who, g in groups.items() if not _covers(g, eps)]
+        if missing:
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            raise BenchError(f"--eps {eps:g} ({norm}) was not evaluated for {', '.join(missing[:3])}{more}")
+        return float(eps)
+    sets = {who: {_key(e) for e in g["eps"]} for who, g in groups.items()}
+    common = [e for e in set.intersection(*sets.values()) if math.isfinite(e)]
+    if not common:
+        seen = "; ".join(f"{who}: {', '.join(f'{e:g}' for e in sorted(s))}" for who, s in list(sets.items())[:4])
+        raise BenchError(f"the runs on dataset '{runs[0].dataset}' share no finite {norm} eps, so they cannot be ranked together "
+                         f"without --eps ({seen})")
+    return max(common)
+
+
+def _flag_counts(flags: pd.DataFrame, model: str) -> tuple[int, int, bool]:
+    if not len(flags) or "verdict" not in flags:
+        return 0, 0, False
+    f = flags[flags["model"].astype(str) == model]
+    # The per-model "gradient-masking" summary row (category "verdict") repeats its checks: do not count it twice.
+    checks = f[f["category"] != "verdict"] if "category" in f else f
+    masking = f[f["category"] == "masking"] if "category" in f else f
+    return int((checks["verdict"] == "fail").sum()), int((checks["verdict"] == "warn").sum()), bool((masking["verdict"] == "fail").any())
+
+
+def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> dict[str, object]:
+    r = run.records
+    c = r[(r["attack"] == CLEAN) & (r["model"] == model)]
+    rate, k, n = robust_at(g, eps)
+    lo, hi = wilson(k, n)
+    row: dict[str, object] = {
+        "model": model, "suite": run.suite, "dataset": run.dataset, "norm": norm, "eps": eps,
+        "clean_accuracy": float((c["clean_pred"] == c["label"]).mean()) if len(c) else math.nan,
+        "worst_case": rate, "worst_case_lo": lo, "worst_case_hi": hi, "n_samples": n,
+    }
+    families = g.assign(_family=[attack_family(u, s) for u, s in zip(g["use"], g["source"])])
+    for fam, fg in families.groupby("_family", sort=False):
+        row[f"robust_{fam}"] = robust_at(fg, eps)[0] if _covers(fg, eps) else math.nan
+    nva = naive_vs_adaptive(r[r["model"] == model])
+    hit = nva[(nva["norm"] == norm) & (nva["eps"].map(_key) == _key(eps))] if len(nva) else nva
+    row["gap"] = float(hit["gap"].iloc[0]) if len(hit) else math.nan
+    row["flags_fail"], row["flags_warn"], row["unreliable"] = _flag_counts(run.flags, model)
+    row.update({"date": run.finished, "spec_hash": run.spec_hash, "run_dir": str(run.run_dir)})
+    return row
+
+
+def rank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort by worst case (then clean accuracy, model) and add ``rank``; equal worst cases share the lowest rank."""
+    if not len(frame):
+        return frame.assign(rank=pd.Series(dtype=int))
+    ordered = frame.sort_values(["worst_case", "clean_accuracy", "model"], ascending=[False, False, True], kind="stable")
+    ranks = ordered["worst_case"].round(EPS_DIGITS).rank(method="min", ascending=False).astype(int)
+    return ordered.assign(rank=ranks).reset_index(drop=True)
+
+
+def build_leaderboards(runs: list[RunData], norm: str = "linf", eps: float | None = None) -> list[Leaderboard]:
+    """One ranked leaderboard per dataset, in the order the datasets first appear."""
+    by_data: dict[str, list[RunData]] = {}
+    seen: set[Path] = set()
+    for run in runs:
+        if run.run_dir.resolve() not in seen:
+            seen.add(run.run_dir.resolve())
+            by_data.setdefault(run.dataset, []).append(run)
+    boards = []
+    for dataset, group in by_data.items():
+        chosen = choose_eps(group, norm, eps)
+        rows = [_row(run, model, g, norm, chosen) for run in group for model, g in _attacked(run, norm).items()]
+        frame = rank(pd.DataFrame(rows))
+        fams = [c for c in frame.columns if c.startswith("robust_")]
+        lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "clean_accuracy"]
+        tail = ["worst_case", "worst_case_lo", "worst_case_hi", "gap", "flags_fail", "flags_warn", "unreliable", "date", "spec_hash", "run_dir"]
+        boards.append(Leaderboard(dataset, norm, chosen, frame[lead + fams + tail]))
+    return boards
+
+
+def _pct(v: object) -> str:
+    return "–" if not isinstance(v, float) or math.isnan(v) else f"{100 * v:.1f}%"
+
+
+def display(board: Leaderboard) -> Table:
+    """The human-readable table: percentages, the worst case with its Wilson interval, short hashes; unreliable rows flagged."""
+    f = board.frame
+    fams = [c for c in f.columns if c.startswith("robust_")]
+    # Two run folders of the same suite (e.g. before and after a change) are told apart by their path.
+    ambiguous = f.groupby("suite")["run_dir"].nunique() > 1
+    runs = [f"{s} ({d})" if ambiguous[s] else s for s, d in zip(f["suite"], f["run_dir"])]
+    out = pd.DataFrame({
+        "rank": f["rank"].astype(str), "model": f["model"], "suite": runs, "clean": [_pct(v) for v in f["clean_accuracy"]],
+        **{c.removeprefix("robust_"): [_pct(v) for v in f[c]] for c in fams},
+        "worst case": [f"{_pct(v)} [{100 * lo:.1f}, {100 * hi:.1f}]" for v, lo, hi in zip(f["worst_case"], f["worst_case_lo"], f["worst_case_hi"])],
+        "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
+        "flags": [f"{a} fail, {b} warn" for a, b in zip(f["flags_fail"], f["flags_warn"])],
+        "unreliable": ["yes" if u else "no" for u in f["unreliable"]],
+        "date": f["date"], "spec": [str(h)[:12] for h in f["spec_hash"]],
+    })
+    return Table(out, tuple("fail" if u else "" for u in f["unreliable"]))
+
+
+def _doc(boards: list[Leaderboard]) -> ReportDoc:
+    text = ("Ranked by per-sample worst-case robust accuracy over every attack of the norm (95% Wilson interval). "
+            "Family columns are the worst case within each attack family; `gap` is naive minus adaptive worst case; "
+            "`unreliable` means a gradient-masking check failed.")
+    sections = tuple(Section(f"{b.dataset}: {b.norm} eps {b.eps:g}", text, (display(b),)) for b in boards)
+    datasets = ", ".join(b.dataset for b in boards)
+    return ReportDoc("bench leaderboard", f"{sum(len(b.frame) for b in boards)} models; datasets: {datasets} (never ranked together)", sections)
+
+
+def render(boards: list[Leaderboard], fmt: str) -> str:
+    """``md``, ``html`` (self-contained) or ``csv`` (all tables, with ``dataset``, ``norm`` and ``eps`` columns)."""
+    if fmt == "csv":
+        frames = [b.frame for b in boards]
+        return pd.concat(frames, ignore_index=True).to_csv(index=False, float_format="%.6g") if frames else ""
+    if fmt == "html":
+        return render_html(_doc(boards))
+    if fmt == "md":
+        return render_markdown(_doc(boards))
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,150 @@
+"""Every figure: both files are written, and the plotted data are the right numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from report_fixtures import clean, fixed, min_norm, records
+
+from bench.example_grid import plot_examples
+from bench.examples import Examples
+from bench.figures import common_eps, plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.metrics import clean_accuracy, naive_vs_adaptive, summarize
+
+OK4 = [True, True, True, True]
+OK5 = [True, True, True, True, False]
+
+
+def _files(plot):
+    assert plot.png.is_file() and plot.png.stat().st_size > 1000
+    assert plot.svg.is_file() and plot.svg.read_text().lstrip().startswith("<?xml")
+
+
+@pytest.fixture
+def two_attacks():
+    # fgsm breaks samples 0,1 at 0.1 and 0,1,2 at 0.3; pgd breaks 3 at 0.1 and 3 at 0.3. Neither alone leaves the
+    # worst case: per sample, all four are broken at 0.3 (0% robust), three at 0.1 (25%).
+    return records(
+        clean("m", OK4),
+        fixed("m", "fgsm", OK4, {0.1: [1, 1, 0, 0], 0.3: [1, 1, 1, 0]}, use="torchattacks.fgsm"),
+        fixed("m", "pgd-margin", OK4, {0.1: [0, 0, 0, 1], 0.3: [0, 0, 0, 1]}, use="bench.pgd_margin", tag="adaptive"),
+        min_norm("m", "cw", OK4, [0.5, 1.0, math.inf, 2.0]),
+    )
+
+
+def test_robust_accuracy_plots_each_attack_and_the_per_sample_envelope(two_attacks, tmp_path):
+    plot = plot_robust_accuracy(summarize(two_attacks), "suite-x", tmp_path)
+    _files(plot)
+    assert plot.title == "suite-x: robust accuracy vs eps"
+    s = plot.series
+    assert s["m, L∞|fgsm [naive]"] == ([0.1, 0.3], [50.0, 25.0])
+    assert s["m, L∞|pgd-margin [adaptive]"] == ([0.1, 0.3], [75.0, 75.0])
+    assert s["m, L∞|worst case over attacks (per sample)"] == ([0.1, 0.3], [25.0, 0.0])
+    # The L2 attack has only its unbounded row, which has no place on an eps axis.
+    assert not any("cw" in k for k in s)
+
+
+def test_robust_accuracy_is_skipped_without_bounded_rows(tmp_path):
+    r = records(clean("m", OK4), min_norm("m", "cw", OK4, [0.5, 1.0, 1.5, 2.0]))
+    assert plot_robust_accuracy(summarize(r), "s", tmp_path) is None
+    assert plot_robust_accuracy(pd.DataFrame(), "s", tmp_path) is None
+    assert not list(tmp_path.iterdir())
+
+
+def _temperature_records():
+    return records(
+        clean("base", OK5), clean("dist", OK5), clean("teacher", [True] * 5),
+        fixed("base", "pgd", OK5, {0.1: [1, 0, 0, 0, 0], 0.3: [1, 1, 1, 1, 0]}),
+        fixed("dist", "pgd", OK5, {0.1: [0, 0, 0, 0, 0], 0.3: [1, 0, 0, 0, 0]}),
+        min_norm("base", "cw", OK5, [0.5, 0.5, 0.5, 0.5, 0.5]),
+        min_norm("dist", "cw", OK5, [0.5, 0.5, 0.5, math.inf, 0.5]),
+    )
+
+
+def test_temperature_reads_each_attack_at_its_largest_eps(tmp_path):
+    r = _temperature_records()
+    plot = plot_temperature(summarize(r), clean_accuracy(r), {"base": 1.0, "dist": 100.0, "teacher": 100.0}, "s", tmp_path)
+    _files(plot)
+    s = plot.series
+    pgd = next(k for k in s if k.startswith("attack success rate vs T|pgd"))
+    cw = next(k for k in s if k.startswith("attack success rate vs T|cw"))
+    assert "L∞ eps 0.3" in pgd and "unbounded L2" in cw
+    assert s[pgd] == ([1.0, 100.0], [100.0, 25.0])
+    assert s[cw] == ([1.0, 100.0], [100.0, 75.0])
+    # The teacher is not attacked, so it is not on the clean-accuracy line either.
+    assert s["clean accuracy vs T|clean accuracy (95% Wilson interval)"] == ([1.0, 100.0], [80.0, 80.0])
+
+
+def test_temperature_pools_models_that_share_a_temperature(tmp_path):
+    r = _temperature_records()
+    r2 = records(r, clean("dist-s1", [True] * 5), fixed("dist-s1", "pgd", [True] * 5, {0.1: [0] * 5, 0.3: [1, 1, 1, 0, 0]}))
+    plot = plot_temperature(summarize(r2), clean_accuracy(r2), {"base": 1.0, "dist": 100.0, "dist-s1": 100.0}, "s", tmp_path)
+    pgd = next(k for k in plot.series if "|pgd" in k)
+    # At T=100: 1 of 4 and 3 of 5 correctly classified samples broken -> 4 / 9.
+    assert plot.series[pgd][1][1] == pytest.approx(100 * 4 / 9)
+
+
+def test_temperature_needs_two_temperatures_among_attacked_models(tmp_path):
+    r = _temperature_records()
+    assert plot_temperature(summarize(r), clean_accuracy(r), {"base": 1.0, "dist": 1.0, "teacher": 100.0}, "s", tmp_path) is None
+    assert plot_temperature(summarize(r), clean_accuracy(r), {}, "s", tmp_path) is None
+
+
+def test_min_norm_cdf_counts_failures_as_infinitely_far(tmp_path):
+    # Sample 4 is misclassified before the attack and does not count; sample 2 is never broken.
+    r = records(clean("m", OK5), min_norm("m", "cw", OK5, [0.5, 1.0, math.inf, 2.0, 0.1]),
+                fixed("m", "pgd", OK5, {0.3: [1, 1, 1, 1, 1]}))
+    plot = plot_min_norm_cdf(r, "s", tmp_path)
+    _files(plot)
+    (key,) = plot.series
+    assert key.startswith("cw (bench.cw_l2, view logits)|m: 3/4 broken")
+    x, y = plot.series[key]
+    assert x == [0.0, 0.5, 1.0, 2.0]
+    assert y == [0.0, 25.0, 50.0, 75.0]
+
+
+def test_min_norm_cdf_is_skipped_without_l2_min_norm_attacks(tmp_path):
+    r = records(clean("m", OK4), min_norm("m", "jsma", OK4, [3, 4, 5, 6], use="art.jsma", tag="naive", norm="l0"))
+    assert plot_min_norm_cdf(r, "s", tmp_path) is None
+
+
+def test_naive_vs_adaptive_bars_use_the_largest_common_eps(tmp_path):
+    r = records(
+        clean("a", OK4), clean("b", OK4),
+        fixed("a", "pgd", OK4, {0.1: [0, 0, 0, 0], 0.3: [1, 0, 0, 0]}),
+        fixed("a", "pgdm", OK4, {0.1: [1, 1, 0, 0], 0.3: [1, 1, 1, 1]}, use="bench.pgd_margin", tag="adaptive"),
+        fixed("b", "pgd", OK4, {0.1: [0, 0, 0, 0]}),
+        fixed("b", "pgdm", OK4, {0.1: [1, 1, 1, 0]}, use="bench.pgd_margin", tag="adaptive"),
+    )
+    plot = plot_naive_vs_adaptive(naive_vs_adaptive(r), "s", tmp_path)
+    _files(plot)
+    assert plot.series["L∞ eps 0.1|naive attacks (worst case)"] == (["a", "b"], [100.0, 100.0])
+    assert plot.series["L∞ eps 0.1|adaptive attacks (worst case)"] == (["a", "b"], [50.0, 25.0])
+
+
+def test_common_eps_prefers_finite_budgets():
+    f = pd.DataFrame({"model": ["a", "a", "a", "b", "b"], "eps": [0.1, 0.3, math.inf, 0.1, math.inf]})
+    assert common_eps(f) == 0.1
+    assert common_eps(f[f["eps"] == math.inf]) == math.inf
+    assert common_eps(pd.DataFrame({"model": ["a", "b"], "eps": [0.1, 0.2]})) is None
+
+
+def test_examples_grid_shows_the_saved_images_and_predictions(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 1, 8, 8), dtype=np.float32)
+    xa = np.clip(x + 0.1, 0, 1)
+    ex = Examples(x=x, x_adv=xa, label=np.array([1, 2, 3]), clean_pred=np.array([1, 2, 0]), adv_pred=np.array([7, 2, 0]), eps=math.inf)
+    rgb = Examples(x=rng.random((2, 3, 4, 4), dtype=np.float32), x_adv=rng.random((2, 3, 4, 4), dtype=np.float32),
+                   label=np.array([0, 1]), clean_pred=np.array([0, 1]), adv_pred=np.array([1, 1]), eps=0.3)
+    plot = plot_examples({"m": ("cw", ex), "rgb": ("pgd", rgb)}, "s", tmp_path)
+    _files(plot)
+    assert plot.series["m|adv_pred"] == ([0, 1, 2], [7.0, 2.0, 0.0])
+    assert plot.series["m|label"] == ([0, 1, 2], [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(plot.images["m/clean/1"], x[1, 0])
+    np.testing.assert_allclose(plot.images["m/adv/2"], xa[2, 0])
+    np.testing.assert_allclose(plot.images["m/delta/0"], (xa[0] - x[0]).sum(0), atol=1e-6)
+    np.testing.assert_allclose(plot.images["rgb/clean/1"], rgb.x[1].transpose(1, 2, 0))
+    assert plot_examples({}, "s", tmp_path) is None
