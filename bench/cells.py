@@ -27,6 +27,7 @@ from bench.cache import ModelStore, load_state_dict
 from bench.fsutil import canonical_hash
 from bench.data import DataBundle
 from bench.errors import CacheError
+from bench.examples import save_examples
 from bench.metrics import CLEAN
 from bench.models import build_model
 from bench.records import UNBOUNDED
@@ -143,11 +144,12 @@ def attack_seed(seed: int, attack_id: str) -> int:
 
 def run_attack_cell(
     spec: AttackSpec, model: TrainedModel, source: TrainedModel | None, target: Target, data: DataBundle,
-    clean_pred: np.ndarray, hashes: list[str], seed: int, quiet: bool = True,
+    clean_pred: np.ndarray, hashes: list[str], seed: int, quiet: bool = True, examples: Path | None = None,
 ) -> pd.DataFrame:
     """Run one attack on one model; judge success on the deployed model; return records.
 
     ``clean_pred`` and ``hashes`` are per evaluation sample (aligned with ``data.x_eval``).
+    With ``examples``, the first few inputs at the largest budget are saved there for the report.
     """
     cls = ATTACKS.get(spec.use)
     attack = cls(spec.params, spec.norm or cls.norms[0], attack_seed(seed, spec.id), spec.batch_size)
@@ -171,6 +173,8 @@ def run_attack_cell(
         norms = {k: v.cpu().numpy() for k, v in lp_norms(out.x_adv - x).items()}
         moved = out.projected.cpu().numpy()
         per = out.seconds / max(n, 1)
+        if examples is not None and eps == budgets[-1]:
+            save_examples(examples, x, out.x_adv, label, clean, adv, eps)
         if eps is not None:
             frames.append(_rows(base, eps, adv, norms, moved, per))
             continue

@@ -27,6 +27,7 @@ from bench.cells import (
 from bench.data import DataBundle, data_roots, load_data
 from bench.diagnostics import DIAG_VERSION, diagnose
 from bench.errors import BenchError, OutputError, RunFailed
+from bench.examples import examples_path
 from bench.metrics import CLEAN
 from bench.records import read_shard, shard_name, write_shard
 from bench.report import write_report
@@ -243,7 +244,8 @@ def _run_attacks(ctx: _Context) -> None:
             targets[tkey] = make_target(crafter.module, a.view, ctx.data, ctx.device)
         start = time.perf_counter()
         try:
-            frame = run_attack_cell(a, model, source, targets[tkey], ctx.data, ctx.clean_pred[mid], ctx.hashes, seed, quiet=ctx.opts.quiet)
+            frame = run_attack_cell(a, model, source, targets[tkey], ctx.data, ctx.clean_pred[mid], ctx.hashes, seed,
+                                    quiet=ctx.opts.quiet, examples=examples_path(ctx.run_dir, mid, a.id))
         except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
             ctx.fail(cell, exc)
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -37,9 +38,23 @@ def run(spec: Path, out: Path, overrides: tuple[str, ...], data_dir: str | None,
     try:
         run_dir = run_suite(suite, opts)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: finished cells are saved; run the same command again to resume: bench run {spec}", err=True)
+        again = " ".join(shlex.quote(a) for a in ["bench", *sys.argv[1:]])
+        click.echo(f"\ninterrupted: finished cells are saved; to resume, run the same command again: {again}", err=True)
         sys.exit(130)
     if not quiet:
-        summary = (run_dir / "summary.md")
-        click.echo(f"summary: {summary}", err=True)
+        click.echo(digest(run_dir), err=True)
     click.echo(str(run_dir))
+
+
+def digest(run_dir: Path) -> str:
+    """A few lines for the terminal: clean accuracy and the masking verdict per model."""
+    import pandas as pd
+
+    clean = pd.read_csv(run_dir / "clean.csv")
+    flags = pd.read_csv(run_dir / "flags.csv")
+    verdicts = flags[flags["check"] == "gradient-masking"].set_index("model")["message"].to_dict()
+    lines = ["", f"{'model':20s} {'clean accuracy':>15s}  gradient masking"]
+    for row in clean.itertuples():
+        lines.append(f"{row.model:20s} {row.clean_accuracy:15.2%}  {verdicts.get(row.model, '-')}")
+    lines.append(f"summary: {run_dir / 'summary.md'}")
+    return "\n".join(lines)

@@ -133,3 +133,49 @@ def test_help_is_useful(args):
     res = CliRunner().invoke(cli, [*args, "--help"])
     assert res.exit_code == 0
     assert len(res.stdout.splitlines()) > 5
+
+
+BASELINE = str(ROOT / "baselines" / "smoke.json")
+
+
+def test_dogfood_smoke_run_passes_the_committed_baseline(smoke_run, tmp_path):
+    junit = tmp_path / "check.xml"
+    res = CliRunner().invoke(cli, ["check", str(smoke_run["dir"]), "--baseline", BASELINE, "--junit", str(junit)])
+    assert res.exit_code == 0, res.output
+    assert "regressed" not in res.stdout.splitlines()[-1]
+    assert junit.is_file()
+
+
+def test_dogfood_weakened_attack_fails_the_gate(smoke_run, tmp_path):
+    # Simulate a broken attack adapter: margin PGD on the distilled model stops finding half its examples.
+    import shutil
+
+    run_dir = tmp_path / "smoke"
+    shutil.copytree(smoke_run["dir"], run_dir)
+    shard = next((run_dir / "records").glob("distilled__pgd-margin.*.csv"))
+    rec = pd.read_csv(shard)
+    hit = rec.index[rec["success"]][::2]
+    rec.loc[hit, "adv_pred"] = rec.loc[hit, "label"]
+    rec.loc[hit, "success"] = False
+    rec.loc[hit, "robust"] = True
+    rec.to_csv(shard, index=False)
+    assert CliRunner().invoke(cli, ["report", str(run_dir)]).exit_code == 0
+    res = CliRunner().invoke(cli, ["check", str(run_dir), "--baseline", BASELINE])
+    assert res.exit_code == 1
+    assert "attack_success_rate/distilled/pgd-margin/linf/0.3" in res.stdout
+    assert "regressed" in res.stdout
+
+
+def test_dogfood_wrong_temperature_is_caught(tmp_path):
+    # A distilled model trained at T=1 instead of T=100: the spec changed (exit 2), and when the
+    # comparison is forced, the gate names the metrics that moved.
+    env = {"BENCH_CACHE_DIR": str(tmp_path / "store"), "BENCH_OFFLINE": "1"}
+    sets = ["--set", "models.teacher.train.temperature=1", "--set", "models.distilled.train.temperature=1"]
+    res = CliRunner().invoke(cli, ["run", SMOKE, "--out", str(tmp_path), "-q", *sets], env=env)
+    assert res.exit_code == 0, res.output
+    refused = CliRunner().invoke(cli, ["check", str(tmp_path / "smoke"), "--baseline", BASELINE])
+    assert refused.exit_code == 2
+    assert "spec hash differs" in refused.stderr
+    forced = CliRunner().invoke(cli, ["check", str(tmp_path / "smoke"), "--baseline", BASELINE, "--allow-spec-change"])
+    assert forced.exit_code == 1
+    assert "robust_accuracy/distilled/fgsm/linf/0.3" in forced.stdout.split("regressed:")[1]

@@ -205,3 +205,17 @@ def test_corrupt_dataset_files_are_named(tmp_path):
     assert res.exit_code == 2
     assert res.stderr.startswith(f"error: {raw / 'train-images-idx3-ubyte.gz'}: checksum mismatch")
     assert not (tmp_path / "o").exists(), "nothing written"
+
+
+def test_two_cold_runs_give_identical_records(tmp_path):
+    # Same seed, same CPU, same thread count (set by conftest): training and attacks are deterministic.
+    spec = load_suite(SMOKE)
+    for i in range(2):
+        run_suite(spec, RunOptions(out=tmp_path / f"o{i}", store_root=tmp_path / f"store{i}"))
+    a, b = (tmp_path / "o0" / "smoke", tmp_path / "o1" / "smoke")
+    names = sorted(p.name for p in (a / "records").glob("*.csv"))
+    assert names == sorted(p.name for p in (b / "records").glob("*.csv"))
+    for name in names:
+        ra, rb = pd.read_csv(a / "records" / name), pd.read_csv(b / "records" / name)
+        pd.testing.assert_frame_equal(ra.drop(columns="seconds"), rb.drop(columns="seconds"))
+    assert (a / "summary.csv").read_text() == (b / "summary.csv").read_text()

@@ -1,0 +1,120 @@
+"""Harness overhead and training throughput: bench against the libraries called directly.
+
+* Attack cells: a bench attack cell (torchattacks PGD-40, ART FGSM; 500 MNIST samples, the
+  baseline of suites/mnist.yaml) against the same library call in a plain script, including
+  the plain script's own prediction on the adversarial inputs. Target: bench <= 1.05x.
+* Training: bench's ``fit`` against a minimal plain PyTorch loop, one epoch of the Papernot
+  net. Target: bench's throughput >= 0.95x.
+
+Each measurement alternates bench and plain runs and reports medians. Run:
+python benchmarks/overhead.py [--repeat 5] [--train-repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from common import mnist_models
+
+from bench.attacks.base import Target
+from bench.attacks.views import make_view
+from bench.cells import run_attack_cell
+from bench.models import build_model
+from bench.spec import AttackSpec, TrainSpec, parse_suite
+from bench.training import fit, predict_logits
+
+
+def attack_spec(use: str, params: dict, eps: list[float]) -> AttackSpec:
+    suite = parse_suite({"name": "b", "dataset": {"name": "mnist"}, "models": [{"id": "m", "kind": "baseline", "arch": "papernot-mnist"}],
+                         "attacks": [{"id": "a", "use": use, "params": params, "eps": eps}]})
+    return suite.attacks[0]
+
+
+def plain_pgd(model, x, y):
+    import torchattacks
+
+    adv = torchattacks.PGD(model, eps=0.3, alpha=2.5 * 0.3 / 40, steps=40, random_start=True)(x, y)
+    with torch.no_grad():
+        return model(adv).argmax(1)
+
+
+def plain_art_fgsm(clf, model, x, y):
+    from art.attacks.evasion import FastGradientMethod
+
+    adv = FastGradientMethod(clf, eps=0.3, eps_step=0.3, batch_size=len(x)).generate(x.numpy(), y=np.eye(10, dtype=np.float32)[y.numpy()])
+    with torch.no_grad():
+        return model(torch.from_numpy(adv)).argmax(1)
+
+
+def alternate(bench_fn, plain_fn, repeat: int) -> tuple[float, float]:
+    tb, tp = [], []
+    for _ in range(repeat):
+        for fn, acc in ((bench_fn, tb), (plain_fn, tp)):
+            start = time.perf_counter()
+            fn()
+            acc.append(time.perf_counter() - start)
+    return statistics.median(tb), statistics.median(tp)
+
+
+def plain_epoch(model, x, y, batch: int = 128, seed: int = 0) -> None:
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    model.train()
+    for i in range(0, len(x), batch):
+        idx = perm[i : i + batch]
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--train-repeat", type=int, default=3)
+    ap.add_argument("--n", type=int, default=500)
+    args = ap.parse_args()
+    models, data = mnist_models(eval_size=args.n)
+    tm = models["baseline"]
+    model = tm.module.eval()
+    x, y = data.x_eval, data.y_eval
+    target = Target(view=make_view(model, "logits"), n_classes=10, input_shape=(1, 28, 28), device=torch.device("cpu"))
+    clean = predict_logits(model, x).argmax(1).numpy()
+    hashes = [""] * len(x)
+    rows = []
+    for name, spec, plain in [
+        ("torchattacks PGD-40, eps 0.3", attack_spec("torchattacks.pgd", {"steps": 40}, [0.3]), lambda: plain_pgd(model, x, y)),
+        ("ART FGSM, eps 0.3", attack_spec("art.fgsm", {}, [0.3]), None),
+    ]:
+        if plain is None:
+            from bench.attacks.art_backend import art_classifier
+
+            clf = art_classifier(target)  # the same wrapper bench builds once per model
+            plain = lambda: plain_art_fgsm(clf, model, x, y)  # noqa: E731
+        tb, tp = alternate(lambda: run_attack_cell(spec, tm, None, target, data, clean, hashes, 0), plain, args.repeat)
+        rows.append((f"attack cell: {name}, {len(x)} samples", tb, tp, tb / tp, "<= 1.05"))
+
+    def bench_train():
+        torch.manual_seed(0)
+        m = build_model("papernot-mnist", (1, 28, 28), 10)
+        fit(m, data.x_train, data.y_train, TrainSpec(epochs=1, schedule="constant"), seed=0)
+
+    def plain_train():
+        torch.manual_seed(0)
+        plain_epoch(build_model("papernot-mnist", (1, 28, 28), 10), data.x_train, data.y_train)
+
+    tb, tp = alternate(bench_train, plain_train, args.train_repeat)
+    rows.append(("training: 1 epoch Papernot net, 60k images (throughput ratio)", tb, tp, tp / tb, ">= 0.95"))
+    print(f"{'measurement':66s} {'bench s':>8s} {'plain s':>8s} {'ratio':>7s}  target")
+    for name, tb, tp, ratio, goal in rows:
+        print(f"{name:66s} {tb:8.2f} {tp:8.2f} {ratio:7.3f}  {goal}")
+
+
+if __name__ == "__main__":
+    main()
