@@ -51,6 +51,7 @@ class Pgd(_Torchattack):
 
     description = "PGD on cross-entropy (Linf)"
     Params = PgdParams
+    ta_class = "PGD"
 
     @classmethod
     def gradient_evals(cls, params: Any) -> int:
@@ -60,7 +61,7 @@ class Pgd(_Torchattack):
     def build(self, target: Target, eps: float | None) -> Any:
         p = self.params
         alpha = p.alpha or 2.5 * eps / p.steps
-        return _ta().PGD(target.view, eps=eps, alpha=alpha, steps=p.steps, random_start=p.random_start)
+        return getattr(_ta(), self.ta_class)(target.view, eps=eps, alpha=alpha, steps=p.steps, random_start=p.random_start)
 
 
 class PgdL2(Pgd):
@@ -68,11 +69,7 @@ class PgdL2(Pgd):
 
     description = "PGD on cross-entropy (L2)"
     norms = ("l2",)
-
-    def build(self, target: Target, eps: float | None) -> Any:
-        p = self.params
-        alpha = p.alpha or 2.5 * eps / p.steps
-        return _ta().PGDL2(target.view, eps=eps, alpha=alpha, steps=p.steps, random_start=p.random_start)
+    ta_class = "PGDL2"
 
 
 class CwParams(StrictModel):

@@ -1,0 +1,124 @@
+"""Each diagnostic on crafted records, summaries and per-sample diagnostics."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from bench.checks import run_checks
+from bench.metrics import summarize
+from tests.unit.report_fixtures import clean, fixed, min_norm
+
+N = 20
+ALL = [True] * N
+
+
+def first(k: int) -> list[bool]:
+    return [i < k for i in range(N)]
+
+
+def flags_for(*frames: pd.DataFrame, diagnostics: pd.DataFrame | None = None) -> pd.DataFrame:
+    records = pd.concat(frames, ignore_index=True)
+    return run_checks(records, summarize(records), diagnostics)
+
+
+def verdict(flags: pd.DataFrame, check: str, model: str = "m", attack: str | None = None) -> str:
+    rows = flags[(flags["check"] == check) & (flags["model"] == model)]
+    if attack is not None:
+        rows = rows[rows["attack"] == attack]
+    assert len(rows) == 1, rows
+    return rows["verdict"].iloc[0]
+
+
+def diag(model: str, onehot: int, zero: int, n: int = N) -> pd.DataFrame:
+    return pd.DataFrame({
+        "model": model, "sample": range(n), "max_abs_logit": [1000.0] * onehot + [10.0] * (n - onehot),
+        "logit_gap": [500.0] * onehot + [5.0] * (n - onehot),
+        "softmax_onehot": [True] * onehot + [False] * (n - onehot), "grad_zero": [True] * zero + [False] * (n - zero),
+        "grad_l1": [0.0] * zero + [1.0] * (n - zero),
+    })
+
+
+@pytest.mark.parametrize("onehot,expected", [(0, "pass"), (2, "warn"), (10, "fail"), (20, "fail")])
+def test_softmax_saturation(onehot, expected):
+    flags = flags_for(clean("m", ALL), diagnostics=diag("m", onehot, 0))
+    assert verdict(flags, "softmax-saturation") == expected
+    row = flags[flags["check"] == "softmax-saturation"].iloc[0]
+    assert row["value"] == pytest.approx(onehot / N)
+    assert row["category"] == "masking"
+
+
+@pytest.mark.parametrize("zero,expected", [(1, "pass"), (3, "warn"), (15, "fail")])
+def test_zero_gradients(zero, expected):
+    flags = flags_for(clean("m", ALL), diagnostics=diag("m", 0, zero))
+    assert verdict(flags, "zero-gradients") == expected
+
+
+def test_iterative_weaker_than_single_step():
+    fgsm = fixed("m", "fgsm", ALL, {0.3: first(15)}, use="torchattacks.fgsm")
+    good = fixed("m", "pgd", ALL, {0.3: first(18)})
+    weak = fixed("m", "pgd-weak", ALL, {0.3: first(5)})
+    flags = flags_for(clean("m", ALL), fgsm, good, weak)
+    assert verdict(flags, "iterative-weaker", attack="pgd") == "pass"
+    assert verdict(flags, "iterative-weaker", attack="pgd-weak") == "fail"
+    assert flags[(flags["attack"] == "pgd-weak") & (flags["check"] == "iterative-weaker")]["value"].iloc[0] == pytest.approx(0.5)
+
+
+def test_robust_accuracy_rising_with_eps():
+    ok = fixed("m", "pgd", ALL, {0.1: first(5), 0.2: first(10), 0.3: first(20)})
+    bad = fixed("m", "pgd2", ALL, {0.1: first(10), 0.2: first(5), 0.3: first(20)})
+    flags = flags_for(clean("m", ALL), ok, bad)
+    assert verdict(flags, "non-monotone-eps", attack="pgd") == "pass"
+    assert verdict(flags, "non-monotone-eps", attack="pgd2") == "warn"
+
+
+@pytest.mark.parametrize("found,expected", [(20, "pass"), (19, "warn"), (10, "fail")])
+def test_unbounded_attack_must_reach_100_percent(found, expected):
+    dist = [1.0] * found + [math.inf] * (N - found)
+    flags = flags_for(clean("m", ALL), min_norm("m", "cw", ALL, dist))
+    assert verdict(flags, "unbounded-incomplete", attack="cw") == expected
+
+
+def test_large_linf_budget_must_reach_100_percent():
+    flags = flags_for(clean("m", ALL), fixed("m", "pgd", ALL, {0.5: first(12)}))
+    assert verdict(flags, "unbounded-incomplete", attack="pgd") == "fail"
+
+
+def test_transfer_beating_whitebox_is_masking():
+    white = fixed("m", "pgd", ALL, {0.3: first(2)})
+    transfer = fixed("m", "transfer", ALL, {0.3: first(18)}, tag="transfer", source="base")
+    flags = flags_for(clean("m", ALL), white, transfer)
+    assert verdict(flags, "transfer-beats-whitebox", attack="pgd") == "fail"
+    strong = fixed("m", "pgd", ALL, {0.3: first(19)})
+    assert verdict(flags_for(clean("m", ALL), strong, transfer), "transfer-beats-whitebox", attack="pgd") == "pass"
+
+
+def test_gradient_free_beating_whitebox_is_masking():
+    white = fixed("m", "pgd", ALL, {0.3: first(17)})
+    square = fixed("m", "square", ALL, {0.3: first(18)}, use="torchattacks.square", tag="adaptive")
+    flags = flags_for(clean("m", ALL), white, square)
+    assert verdict(flags, "transfer-beats-whitebox", attack="pgd") == "warn"
+
+
+@pytest.mark.parametrize("naive_broken,expected", [(20, "pass"), (18, "warn"), (4, "fail")])
+def test_naive_adaptive_gap(naive_broken, expected):
+    naive = fixed("m", "pgd", ALL, {0.3: first(naive_broken)})
+    adaptive = fixed("m", "pgd-margin", ALL, {0.3: first(20)}, use="bench.pgd_margin", tag="adaptive")
+    flags = flags_for(clean("m", ALL), naive, adaptive)
+    assert verdict(flags, "naive-adaptive-gap") == expected
+
+
+def test_model_verdict_is_the_worst_masking_check_and_ignores_sanity():
+    weak = fixed("m", "pgd-weak", ALL, {0.3: first(5)})  # a sanity failure only
+    fgsm = fixed("m", "fgsm", ALL, {0.3: first(15)}, use="torchattacks.fgsm")
+    flags = flags_for(clean("m", ALL), fgsm, weak, diagnostics=diag("m", 3, 0))
+    assert verdict(flags, "iterative-weaker", attack="pgd-weak") == "fail"
+    assert verdict(flags, "gradient-masking") == "warn"
+    assert "softmax-saturation" in flags[flags["check"] == "gradient-masking"]["message"].iloc[0]
+
+
+def test_checks_survive_runs_without_fixed_budget_or_pairs():
+    flags = flags_for(clean("m", ALL), min_norm("m", "cw", ALL, [1.0] * N))
+    assert set(flags["check"]) == {"unbounded-incomplete"}
