@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from bench.attacks import ATTACKS
-from bench.attacks.base import PROJECTION_TOL, AttackError, Target, lp_norms
+from bench.attacks.base import AttackError, Target, lp_norms
 from bench.attacks.views import make_view
 from bench.cache import ModelStore, load_state_dict
 from bench.fsutil import canonical_hash
@@ -30,7 +30,7 @@ from bench.errors import CacheError
 from bench.examples import save_examples
 from bench.metrics import CLEAN
 from bench.models import build_model
-from bench.records import UNBOUNDED
+from bench.records import NORM_TOL, UNBOUNDED
 from bench.spec import AttackSpec, ModelSpec, view_name
 from bench.training import fit, predict_logits, soft_labels
 
@@ -47,18 +47,35 @@ class TrainedModel:
 
     spec: ModelSpec
     module: nn.Module
-    key: str
+    key: str  # the recipe: finds the model in the store
+    weights: str  # the weights themselves: keys every result computed from the model
     origin: str  # "trained", "cache" or "checkpoint"
     seconds: float
 
 
-def model_key(spec: ModelSpec, data: DataBundle, seed: int, teacher_key: str | None, checkpoint_sha: str | None) -> str:
-    """Hash of everything that determines a model's weights (a Merkle chain through teachers)."""
+def model_key(spec: ModelSpec, data: DataBundle, seed: int, teacher_weights: str | None, checkpoint_sha: str | None) -> str:
+    """Hash of the recipe that determines a model (a Merkle chain through its teacher's weights)."""
     return canonical_hash({
         "arch": spec.arch, "kind": spec.kind, "train": spec.train.model_dump(mode="json"),
-        "data": data.train_fingerprint, "seed": seed, "teacher": teacher_key,
+        "data": data.train_fingerprint, "seed": seed, "teacher": teacher_weights,
         "checkpoint": checkpoint_sha, "version": TRAIN_VERSION,
     })
+
+
+def weights_digest(state: dict[str, Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes.
+
+    Retraining the same recipe on another thread count or torch version gives other
+    weights, so results are keyed by this, never by the recipe alone.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(state):
+        t = state[name].detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
+    return h.hexdigest()
 
 
 def obtain_model(
@@ -74,16 +91,16 @@ def obtain_model(
             raise CacheError(f"models[{spec.id}].checkpoint: no such file {path}")
         state = load_state_dict(path)
         _load_into(module, state, str(path))
-        key = model_key(spec, data, seed, None, canonical_hash({k: v.sum().item() for k, v in state.items()}))
-        return TrainedModel(spec, module.to(device).eval(), key, "checkpoint", time.perf_counter() - start)
-    key = model_key(spec, data, seed, teacher.key if teacher else None, None)
+        digest = weights_digest(state)
+        key = model_key(spec, data, seed, None, digest)
+        return TrainedModel(spec, module.to(device).eval(), key, digest, "checkpoint", time.perf_counter() - start)
+    key = model_key(spec, data, seed, teacher.weights if teacher else None, None)
     with store.lock(key):
         found = store.load(key)
         if found is not None:
             _load_into(module, found[0], f"cache {key[:12]}")
             log.info("model %s: loaded from the store (%s)", spec.id, key[:12])
-            return TrainedModel(spec, module.to(device).eval(), key, "cache", time.perf_counter() - start)
-        module.to(device)
+            return TrainedModel(spec, module.to(device).eval(), key, weights_digest(found[0]), "cache", time.perf_counter() - start)
         targets = None
         if spec.kind == "student":
             assert teacher is not None
@@ -95,7 +112,7 @@ def obtain_model(
         acc = float((predict_logits(module, data.x_test).argmax(1).cpu() == data.y_test).float().mean())
         store.save(key, module.state_dict(), {"id": spec.id, "kind": spec.kind, "arch": spec.arch, "train": spec.train.model_dump(mode="json"), "seconds": round(seconds, 2), "test_accuracy": acc, "data": data.train_fingerprint})
         log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
-    return TrainedModel(spec, module.eval(), key, "trained", seconds)
+    return TrainedModel(spec, module.eval(), key, weights_digest(module.state_dict()), "trained", seconds)
 
 
 def _load_into(module: nn.Module, state: dict[str, Tensor], where: str) -> None:
@@ -132,8 +149,9 @@ def clean_records(model: TrainedModel, data: DataBundle, hashes: list[str]) -> p
 def attack_key(spec: AttackSpec, model: TrainedModel, source: TrainedModel | None, data: DataBundle, seed: int) -> str:
     """Hash of everything that determines an attack cell's records."""
     return canonical_hash({
-        "attack": spec.model_dump(mode="json", exclude={"id", "models"}), "model": model.key,
-        "source": source.key if source else None, "data": data.eval_fingerprint, "seed": seed, "version": ATTACK_VERSION,
+        "attack": spec.model_dump(mode="json", exclude={"id", "models"}), "model": model.weights,
+        "source": source.weights if source else None, "data": data.eval_fingerprint, "seed": seed, "version": ATTACK_VERSION,
+        "code": ATTACKS.get(spec.use).version,
     })
 
 
@@ -152,7 +170,7 @@ def run_attack_cell(
     With ``examples``, the first few inputs at the largest budget are saved there for the report.
     """
     cls = ATTACKS.get(spec.use)
-    attack = cls(spec.params, spec.norm or cls.norms[0], attack_seed(seed, spec.id), spec.batch_size)
+    attack = cls(spec.params, spec.norm or cls.norms[0], attack_seed(seed, spec.id), spec.batch_size or cls.default_batch_size)
     n = min(spec.n_samples or len(data.y_eval), len(data.y_eval))
     x, y = data.x_eval[:n].to(target.device), data.y_eval[:n].to(target.device)
     label, clean = data.y_eval[:n].numpy(), clean_pred[:n]
@@ -179,7 +197,7 @@ def run_attack_cell(
             frames.append(_rows(base, eps, adv, norms, moved, per))
             continue
         for e in [*spec.eps, UNBOUNDED]:
-            within = norms[attack.norm] <= e + PROJECTION_TOL
+            within = norms[attack.norm] <= e + NORM_TOL
             adv_e = np.where(within, adv, clean)
             norms_e = {k: np.where(within, v, 0.0) for k, v in norms.items()}
             frames.append(_rows(base, e, adv_e, norms_e, moved, per))

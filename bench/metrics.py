@@ -14,10 +14,11 @@ import math
 import numpy as np
 import pandas as pd
 
+from bench.records import NORM_TOL
+
 CLEAN = "clean"
 WORST = "worst_case"
 Z95 = 1.959963984540054
-NORM_TOL = 1e-6
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:

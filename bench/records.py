@@ -46,6 +46,9 @@ actually applied (NaN where the attack found none within budget is not used:
 norms always describe the final adversarial input)."""
 
 UNBOUNDED = math.inf
+# A minimum-norm result counts at budget eps when its norm is <= eps + NORM_TOL (float noise);
+# the runner's rows and the worst case must use the same tolerance.
+NORM_TOL = 1e-5
 
 
 def shard_name(model: str, attack: str, key: str) -> str:

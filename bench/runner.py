@@ -144,10 +144,15 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> Path:
     try:
         _run_models(ctx)
         _run_attacks(ctx)
-        _remove_stale(run_dir, ctx.keep)
+        if not state.failures:
+            # Only a complete run may drop shards: a failed model's earlier results stay for the next try.
+            _remove_stale(run_dir, ctx.keep)
         manifest["status"] = "failed" if state.failures else "complete"
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
+        raise
+    except BaseException as exc:
+        manifest["status"] = f"error: {type(exc).__name__}: {exc}"
         raise
     finally:
         manifest["finished"] = provenance.now()
@@ -193,7 +198,7 @@ def _run_models(ctx: _Context) -> None:
             continue
         try:
             tm = obtain_model(m, ctx.data, model_seed(ctx.spec, mid), ctx.store, ctx.device, teacher, quiet=ctx.opts.quiet)
-            ctx.state.cells[f"train {mid}"] = {"key": tm.key, "origin": tm.origin, "seconds": round(tm.seconds, 2)}
+            ctx.state.cells[f"train {mid}"] = {"key": tm.key, "weights": tm.weights, "origin": tm.origin, "seconds": round(tm.seconds, 2)}
             _evaluate_clean(ctx, tm)
         except BenchError:
             raise
@@ -205,8 +210,8 @@ def _run_models(ctx: _Context) -> None:
 
 def _evaluate_clean(ctx: _Context, tm: TrainedModel) -> None:
     mid, data = tm.spec.id, ctx.data
-    name = shard_name(mid, CLEAN, canonical_hash([tm.key, data.test_fingerprint]))
-    diag_name = f"{mid}.{canonical_hash([tm.key, data.eval_fingerprint, DIAG_VERSION])[:16]}.csv"
+    name = shard_name(mid, CLEAN, canonical_hash([tm.weights, data.test_fingerprint]))
+    diag_name = f"{mid}.{canonical_hash([tm.weights, data.eval_fingerprint, DIAG_VERSION])[:16]}.csv"
     ctx.keep |= {name, diag_name}
     path, diag_path = ctx.run_dir / "records" / name, ctx.run_dir / "diagnostics" / diag_name
     if path.exists() and (diag_path.exists() or not tm.spec.evaluate) and not ctx.opts.force:
@@ -216,7 +221,8 @@ def _evaluate_clean(ctx: _Context, tm: TrainedModel) -> None:
     if tm.spec.evaluate:
         diag = diagnose(mid, tm.module, data.x_eval, data.y_eval, data.eval_index)
         atomic_write_text(diag_path, diag.to_csv(index=False, float_format="%.9g"))
-    write_shard(path, frame)
+        _drop_older(diag_path)
+    replace_shard(path, frame)
     ctx.clean_pred[mid] = frame["clean_pred"].to_numpy()[data.eval_index]
 
 
@@ -240,19 +246,34 @@ def _run_attacks(ctx: _Context) -> None:
             continue
         crafter = source or model
         tkey = (crafter.spec.id, view_name(a.view))
-        if tkey not in targets:
-            targets[tkey] = make_target(crafter.module, a.view, ctx.data, ctx.device)
         start = time.perf_counter()
         try:
+            if tkey not in targets:
+                targets[tkey] = make_target(crafter.module, a.view, ctx.data, ctx.device)
             frame = run_attack_cell(a, model, source, targets[tkey], ctx.data, ctx.clean_pred[mid], ctx.hashes, seed,
                                     quiet=ctx.opts.quiet, examples=examples_path(ctx.run_dir, mid, a.id))
+            replace_shard(path, frame)
         except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
             ctx.fail(cell, exc)
             continue
-        write_shard(path, frame)
         seconds = time.perf_counter() - start
         ctx.state.cells[cell] = {"key": key, "origin": "ran", "seconds": round(seconds, 2), "projected": int(frame["projected"].sum())}
         log.info("cell %s: %.1fs", cell, seconds)
+
+
+def _drop_older(path: Path) -> None:
+    # The same cell under an older key (an edited attack, retrained weights): without this, an
+    # interrupted run would leave both versions for `bench report` to count twice.
+    prefix = path.name.split(".", 1)[0] + "."
+    for other in path.parent.glob(prefix + "*.csv"):
+        if other != path:
+            other.unlink(missing_ok=True)
+
+
+def replace_shard(path: Path, frame) -> None:
+    """Write a cell's shard atomically, then remove that cell's shards under older keys."""
+    write_shard(path, frame)
+    _drop_older(path)
 
 
 def _remove_stale(run_dir: Path, keep: set[str]) -> None:

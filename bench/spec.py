@@ -22,7 +22,8 @@ from pydantic_core import PydanticCustomError
 from bench.errors import SpecError
 from bench.registry import UnknownKeyError, did_you_mean
 
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# No "." (shard names are "<model>__<attack>.<key>.csv") and no "__" (the separator).
+SAFE_ID = re.compile(r"^(?!.*__)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 Norm = Literal["linf", "l2", "l0"]
 
 
@@ -98,10 +99,10 @@ class AttackSpec(StrictModel):
     tag: Literal["naive", "adaptive", "transfer"] | None = Field(
         None, description="naive or adaptive; defaults to the attack's own tag, or 'transfer' when `source` is set."
     )
-    models: list[str] | None = Field(None, description="Model ids to attack (default: every evaluated model).")
+    models: list[str] | None = Field(None, min_length=1, description="Model ids to attack (default: every evaluated model).")
     source: str | None = Field(None, description="Transfer: craft on this model, evaluate on the target.")
     n_samples: int | None = Field(None, ge=1, description="Attack only the first n evaluation samples.")
-    batch_size: int = Field(500, ge=1, description="Samples per attack batch.")
+    batch_size: int | None = Field(None, ge=1, description="Samples per attack batch (default: the attack's own, `bench ls attacks`).")
 
 
 class SuiteSpec(StrictModel):
@@ -206,7 +207,7 @@ def _cross_check(spec: SuiteSpec) -> SuiteSpec:
 
     errors: list[str] = []
     if not SAFE_ID.match(spec.name):
-        errors.append(f"name: '{spec.name}' is not a safe folder name (letters, digits, '_', '-', '.')")
+        errors.append(f"name: '{spec.name}' is not a safe folder name (letters, digits, '_' and '-', no '__')")
     if spec.dataset.name not in DATASETS:
         errors.append(f"dataset.name: {UnknownKeyError('dataset', spec.dataset.name, DATASETS.keys())}")
     ids: dict[str, str] = {}
@@ -215,6 +216,10 @@ def _cross_check(spec: SuiteSpec) -> SuiteSpec:
         errors += _check_id(m.id, f"{where}.id", ids)
         if m.arch not in ARCHITECTURES:
             errors.append(f"{where}.arch: {UnknownKeyError('architecture', m.arch, ARCHITECTURES.keys())}")
+        elif spec.dataset.name in DATASETS:
+            shape = DATASETS.get(spec.dataset.name).shape
+            if not ARCHITECTURES.get(m.arch).supports(shape):
+                errors.append(f"{where}.arch: '{m.arch}' does not fit {'x'.join(map(str, shape))} inputs of {spec.dataset.name}")
         if m.kind == "student" and m.teacher is None and m.checkpoint is None:
             errors.append(f"{where}.teacher: a student needs a teacher")
         if m.kind != "student" and m.teacher is not None:
@@ -244,7 +249,7 @@ def _cross_check(spec: SuiteSpec) -> SuiteSpec:
 def _check_id(value: str, where: str, seen: dict[str, str]) -> list[str]:
     errors = []
     if not SAFE_ID.match(value):
-        errors.append(f"{where}: '{value}' is not a safe id (letters, digits, '_', '-', '.'; starting with a letter or digit)")
+        errors.append(f"{where}: '{value}' is not a safe id (letters, digits, '_' and '-', starting with a letter or digit, no '__')")
     if value in seen:
         errors.append(f"{where}: duplicate id '{value}' (also {seen[value]})")
     seen[value] = where
@@ -274,8 +279,12 @@ def _check_attack(i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, s
             errors.append(f"{where}.{name}: no model with id '{ref}'{did_you_mean(ref, model_ids)}")
     if any(e < 0 or math.isnan(e) for e in a.eps):
         errors.append(f"{where}.eps: values must be non-negative")
+    elif any(math.isinf(e) for e in a.eps):
+        errors.append(f"{where}.eps: values must be finite; minimum-norm attacks always report an unbounded row")
     elif list(a.eps) != sorted(a.eps):
         errors.append(f"{where}.eps: values must be sorted ascending")
+    elif len(set(a.eps)) != len(a.eps):
+        errors.append(f"{where}.eps: values must be strictly increasing (no duplicates)")
     try:
         cls = registry.get(a.use)
     except UnknownKeyError as exc:
@@ -290,7 +299,8 @@ def _check_attack(i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, s
     except ValidationError as exc:
         errors += [_format_error(e, (*_split(where), "params")) for e in exc.errors()]
         return errors, a
-    update = {"params": params.model_dump(mode="json"), "norm": norm, "tag": a.tag or ("transfer" if a.source else cls.default_tag)}
+    update = {"params": params.model_dump(mode="json"), "norm": norm, "tag": a.tag or ("transfer" if a.source else cls.default_tag),
+              "batch_size": a.batch_size or cls.default_batch_size}
     return errors, a.model_copy(update=update)
 
 

@@ -73,7 +73,7 @@ def _sweep_seeds(models: list[ModelSpec], copies: dict[str, list[str]], seeds: l
 
 
 def _expand_attack(a: AttackSpec, copies: dict[str, list[str]], spec: SuiteSpec) -> AttackSpec:
-    if a.source is not None and len(copies[a.source]) > len(spec.seeds or [0]):
+    if a.source is not None and spec.temperatures and spec.model(a.source).kind != "baseline":
         raise SpecError(f"attacks: '{a.id}' has source '{a.source}', which the temperature sweep copies; craft on a baseline instead")
     if a.models is None:
         return a

@@ -109,6 +109,10 @@ class Attack:
     default_tag: ClassVar[Literal["naive", "adaptive"]] = "naive"
     description: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
+    # Part of every attack cell's cache key: bump it when a change alters the attack's output.
+    version: ClassVar[int] = 1
+    # Large batches amortise per-call overhead; attacks with per-sample early exits prefer smaller ones.
+    default_batch_size: ClassVar[int] = 500
 
     def __init__(self, params: dict[str, Any] | BaseModel, norm: str, seed: int, batch_size: int = 500) -> None:
         self.params = params if isinstance(params, BaseModel) else self.Params.model_validate(params)
@@ -131,6 +135,9 @@ class Attack:
             raise ValueError(f"{type(self).__name__} needs an eps")
         if x.numel() and (x.min() < 0 or x.max() > 1 or not torch.isfinite(x).all()):
             raise AttackError("inputs must be finite and in [0, 1]")
+        if self.kind == "fixed_eps" and eps == 0:
+            # A zero budget admits only the input itself; backends differ in how they fail on it.
+            return AttackOutput(x_adv=x.clone(), projected=torch.zeros(len(x), dtype=torch.bool, device=x.device), seconds=0.0)
         module = target.view
         # Every submodule's own flag: a view wrapper and the model inside it may disagree.
         modes = [(m, m.training) for m in module.modules()]

@@ -52,6 +52,8 @@ class CarliniWagnerL2(Attack):
     default_tag = "adaptive"
     description = "bench's batched C&W L2: margin loss on logits, binary search over c"
     Params = CwL2Params
+    # A batch runs until its slowest sample stops; smaller batches let fast samples finish early.
+    default_batch_size = 100
 
     @classmethod
     def gradient_evals(cls, params: Any) -> int:

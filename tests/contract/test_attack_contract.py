@@ -101,3 +101,12 @@ def test_attacks_actually_attack(key, tiny_model, digits):
     x, y = digits.x_eval[:N], digits.y_eval[:N]
     out, _ = run(key, ATTACKS.get(key).norms[0], tiny_model, x, y)
     assert accuracy(tiny_model, out.x_adv, y) < accuracy(tiny_model, x, y) - 0.2
+
+
+@pytest.mark.parametrize("key", [k for k in ATTACKS.keys() if ATTACKS.get(k).kind == "fixed_eps"])
+def test_zero_budget_returns_the_input(key, tiny_model, digits):
+    x, y = digits.x_eval[:8], digits.y_eval[:8]
+    cls = ATTACKS.get(key)
+    target = Target(view=make_view(tiny_model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    out = cls(FAST.get(key, {}), cls.norms[0], seed=0)(target, x, y, 0.0)
+    assert torch.equal(out.x_adv, x)

@@ -219,3 +219,43 @@ def test_two_cold_runs_give_identical_records(tmp_path):
         ra, rb = pd.read_csv(a / "records" / name), pd.read_csv(b / "records" / name)
         pd.testing.assert_frame_equal(ra.drop(columns="seconds"), rb.drop(columns="seconds"))
     assert (a / "summary.csv").read_text() == (b / "summary.csv").read_text()
+
+
+def test_a_failed_model_keeps_its_earlier_results(tmp_path, monkeypatch):
+    spec = load_suite(SMOKE, ["attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]"])
+    run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
+    before = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("*.csv"))
+    import bench.cells
+
+    real_fit = bench.cells.fit
+
+    def flaky_fit(model, *args, desc="", **kwargs):
+        if "distilled" in desc:
+            raise RuntimeError("out of memory (simulated)")
+        return real_fit(model, *args, desc=desc, **kwargs)
+
+    monkeypatch.setattr(bench.cells, "fit", flaky_fit)
+    with pytest.raises(RunFailed):
+        run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "empty-store"))
+    after = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("*.csv"))
+    assert [n for n in before if n.startswith("distilled__")] == [n for n in after if n.startswith("distilled__")]
+
+
+def test_an_edited_attack_replaces_its_old_shard(tmp_path):
+    opts = RunOptions(out=tmp_path, store_root=tmp_path / "store")
+    run_suite(load_suite(SMOKE, ["attacks=[{id: pgd, use: torchattacks.pgd, params: {steps: 2}, eps: [0.1]}]"]), opts)
+    spec = load_suite(SMOKE, ["attacks=[{id: pgd, use: torchattacks.pgd, params: {steps: 3}, eps: [0.1]}]"])
+    run_suite(spec, opts)
+    shards = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("baseline__pgd.*.csv"))
+    assert len(shards) == 1
+    summary = pd.read_csv(tmp_path / "smoke" / "summary.csv")
+    assert summary.query("model == 'baseline' and attack == 'pgd'")["n_samples"].tolist() == [200]
+
+
+def test_checkpoint_identity_is_its_contents_not_its_sums():
+    from bench.cells import weights_digest
+
+    a = {"w": torch.tensor([[1.0, 2.0], [3.0, 4.0]])}
+    b = {"w": torch.tensor([[3.0, 4.0], [1.0, 2.0]])}
+    assert weights_digest(a) != weights_digest(b)
+    assert weights_digest(a) == weights_digest({"w": a["w"].clone()})

@@ -22,6 +22,16 @@ def mutate(change):
 
 
 BAD_SPECS = [
+    ("separator in id", lambda d: d["attacks"][0].update(id="a__b"),
+     "attacks[0].id: 'a__b' is not a safe id (letters, digits, '_' and '-', starting with a letter or digit, no '__')"),
+    ("duplicate eps", lambda d: d["attacks"][0].update(eps=[0.1, 0.1]),
+     "attacks[0].eps: values must be strictly increasing (no duplicates)"),
+    ("infinite eps", lambda d: d["attacks"][0].update(eps=[0.1, float("inf")]),
+     "attacks[0].eps: values must be finite; minimum-norm attacks always report an unbounded row"),
+    ("empty models list", lambda d: d["attacks"][0].update(models=[]),
+     "attacks[0].models: list should have at least 1 item after validation, not 0"),
+    ("arch does not fit the data", lambda d: d["models"][0].update(arch="papernot-mnist"),
+     "models[0].arch: 'papernot-mnist' does not fit 1x8x8 inputs of digits"),
     ("unknown top-level", lambda d: d.update(nmae="x"),
      "nmae: unknown field; did you mean 'name'?"),
     ("unknown param", lambda d: d["attacks"][1]["params"].update(stepz=3),
@@ -53,7 +63,7 @@ BAD_SPECS = [
     ("duplicate attack id", lambda d: d["attacks"][1].update(id="fgsm"),
      "attacks[1].id: duplicate id 'fgsm' (also attacks[0].id)"),
     ("unsafe id", lambda d: d["models"][0].update(id="../x"),
-     "models[0].id: '../x' is not a safe id (letters, digits, '_', '-', '.'; starting with a letter or digit) (and 1 more)"),
+     "models[0].id: '../x' is not a safe id (letters, digits, '_' and '-', starting with a letter or digit, no '__') (and 1 more)"),
     ("bad kind", lambda d: d["models"][0].update(kind="defended"),
      "models[0].kind: input should be 'baseline', 'teacher' or 'student'"),
     ("missing use", lambda d: d["attacks"][0].pop("use"),
@@ -81,7 +91,7 @@ BAD_SPECS = [
     ("negative temperature", lambda d: d["models"][1]["train"].update(temperature=-1),
      'models[1].train.temperature: input should be greater than 0'),
     ("bad name", lambda d: d.update(name="my suite/x"),
-     "name: 'my suite/x' is not a safe folder name (letters, digits, '_', '-', '.')"),
+     "name: 'my suite/x' is not a safe folder name (letters, digits, '_' and '-', no '__')"),
 ]
 
 

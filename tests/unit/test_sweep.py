@@ -85,8 +85,9 @@ def test_id_collisions_from_a_sweep_are_refused():
         parse_suite(data)
 
 
-def test_transfer_source_cannot_be_temperature_swept():
-    data = suite(temperatures=[1, 10])
+@pytest.mark.parametrize("temps", [[1, 10], [10]])
+def test_transfer_source_cannot_be_temperature_swept(temps):
+    data = suite(temperatures=temps)
     data["attacks"][1]["source"] = "distilled"
     data["attacks"][1]["models"] = ["baseline"]
     with pytest.raises(SpecError, match="which the temperature sweep copies"):
