@@ -259,3 +259,24 @@ def test_checkpoint_identity_is_its_contents_not_its_sums():
     b = {"w": torch.tensor([[3.0, 4.0], [1.0, 2.0]])}
     assert weights_digest(a) != weights_digest(b)
     assert weights_digest(a) == weights_digest({"w": a["w"].clone()})
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    store = tmp_path / "store"
+    run_dir = tmp_path / "out" / "smoke"
+    proc = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "out"), *SLOW_CW, store=store)
+    deadline = time.time() + 120
+    while len(attack_shards(run_dir)) < 8 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted: finished cells are saved; to resume, run the same command again: bench run" in err
+    assert "Traceback" not in err
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "interrupted"
+    resumed = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "out"), "-q", *SLOW_CW, store=store)
+    assert resumed.wait(timeout=300) == 0
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert any(v["origin"] == "done" for v in manifest["cells"].values())
