@@ -9,7 +9,6 @@ A distributed executor can run cells anywhere that has the data and the model st
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,7 +216,3 @@ def make_target(module: nn.Module, view: Any, data: DataBundle, device: torch.de
     """A model seen through a view, for the attacks to share."""
     return Target(view=make_view(module, view), n_classes=data.n_classes, input_shape=data.shape, device=device)
 
-
-def is_unbounded(eps: float) -> bool:
-    """Whether an eps value stands for a minimum-norm attack's unbounded row."""
-    return math.isinf(eps)

@@ -91,7 +91,7 @@ def check_iterative_vs_single_step(summary: pd.DataFrame) -> Iterator[dict[str, 
     """iterative-weaker: an iterative attack leaves more robust accuracy than its single-step counterpart."""
     s = _fixed(summary)
     s = s[s["source"].fillna("") == ""]
-    for (model, norm, eps, view), g in s.groupby(["model", "norm", "eps", "view"], sort=False):
+    for (model, norm, eps, _view), g in s.groupby(["model", "norm", "eps", "view"], sort=False):
         single = g[g["use"].map(_family).isin(SINGLE_STEP)]
         if not len(single):
             continue

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from bench.errors import SpecError
 from bench.spec import apply_overrides, load_suite, parse_suite, view_name
@@ -125,7 +126,7 @@ def test_defaults_are_resolved_from_the_registry():
 
 def test_spec_is_frozen():
     spec = parse_suite(BASE)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         spec.seed = 3  # type: ignore[misc]
 
 
