@@ -83,6 +83,7 @@ def obtain_model(
 ) -> TrainedModel:
     """Load the model from its checkpoint or the store, or train and store it."""
     start = time.perf_counter()
+    torch.manual_seed(seed)  # the initial weights, if this model gets trained below
     module = build_model(spec.arch, data.shape, data.n_classes)
     if spec.checkpoint is not None:
         path = Path(spec.checkpoint)
@@ -104,8 +105,7 @@ def obtain_model(
         if spec.kind == "student":
             assert teacher is not None
             targets = soft_labels(teacher.module, data.x_train, spec.train.temperature)
-        torch.manual_seed(seed)
-        module = build_model(spec.arch, data.shape, data.n_classes).to(device)
+        module.to(device)
         fit(module, data.x_train, data.y_train, spec.train, seed, soft_targets=targets, desc=f"train {spec.id}", quiet=quiet)
         seconds = time.perf_counter() - start
         acc = float((predict_logits(module, data.x_test).argmax(1).cpu() == data.y_test).float().mean())
