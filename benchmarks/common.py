@@ -8,33 +8,54 @@ from __future__ import annotations
 
 import os
 import statistics
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
-from bench.cache import ModelStore, default_store_root
-from bench.cells import TrainedModel, obtain_model
-from bench.data import DataBundle, data_roots, load_data
-from bench.runner import model_seed, topo_models
-from bench.spec import load_suite
+from bench.pipeline.cells import DataRef, ModelRef, TrainCell
+from bench.pipeline.work import execute
+from bench.pipeline.data import DataBundle, load_data
+from bench.pipeline.datasets import data_roots
+from bench.pipeline.runner import data_ref
+from bench.pipeline.store import default_store_root
+from bench.pipeline.workspace import Workspace, WorkspacePaths
+from bench.spec.load import load_suite
+from bench.spec.plan import model_seed, topo_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500) -> tuple[dict[str, TrainedModel], DataBundle]:
-    """The suite's models (trained or loaded from the store) and its data, on the CPU."""
+@dataclass
+class Models:
+    """The suite's trained models, the workspace that holds them, and their data."""
+
+    ws: Workspace
+    refs: dict[str, ModelRef]
+    data: DataBundle
+    data_ref: DataRef
+
+    def module(self, model_id: str) -> torch.nn.Module:
+        """The trained network, in eval mode on the CPU."""
+        return self.ws.module(self.refs[model_id], self.data)
+
+
+def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500) -> Models:
+    """The suite's models (trained or loaded from the store) and its data, on the CPU; run folder in a temp dir."""
     spec = load_suite(ROOT / "suites" / suite, [f"dataset.eval_size={eval_size}"])
-    data = load_data(spec.dataset.name, data_roots(os.environ.get("BENCH_DATA_DIR"), spec.dataset.root), spec.seed,
-                     spec.dataset.train_size, spec.dataset.eval_size)
-    store = ModelStore(default_store_root())
-    models: dict[str, TrainedModel] = {}
+    roots = data_roots(os.environ.get("BENCH_DATA_DIR"), spec.dataset.root)
+    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size)
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-benchmark-"))
+    ws = Workspace(WorkspacePaths(run_dir, default_store_root(), tuple(roots), "cpu", quiet=False), data)
+    ref = data_ref(spec, data)
+    refs: dict[str, ModelRef] = {}
     for mid in topo_models(spec):
         m = spec.model(mid)
-        teacher = models.get(m.teacher) if m.teacher else None
-        models[mid] = obtain_model(m, data, model_seed(spec, mid), store, torch.device("cpu"), teacher, quiet=False)
-    return models, data
+        refs[mid] = execute(TrainCell(m, ref, model_seed(spec, mid), refs.get(m.teacher) if m.teacher else None), ws)["ref"]
+    return Models(ws, refs, data, ref)
 
 
 def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[Any, float, list[float]]:

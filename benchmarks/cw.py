@@ -21,7 +21,7 @@ from common import mnist_models, timed
 
 from bench.attacks import ATTACKS
 from bench.attacks.art_backend import art_classifier
-from bench.attacks.base import Target
+from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
 
 
@@ -47,12 +47,13 @@ def main() -> None:
     ap.add_argument("--art-lr", type=float, default=0.1, help="ART learning rate")
     ap.add_argument("--models", default="baseline,distilled")
     args = ap.parse_args()
-    models, data = mnist_models()
+    models = mnist_models()
+    data = models.data
     x, y = data.x_eval[: args.n], data.y_eval[: args.n]
     print(f"{'model':10s} {'attack':52s} {'success':>8s} {'median L2':>10s} {'seconds':>8s} {'ART/this':>9s}")
     for mid in args.models.split(","):
-        model = models[mid].module.eval()
-        target = Target(view=make_view(model, "logits"), n_classes=10, input_shape=(1, 28, 28), device=torch.device("cpu"))
+        model = models.module(mid).eval()
+        target = CraftingModel(view=make_view(model, "logits"), n_classes=10, input_shape=(1, 28, 28), device=torch.device("cpu"))
         cw = ATTACKS.get("bench.cw_l2")
         bench_default = cw({}, "l2", seed=0)
         out_d, t_d, _ = timed(lambda: bench_default(target, x, y).x_adv)

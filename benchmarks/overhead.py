@@ -1,8 +1,9 @@
 """Harness overhead and training throughput: bench against the libraries called directly.
 
 * Attack cells: a bench attack cell (torchattacks PGD-40, ART FGSM; 500 MNIST samples, the
-  baseline of suites/mnist.yaml) against the same library call in a plain script, including
-  the plain script's own prediction on the adversarial inputs. Target: bench <= 1.05x.
+  baseline of suites/mnist.yaml), executed from its cell value and writing its shard, against
+  the same library call in a plain script, including the plain script's own prediction on the
+  adversarial inputs. Target: bench <= 1.05x.
 * Training: bench's ``fit`` against a minimal plain PyTorch loop, one epoch of the Papernot
   net. Target: bench's throughput >= 0.95x.
 
@@ -22,12 +23,12 @@ import torch.nn.functional as F
 
 from common import mnist_models
 
-from bench.attacks.base import Target
-from bench.attacks.views import make_view
-from bench.cells import run_attack_cell
-from bench.models import build_model
-from bench.spec import AttackSpec, TrainSpec, parse_suite
-from bench.training import fit, predict_logits
+from bench.pipeline.cells import AttackCell, EvalCell
+from bench.pipeline.work import execute
+from bench.pipeline.models import build_model
+from bench.pipeline.training import fit
+from bench.spec.load import parse_suite
+from bench.spec.schema import AttackSpec, TrainSpec
 
 
 def attack_spec(use: str, params: dict, eps: list[float]) -> AttackSpec:
@@ -80,13 +81,11 @@ def main() -> None:
     ap.add_argument("--train-repeat", type=int, default=3)
     ap.add_argument("--n", type=int, default=500)
     args = ap.parse_args()
-    models, data = mnist_models(eval_size=args.n)
-    tm = models["baseline"]
-    model = tm.module.eval()
+    models = mnist_models(eval_size=args.n)
+    data, ref = models.data, models.refs["baseline"]
+    model = models.module("baseline")
     x, y = data.x_eval, data.y_eval
-    target = Target(view=make_view(model, "logits"), n_classes=10, input_shape=(1, 28, 28), device=torch.device("cpu"))
-    clean = predict_logits(model, x).argmax(1).numpy()
-    hashes = [""] * len(x)
+    execute(EvalCell(ref, models.data_ref, diagnose=False), models.ws)  # the clean shard an attack cell reads
     rows = []
     for name, spec, plain in [
         ("torchattacks PGD-40, eps 0.3", attack_spec("torchattacks.pgd", {"steps": 40}, [0.3]), lambda: plain_pgd(model, x, y)),
@@ -95,9 +94,10 @@ def main() -> None:
         if plain is None:
             from bench.attacks.art_backend import art_classifier
 
-            clf = art_classifier(target)  # the same wrapper bench builds once per model
+            clf = art_classifier(models.ws.crafting_model(ref, "logits", data))  # the same wrapper bench builds once per model
             plain = lambda: plain_art_fgsm(clf, model, x, y)  # noqa: E731
-        tb, tp = alternate(lambda: run_attack_cell(spec, tm, None, target, data, clean, hashes, 0), plain, args.repeat)
+        cell = AttackCell(spec, ref, models.data_ref, seed=0)
+        tb, tp = alternate(lambda: execute(cell, models.ws), plain, args.repeat)
         rows.append((f"attack cell: {name}, {len(x)} samples", tb, tp, tb / tp, "<= 1.05"))
 
     def bench_train():

@@ -7,10 +7,10 @@ import os
 import pytest
 import torch
 
-from bench.data import load_data
-from bench.models import build_model
-from bench.spec import TrainSpec
-from bench.training import fit
+from bench.pipeline.data import load_data
+from bench.pipeline.models import build_model
+from bench.spec.schema import TrainSpec
+from bench.pipeline.training import fit
 
 
 @pytest.fixture(autouse=True)

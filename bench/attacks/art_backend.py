@@ -1,40 +1,42 @@
 """Adapters for the Adversarial Robustness Toolbox. ART is imported only when an attack runs.
 
 ART works on numpy arrays through a ``PyTorchClassifier``, built once per
-target (model x view) and shared by every ART attack on it.
+crafting model (model x view) and shared by every ART attack on it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
 from pydantic import Field
-from torch import Tensor, nn
 
-from bench.attacks.base import Attack, Target
-from bench.spec import StrictModel
+from bench.attacks.base import Attack, AttackParams, CraftingModel
 
-ART_NORMS = {"linf": np.inf, "l2": 2}
+if TYPE_CHECKING:
+    from torch import Tensor
+
+ART_NORMS = {"linf": math.inf, "l2": 2}
 
 
-def art_classifier(target: Target) -> Any:
-    """The target's ART classifier (cross-entropy loss on the view's output, clip (0,1))."""
+def art_classifier(model: CraftingModel) -> Any:
+    """The crafting model's ART classifier (cross-entropy loss on the view's output, clip (0,1))."""
 
     def build() -> Any:
         from art.estimators.classification import PyTorchClassifier
+        from torch import nn
 
         return PyTorchClassifier(
-            model=target.view,
+            model=model.view,
             loss=nn.CrossEntropyLoss(),
-            input_shape=target.input_shape,
-            nb_classes=target.n_classes,
+            input_shape=model.input_shape,
+            nb_classes=model.n_classes,
             clip_values=(0.0, 1.0),
-            device_type="gpu" if target.device.type == "cuda" else "cpu",
+            device_type="gpu" if model.device.type == "cuda" else "cpu",
         )
 
-    return target.memo("art", build)
+    return model.memo("art", build)
 
 
 class _ArtAttack(Attack):
@@ -42,19 +44,23 @@ class _ArtAttack(Attack):
 
     pass_labels = True
 
+    @abstractmethod
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
-        raise NotImplementedError
+        """The ART attack object for this classifier, budget and batch size."""
 
-    def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
-        clf = art_classifier(target)
+    def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
+        import numpy as np
+        import torch
+
+        clf = art_classifier(model)
         atk = self.build(clf, eps, len(x))
         xn = x.detach().cpu().numpy()
-        labels = np.eye(target.n_classes, dtype=np.float32)[y.cpu().numpy()] if self.pass_labels else None
+        labels = np.eye(model.n_classes, dtype=np.float32)[y.cpu().numpy()] if self.pass_labels else None
         out = atk.generate(xn, y=labels)
         return torch.from_numpy(np.asarray(out, dtype=np.float32)).to(x.device)
 
 
-class Fgsm(_ArtAttack):
+class ArtFgsm(_ArtAttack):
     """ART FastGradientMethod on cross-entropy of the view, true labels."""
 
     norms = ("linf", "l2")
@@ -66,25 +72,24 @@ class Fgsm(_ArtAttack):
         return FastGradientMethod(classifier, norm=ART_NORMS[self.norm], eps=eps, eps_step=eps, batch_size=n)
 
 
-class PgdParams(StrictModel):
+class PgdParams(AttackParams):
     """ART ProjectedGradientDescent."""
 
     max_iter: int = Field(40, ge=1, description="Iterations.")
     eps_step: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / max_iter.")
     num_random_init: int = Field(1, ge=0, description="Random restarts (0: start at the input).")
 
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return self.max_iter * max(self.num_random_init, 1)
 
-class Pgd(_ArtAttack):
+
+class ArtPgd(_ArtAttack):
     """ART ProjectedGradientDescent on cross-entropy of the view."""
 
     norms = ("linf", "l2")
     description = "PGD on cross-entropy (Linf or L2)"
     Params = PgdParams
-
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return params.max_iter * max(params.num_random_init, 1)
 
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
         from art.attacks.evasion import ProjectedGradientDescent
@@ -97,14 +102,18 @@ class Pgd(_ArtAttack):
         )
 
 
-class JsmaParams(StrictModel):
+class JsmaParams(AttackParams):
     """ART SaliencyMapMethod (Papernot et al. 2016), random target classes."""
 
     theta: float = Field(1.0, description="Change applied to each chosen feature.")
     gamma: float = Field(0.1, gt=0, le=1, description="Maximum fraction of features changed.")
 
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return 200
 
-class Jsma(_ArtAttack):
+
+class ArtJsma(_ArtAttack):
     """ART JSMA: saliency-map L0 attack towards a random (seeded) target class."""
 
     kind = "min_norm"
@@ -113,18 +122,13 @@ class Jsma(_ArtAttack):
     Params = JsmaParams
     pass_labels = False
 
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return 200
-
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
         from art.attacks.evasion import SaliencyMapMethod
 
         return SaliencyMapMethod(classifier, theta=self.params.theta, gamma=self.params.gamma, batch_size=n, verbose=False)
 
 
-class CwL2Params(StrictModel):
+class CwL2Params(AttackParams):
     """ART CarliniL2Method; its default of 10 iterations is too few."""
 
     confidence: float = Field(0.0, ge=0, description="kappa, the margin required.")
@@ -133,8 +137,12 @@ class CwL2Params(StrictModel):
     max_iter: int = Field(100, ge=1, description="Iterations per binary-search step.")
     initial_const: float = Field(1e-3, gt=0, description="Initial c.")
 
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return self.binary_search_steps * self.max_iter
 
-class CwL2(_ArtAttack):
+
+class ArtCwL2(_ArtAttack):
     """ART CarliniL2Method: correct but slow."""
 
     kind = "min_norm"
@@ -142,11 +150,6 @@ class CwL2(_ArtAttack):
     default_tag = "adaptive"
     description = "C&W L2 with binary search over c (slow)"
     Params = CwL2Params
-
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return params.binary_search_steps * params.max_iter
 
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
         from art.attacks.evasion import CarliniL2Method
@@ -159,15 +162,19 @@ class CwL2(_ArtAttack):
         )
 
 
-class DeepFoolParams(StrictModel):
+class DeepFoolParams(AttackParams):
     """ART DeepFool."""
 
     max_iter: int = Field(50, ge=1, description="Maximum iterations.")
     epsilon: float = Field(0.02, ge=0, description="Overshoot.")
     nb_grads: int = Field(10, ge=1, description="Number of class gradients considered.")
 
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return self.max_iter * self.nb_grads
 
-class DeepFool(_ArtAttack):
+
+class ArtDeepFool(_ArtAttack):
     """ART DeepFool (L2, minimum norm)."""
 
     kind = "min_norm"
@@ -176,13 +183,8 @@ class DeepFool(_ArtAttack):
     Params = DeepFoolParams
     pass_labels = False
 
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return params.max_iter * params.nb_grads
-
     def build(self, classifier: Any, eps: float | None, n: int) -> Any:
-        from art.attacks.evasion import DeepFool as ArtDeepFool
+        from art.attacks.evasion import DeepFool
 
         p = self.params
-        return ArtDeepFool(classifier, max_iter=p.max_iter, epsilon=p.epsilon, nb_grads=p.nb_grads, batch_size=n, verbose=False)
+        return DeepFool(classifier, max_iter=p.max_iter, epsilon=p.epsilon, nb_grads=p.nb_grads, batch_size=n, verbose=False)

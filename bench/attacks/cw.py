@@ -18,20 +18,19 @@ an undefended net and a T=100 distilled one, whose logits differ 100x in scale
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-import torch
 from pydantic import Field
-from torch import Tensor
 
-from bench.attacks.base import Attack, Target
-from bench.attacks.losses import margin
-from bench.spec import StrictModel
+from bench.attacks.base import Attack, AttackParams, CraftingModel
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 BIG = 1e10
 
 
-class CwL2Params(StrictModel):
+class CwL2Params(AttackParams):
     """C&W L2 settings; the defaults reach ~100% on MNIST at logit scales 100x apart."""
 
     binary_search_steps: int = Field(9, ge=1, description="Outer steps of the per-sample search over c.")
@@ -42,6 +41,10 @@ class CwL2Params(StrictModel):
     tanh_scale: float = Field(1.01, ge=1.0, description="x = clip((s*tanh(w)+1)/2): s=1 is Carlini's exact box.")
     abort_early: bool = Field(True, description="Stop a value of c once the loss stops falling.")
     targeted: bool = Field(False, description="Aim at a random (seeded) other class instead of any wrong class.")
+
+    def cost(self) -> int:
+        """Passes per sample; the early abort stops about half-way on MNIST."""
+        return self.binary_search_steps * self.max_iter // 2
 
 
 class CarliniWagnerL2(Attack):
@@ -55,17 +58,14 @@ class CarliniWagnerL2(Attack):
     # A batch runs until its slowest sample stops; smaller batches let fast samples finish early.
     default_batch_size = 100
 
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate); the early abort stops about half-way on MNIST."""
-        return params.binary_search_steps * params.max_iter // 2
+    def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
+        import torch
 
-    def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
         p = self.params
         n = len(x)
         labels = y
         if p.targeted:
-            labels = (y + torch.randint(1, target.n_classes, (n,), device=x.device)) % target.n_classes
+            labels = (y + torch.randint(1, model.n_classes, (n,), device=x.device)) % model.n_classes
         lower = torch.zeros(n, device=x.device)
         upper = torch.full((n,), BIG, device=x.device)
         const = torch.full((n,), p.initial_const, device=x.device)
@@ -73,19 +73,23 @@ class CarliniWagnerL2(Attack):
         best_adv = x.clone()
         w0 = torch.atanh(((2 * x - 1) / p.tanh_scale).clamp(-1 + 1e-7, 1 - 1e-7))
         for _ in range(p.binary_search_steps):
-            found = self._optimise(target, x, labels, w0, const, best_l2, best_adv)
+            found = self._optimise(model, x, labels, w0, const, best_l2, best_adv)
             upper = torch.where(found, torch.minimum(upper, const), upper)
             lower = torch.where(found, lower, torch.maximum(lower, const))
             const = torch.where(upper < BIG / 10, (lower + upper) / 2, const * 10)
         return best_adv
 
-    def _optimise(self, target: Target, x: Tensor, labels: Tensor, w0: Tensor, const: Tensor, best_l2: Tensor, best_adv: Tensor) -> Tensor:
+    def _optimise(self, model: CraftingModel, x: Tensor, labels: Tensor, w0: Tensor, const: Tensor, best_l2: Tensor, best_adv: Tensor) -> Tensor:
         """One value of c per sample: Adam on the samples still improving; updates the bests in place.
 
         Adam is written out so that each sample can stop on its own: a sample whose loss has
         not fallen by 0.01% over a tenth of the budget leaves the batch (Carlini's early abort,
         per sample), and the remaining iterations only pay for the samples still moving.
         """
+        import torch
+
+        from bench.attacks.losses import margin
+
         p = self.params
         sign = -1.0 if p.targeted else 1.0
         w = w0.clone()
@@ -101,7 +105,7 @@ class CarliniWagnerL2(Attack):
             # Clip in the forward pass only: a hard clamp has zero gradient at 0 and 1, where most
             # MNIST pixels start, and would freeze them for good.
             adv = raw + (raw.clamp(0, 1) - raw).detach()
-            margin_ = sign * margin(target.view(adv), labels[active])
+            margin_ = sign * margin(model.view(adv), labels[active])
             l2sq = (adv - x[active]).flatten(1).pow(2).sum(1)
             loss = l2sq + const[active] * margin_.clamp(min=-p.kappa)
             (grad,) = torch.autograd.grad(loss.sum(), wa)

@@ -8,24 +8,27 @@ successful point of each sample is kept, so later steps cannot undo it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-import torch
 from pydantic import Field
-from torch import Tensor
 
-from bench.attacks.base import Attack, Target
-from bench.attacks.losses import margin
-from bench.spec import StrictModel
+from bench.attacks.base import Attack, AttackParams, CraftingModel
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
-class PgdMarginParams(StrictModel):
+class PgdMarginParams(AttackParams):
     """PGD on the logit margin."""
 
     steps: int = Field(100, ge=1, description="Iterations per restart.")
     alpha: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / steps.")
     restarts: int = Field(1, ge=1, description="Random restarts; a sample counts if any restart succeeds.")
     random_start: bool = Field(True, description="Start from a random point in the eps-ball.")
+
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return self.steps * self.restarts
 
 
 class PgdMargin(Attack):
@@ -36,12 +39,11 @@ class PgdMargin(Attack):
     description = "PGD on the logit margin (Linf or L2); survives saturated softmax"
     Params = PgdMarginParams
 
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return params.steps * params.restarts
+    def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
+        import torch
 
-    def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
+        from bench.attacks.losses import margin
+
         assert eps is not None
         p = self.params
         alpha = p.alpha or 2.5 * eps / p.steps
@@ -51,7 +53,7 @@ class PgdMargin(Attack):
             adv = self._start(x, eps) if p.random_start else x.clone()
             for _ in range(p.steps):
                 adv.requires_grad_(True)
-                loss = -margin(target.view(adv), y)
+                loss = -margin(model.view(adv), y)
                 (grad,) = torch.autograd.grad(loss.sum(), adv)
                 with torch.no_grad():
                     newly = (loss > 0) & ~done
@@ -59,7 +61,7 @@ class PgdMargin(Attack):
                     done |= newly
                     adv = self._project(x, adv + alpha * self._direction(grad), eps)
             with torch.no_grad():
-                final = (-margin(target.view(adv), y) > 0) & ~done
+                final = (-margin(model.view(adv), y) > 0) & ~done
                 best[final] = adv[final]
                 done |= final
                 best[~done] = adv[~done]
@@ -74,6 +76,8 @@ class PgdMargin(Attack):
         return grad / n.view(-1, *[1] * (grad.dim() - 1))
 
     def _start(self, x: Tensor, eps: float) -> Tensor:
+        import torch
+
         if self.norm == "linf":
             return (x + torch.empty_like(x).uniform_(-eps, eps)).clamp(0, 1)
         d = torch.randn_like(x)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
-from torch import Tensor
 
-from bench.attacks.base import Attack, Target
-from bench.spec import StrictModel
+from bench.attacks.base import Attack, AttackParams, CraftingModel
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 def _ta() -> Any:
@@ -20,51 +22,51 @@ def _ta() -> Any:
 class _Torchattack(Attack):
     """Builds the torchattacks object per batch (cheap) and calls it."""
 
-    def build(self, target: Target, eps: float | None) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def build(self, model: CraftingModel, eps: float | None) -> Any:
+        """The torchattacks object for this crafting model and budget."""
 
-    def generate(self, target: Target, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
-        atk = self.build(target, eps)
-        atk.set_device(target.device)
+    def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
+        atk = self.build(model, eps)
+        atk.set_device(model.device)
         return atk(x, y)
 
 
-class Fgsm(_Torchattack):
+class TorchattacksFgsm(_Torchattack):
     """torchattacks.FGSM: one signed-gradient step of cross-entropy (Goodfellow et al. 2015)."""
 
     description = "FGSM, single step on cross-entropy (Linf)"
 
-    def build(self, target: Target, eps: float | None) -> Any:
-        return _ta().FGSM(target.view, eps=eps)
+    def build(self, model: CraftingModel, eps: float | None) -> Any:
+        return _ta().FGSM(model.view, eps=eps)
 
 
-class PgdParams(StrictModel):
+class PgdParams(AttackParams):
     """PGD on cross-entropy."""
 
     steps: int = Field(40, ge=1, description="Iterations.")
     alpha: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / steps (Madry et al.).")
     random_start: bool = Field(True, description="Start from a random point in the eps-ball.")
 
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return self.steps
 
-class Pgd(_Torchattack):
+
+class TorchattacksPgd(_Torchattack):
     """torchattacks.PGD: iterated FGSM with projection (Madry et al. 2018)."""
 
     description = "PGD on cross-entropy (Linf)"
     Params = PgdParams
     ta_class = "PGD"
 
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return params.steps
-
-    def build(self, target: Target, eps: float | None) -> Any:
+    def build(self, model: CraftingModel, eps: float | None) -> Any:
         p = self.params
         alpha = p.alpha or 2.5 * eps / p.steps
-        return getattr(_ta(), self.ta_class)(target.view, eps=eps, alpha=alpha, steps=p.steps, random_start=p.random_start)
+        return getattr(_ta(), self.ta_class)(model.view, eps=eps, alpha=alpha, steps=p.steps, random_start=p.random_start)
 
 
-class PgdL2(Pgd):
+class TorchattacksPgdL2(TorchattacksPgd):
     """torchattacks.PGDL2: PGD in the L2 ball."""
 
     description = "PGD on cross-entropy (L2)"
@@ -72,7 +74,7 @@ class PgdL2(Pgd):
     ta_class = "PGDL2"
 
 
-class CwParams(StrictModel):
+class CwParams(AttackParams):
     """torchattacks.CW has no binary search over c: one fixed constant."""
 
     c: float = Field(1.0, gt=0, description="Weight of the margin loss against the L2 term.")
@@ -80,8 +82,12 @@ class CwParams(StrictModel):
     steps: int = Field(100, ge=1, description="Adam iterations.")
     lr: float = Field(0.01, gt=0, description="Adam learning rate.")
 
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return self.steps
 
-class Cw(_Torchattack):
+
+class TorchattacksCw(_Torchattack):
     """torchattacks.CW: C&W L2 at one fixed c; weak at its defaults, not *the* C&W."""
 
     kind = "min_norm"
@@ -89,24 +95,23 @@ class Cw(_Torchattack):
     description = "C&W L2 at a fixed c (no binary search)"
     Params = CwParams
 
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return params.steps
-
-    def build(self, target: Target, eps: float | None) -> Any:
+    def build(self, model: CraftingModel, eps: float | None) -> Any:
         p = self.params
-        return _ta().CW(target.view, c=p.c, kappa=p.kappa, steps=p.steps, lr=p.lr)
+        return _ta().CW(model.view, c=p.c, kappa=p.kappa, steps=p.steps, lr=p.lr)
 
 
-class DeepFoolParams(StrictModel):
+class DeepFoolParams(AttackParams):
     """DeepFool's linearised minimal step."""
 
     steps: int = Field(50, ge=1, description="Maximum iterations.")
     overshoot: float = Field(0.02, ge=0, description="Overshoot factor.")
 
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return self.steps * 10
 
-class DeepFool(_Torchattack):
+
+class TorchattacksDeepFool(_Torchattack):
     """torchattacks.DeepFool: iterative linearisation to the nearest boundary (L2)."""
 
     kind = "min_norm"
@@ -114,35 +119,29 @@ class DeepFool(_Torchattack):
     description = "DeepFool (L2, minimum norm)"
     Params = DeepFoolParams
 
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return params.steps * 10
-
-    def build(self, target: Target, eps: float | None) -> Any:
+    def build(self, model: CraftingModel, eps: float | None) -> Any:
         p = self.params
-        return _ta().DeepFool(target.view, steps=p.steps, overshoot=p.overshoot)
+        return _ta().DeepFool(model.view, steps=p.steps, overshoot=p.overshoot)
 
 
-class SquareParams(StrictModel):
+class SquareParams(AttackParams):
     """Square Attack: score-based, gradient-free."""
 
     n_queries: int = Field(1000, ge=1, description="Query budget per sample.")
     p_init: float = Field(0.8, gt=0, le=1, description="Initial fraction of pixels changed.")
 
+    def cost(self) -> int:
+        """Passes per sample and budget."""
+        return self.n_queries // 2
 
-class Square(_Torchattack):
+
+class TorchattacksSquare(_Torchattack):
     """torchattacks.Square: gradient-free random search on the margin loss (Andriushchenko et al. 2020)."""
 
     description = "Square Attack, gradient-free (Linf)"
     default_tag = "adaptive"
     Params = SquareParams
 
-    @classmethod
-    def gradient_evals(cls, params: Any) -> int:
-        """Passes per sample and budget (cost estimate)."""
-        return params.n_queries // 2
-
-    def build(self, target: Target, eps: float | None) -> Any:
+    def build(self, model: CraftingModel, eps: float | None) -> Any:
         p = self.params
-        return _ta().Square(target.view, norm="Linf", eps=eps, n_queries=p.n_queries, p_init=p.p_init, seed=self.seed)
+        return _ta().Square(model.view, norm="Linf", eps=eps, n_queries=p.n_queries, p_init=p.p_init, seed=self.seed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from bench.spec import ViewSpec
+from bench.spec.schema import ViewSpec
 
 
 class View(nn.Module):

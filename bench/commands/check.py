@@ -37,7 +37,7 @@ def check(run_dir: Path, baseline_path: Path, tolerance: float, norm_tolerance: 
     """
     from bench.fsutil import atomic_write_text
     from bench.errors import OutputError
-    from bench.gate import Tolerance, hints, load_baseline, read_run, render_junit, render_markdown, render_text, run_check, verdict_line
+    from bench.reporting.gate import Tolerance, hints, load_baseline, read_run, render_junit, render_markdown, render_text, run_check, verdict_line
 
     tol = Tolerance(rate=tolerance, norm=norm_tolerance)
     base = load_baseline(baseline_path)

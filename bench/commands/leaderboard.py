@@ -24,9 +24,9 @@ def leaderboard(run_dirs: tuple[Path, ...], eps: float | None, norm: str, fmt: s
     failed), date and spec hash. Runs on different datasets get separate tables; runs
     with no eps in common for the norm are refused (exit 2) rather than mixed.
     """
-    from bench.cache import atomic_write_text
     from bench.errors import OutputError
-    from bench.leaderboard import build_leaderboards, load_run, render
+    from bench.fsutil import atomic_write_text
+    from bench.reporting.leaderboard import build_leaderboards, load_run, render
 
     boards = build_leaderboards([load_run(d) for d in run_dirs], norm, eps)
     text = render(boards, fmt)

@@ -19,12 +19,12 @@ def ls(what: str) -> None:
             cls = ATTACKS.get(key)
             click.echo(f"{key:24s} {cls.kind:9s} {'/'.join(cls.norms):8s} {cls.default_tag:8s} {cls.description}")
     elif what == "architectures":
-        from bench.models import ARCHITECTURES
+        from bench.pipeline.architectures import ARCHITECTURES
 
         for key in ARCHITECTURES.keys():
             click.echo(f"{key:16s} {ARCHITECTURES.get(key).description}")
     else:
-        from bench.data import DATASETS
+        from bench.pipeline.datasets import DATASETS
 
         for key in DATASETS.keys():
             ds = DATASETS.get(key)

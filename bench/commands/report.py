@@ -18,7 +18,7 @@ def report(run_dir: Path) -> None:
     Writes summary.csv/.md, report.md, a self-contained report.html and plots/*.png/.svg.
     Needs no models and no data; `bench run` calls the same code at its end.
     """
-    from bench.report import write_report
+    from bench.reporting.run_report import write_report
 
     write_report(run_dir)
     click.echo(str(run_dir))

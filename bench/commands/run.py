@@ -5,10 +5,15 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bench.commands import handle_errors, setup_logging
+
+if TYPE_CHECKING:
+    from bench.pipeline.runner import RunOptions
+    from bench.spec.schema import SuiteSpec
 
 
 @click.command()
@@ -29,14 +34,14 @@ def run(spec: Path, out: Path, overrides: tuple[str, ...], data_dir: str | None,
     is the run folder, which holds manifest.json, records/, summary.csv, summary.md,
     flags.csv and plots/.
     """
-    from bench.runner import RunOptions, run_suite
-    from bench.spec import load_suite
+    from bench.pipeline.runner import RunOptions
+    from bench.spec.load import load_suite
 
     setup_logging(quiet)
     suite = load_suite(spec, overrides)
     opts = RunOptions(out=out, data_dir=data_dir, device=device, store_root=(cache_dir / "models") if cache_dir else None, force=force, quiet=quiet)
     try:
-        run_dir = run_suite(suite, opts)
+        run_dir = run_and_report(suite, opts)
     except KeyboardInterrupt:
         again = " ".join(shlex.quote(a) for a in ["bench", *sys.argv[1:]])
         click.echo(f"\ninterrupted: finished cells are saved; to resume, run the same command again: {again}", err=True)
@@ -44,6 +49,19 @@ def run(spec: Path, out: Path, overrides: tuple[str, ...], data_dir: str | None,
     if not quiet:
         click.echo(digest(run_dir), err=True)
     click.echo(str(run_dir))
+
+
+def run_and_report(suite: SuiteSpec, opts: RunOptions) -> Path:
+    """What `bench run` does: run the cells, then draw the report, then raise if any cell failed."""
+    from bench.errors import RunFailed
+    from bench.pipeline.runner import run_suite
+    from bench.reporting.run_report import write_report
+
+    outcome = run_suite(suite, opts)
+    write_report(outcome.run_dir)
+    if outcome.failures:
+        raise RunFailed(list(outcome.failures), str(outcome.run_dir))
+    return outcome.run_dir
 
 
 def digest(run_dir: Path) -> str:

@@ -19,8 +19,9 @@ def validate(spec: Path, overrides: tuple[str, ...]) -> None:
     Nothing is trained, downloaded or written. Exit code 2 with a one-line message
     naming the YAML path when the spec is invalid.
     """
-    from bench.runner import attack_cells, estimate_cost
-    from bench.spec import load_suite, view_name
+    from bench.spec.load import load_suite
+    from bench.spec.plan import attack_plan, estimate_cost
+    from bench.spec.schema import view_name
 
     suite = load_suite(spec, overrides)
     click.echo(f"{spec}: ok (suite '{suite.name}', spec hash {suite.spec_hash()[:12]})")
@@ -32,7 +33,7 @@ def validate(spec: Path, overrides: tuple[str, ...]) -> None:
         eps = ", ".join(f"{e:g}" for e in a.eps) or "unbounded"
         src = f", crafted on {a.source}" if a.source else ""
         click.echo(f"attack {a.id}: {a.use} ({a.tag}, view {view_name(a.view)}, {a.norm}, eps {eps}{src})")
-    cells = attack_cells(suite)
+    cells = attack_plan(suite)
     train, attack = estimate_cost(suite, cells)
     click.echo(f"cells: {len(suite.models)} training, {len(cells)} attack")
     click.echo(f"rough cost on 2 CPU cores: training ~{train / 60:.1f} min, attacks ~{attack / 60:.1f} min (cold)")

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from bench.attacks import ATTACKS
-from bench.attacks.base import Target
+from bench.attacks.base import Attack, AttackParams, CraftingModel
 from bench.attacks.views import make_view
 
 # Small budgets keep every attack in the millisecond-to-second range.
@@ -46,9 +46,30 @@ class ModeSpy(nn.Module):
 
 def test_a_view_does_not_change_the_mode_of_an_eval_model(tiny_model, digits):
     tiny_model.eval()
-    target = Target(view=make_view(tiny_model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    target = CraftingModel(view=make_view(tiny_model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
     ATTACKS.get("torchattacks.fgsm")({}, "linf", seed=0)(target, digits.x_eval[:8], digits.y_eval[:8], 0.1)
     assert not tiny_model.training
+
+
+def test_each_attack_follows_the_how_to_in_bench_attacks():
+    names = {}
+    for key in ATTACKS.keys():
+        cls = ATTACKS.get(key)
+        assert issubclass(cls, Attack) and "__call__" not in vars(cls), f"{key}: only the base class defines __call__"
+        assert "generate" not in getattr(cls, "__abstractmethods__", ()), f"{key}: implements generate"
+        assert issubclass(cls.Params, AttackParams), f"{key}: Params subclass AttackParams"
+        cost = cls.Params().cost()
+        assert isinstance(cost, int) and cost >= 1, f"{key}: cost() is a positive pass count"
+        assert cls.__name__ not in names, f"{key} and {names.get(cls.__name__)} share the class name {cls.__name__}"
+        names[cls.__name__] = key
+
+
+def test_an_attack_without_generate_cannot_be_built():
+    class Lazy(Attack):
+        description = "forgot generate"
+
+    with pytest.raises(TypeError, match="abstract"):
+        Lazy({}, "linf", seed=0)
 
 
 def cases():
@@ -67,7 +88,7 @@ def run(key, norm, model, x, y):
     cls = ATTACKS.get(key)
     attack = cls(FAST.get(key, {}), norm, seed=123, batch_size=16)
     eps = EPS[norm] if cls.kind == "fixed_eps" else None
-    target = Target(view=make_view(model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    target = CraftingModel(view=make_view(model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
     return attack(target, x, y, eps), eps
 
 
@@ -107,6 +128,6 @@ def test_attacks_actually_attack(key, tiny_model, digits):
 def test_zero_budget_returns_the_input(key, tiny_model, digits):
     x, y = digits.x_eval[:8], digits.y_eval[:8]
     cls = ATTACKS.get(key)
-    target = Target(view=make_view(tiny_model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    target = CraftingModel(view=make_view(tiny_model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
     out = cls(FAST.get(key, {}), cls.norms[0], seed=0)(target, x, y, 0.0)
     assert torch.equal(out.x_adv, x)

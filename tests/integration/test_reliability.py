@@ -18,11 +18,12 @@ from click.testing import CliRunner
 
 from bench.attacks import ATTACKS
 from bench.attacks.base import Attack
-from bench.cache import ModelStore, load_state_dict
+from bench.pipeline.store import ModelStore, load_state_dict
 from bench.cli import cli
 from bench.errors import CacheError, RunFailed
-from bench.runner import RunOptions, run_suite
-from bench.spec import load_suite
+from bench.commands.run import run_and_report as run_suite
+from bench.pipeline.runner import RunOptions
+from bench.spec.load import load_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "suites" / "smoke.yaml"
@@ -225,16 +226,16 @@ def test_a_failed_model_keeps_its_earlier_results(tmp_path, monkeypatch):
     spec = load_suite(SMOKE, ["attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]"])
     run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
     before = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("*.csv"))
-    import bench.cells
+    import bench.pipeline.work
 
-    real_fit = bench.cells.fit
+    real_fit = bench.pipeline.work.fit
 
     def flaky_fit(model, *args, desc="", **kwargs):
         if "distilled" in desc:
             raise RuntimeError("out of memory (simulated)")
         return real_fit(model, *args, desc=desc, **kwargs)
 
-    monkeypatch.setattr(bench.cells, "fit", flaky_fit)
+    monkeypatch.setattr(bench.pipeline.work, "fit", flaky_fit)
     with pytest.raises(RunFailed):
         run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "empty-store"))
     after = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("*.csv"))
@@ -253,7 +254,7 @@ def test_an_edited_attack_replaces_its_old_shard(tmp_path):
 
 
 def test_checkpoint_identity_is_its_contents_not_its_sums():
-    from bench.cells import weights_digest
+    from bench.pipeline.cells import weights_digest
 
     a = {"w": torch.tensor([[1.0, 2.0], [3.0, 4.0]])}
     b = {"w": torch.tensor([[3.0, 4.0], [1.0, 2.0]])}

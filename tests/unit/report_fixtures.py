@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.records import COLUMNS, shard_name, write_shard
+from bench.results.records import COLUMNS, shard_name, write_shard
 
 
 def _frame(model: str, attack: str, use: str, tag: str, kind: str, norm: str, eps: float, correct: list[bool], broken: list[bool],

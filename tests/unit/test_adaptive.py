@@ -7,10 +7,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.attacks import ATTACKS
-from bench.attacks.base import Target
+from bench.attacks.base import CraftingModel
 from bench.attacks.losses import margin
 from bench.attacks.views import make_view
-from bench.spec import ViewSpec
+from bench.spec.schema import ViewSpec
 
 N = 40
 
@@ -27,7 +27,7 @@ class Scaled(nn.Module):
 
 
 def target(model, view="logits"):
-    return Target(view=make_view(model, view), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    return CraftingModel(view=make_view(model, view), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
 
 
 def success(model, x, x_adv, y):

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from bench.checks import run_checks
-from bench.metrics import summarize
+from bench.results.flags import run_checks
+from bench.results.metrics import summarize
 from tests.unit.report_fixtures import clean, fixed, min_norm
 
 N = 20

@@ -11,8 +11,8 @@ import pytest
 import torch
 from report_fixtures import clean, fixed, min_norm, records
 
-from bench.examples import MAX_EXAMPLES, examples_path, load_examples, load_strongest, save_examples, strongest_attacks
-from bench.metrics import summarize
+from bench.results.examples import MAX_EXAMPLES, examples_path, load_examples, load_strongest, save_examples, strongest_attacks
+from bench.results.metrics import summarize
 
 
 def test_round_trip_keeps_the_first_samples_and_dtypes(tmp_path):

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from report_fixtures import clean, fixed, min_norm, records
 
-from bench.example_grid import plot_examples
-from bench.examples import Examples
-from bench.figures import common_eps, plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
-from bench.metrics import clean_accuracy, naive_vs_adaptive, summarize
+from bench.reporting.example_grid import plot_examples
+from bench.results.examples import Examples
+from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.results.metrics import clean_accuracy, naive_vs_adaptive, summarize
 
 OK4 = [True, True, True, True]
 OK5 = [True, True, True, True, False]
@@ -123,13 +123,6 @@ def test_naive_vs_adaptive_bars_use_the_largest_common_eps(tmp_path):
     _files(plot)
     assert plot.series["L∞ eps 0.1|naive attacks (worst case)"] == (["a", "b"], [100.0, 100.0])
     assert plot.series["L∞ eps 0.1|adaptive attacks (worst case)"] == (["a", "b"], [50.0, 25.0])
-
-
-def test_common_eps_prefers_finite_budgets():
-    f = pd.DataFrame({"model": ["a", "a", "a", "b", "b"], "eps": [0.1, 0.3, math.inf, 0.1, math.inf]})
-    assert common_eps(f) == 0.1
-    assert common_eps(f[f["eps"] == math.inf]) == math.inf
-    assert common_eps(pd.DataFrame({"model": ["a", "b"], "eps": [0.1, 0.2]})) is None
 
 
 def test_examples_grid_shows_the_saved_images_and_predictions(tmp_path):

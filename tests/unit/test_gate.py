@@ -14,10 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.gate import HIGHER, LOWER, Metric, RunIdentity, Snapshot, Tolerance, compare, metric_id, read_run
-from bench.metrics import wilson
-from bench.records import COLUMNS, shard_name, write_shard
-from bench.report import SUMMARY_COLUMNS, write_report
+from bench.reporting.gate import HIGHER, LOWER, Metric, RunIdentity, Snapshot, Tolerance, compare, metric_id, read_run
+from bench.results.metrics import wilson
+from bench.results.records import COLUMNS, shard_name, write_shard
+from bench.reporting.run_report import write_report
+from bench.results.tables import SUMMARY_COLUMNS
 
 IDENTITY = {"suite": "smoke", "spec_hash": "a" * 64, "data": {"name": "digits", "fingerprint": "f" * 64, "eval_fingerprint": "e" * 64}}
 
@@ -45,9 +46,14 @@ def make_run(root: Path, rows=ROWS, clean=CLEAN, status: str = "complete", **ide
         w = csv.DictWriter(fh, SUMMARY_COLUMNS)
         w.writeheader()
         for model, attack, norm, eps, n, acc, rob, asr, med in rows:
-            w.writerow({"model": model, "attack": attack, "norm": norm, "eps": eps, "n_samples": n, "clean_accuracy": acc,
+            # The rows give rates; a real summary.csv also holds the counts behind them, which the gate reads.
+            correct = round(acc * n) if n else 0
+            w.writerow({"model": model, "attack": attack, "norm": norm, "eps": eps, "n_samples": n, "n_correct": correct,
+                        "n_robust": round(rob * n) if n else 0, "n_success": round(asr * correct) if correct else 0, "clean_accuracy": acc,
                         "robust_accuracy": rob, "attack_success_rate": asr, "median_l2": "" if math.isnan(med) else med})
-    pd.DataFrame(clean, columns=["model", "n_samples", "clean_accuracy"]).to_csv(run_dir / "clean.csv", index=False)
+    frame = pd.DataFrame(clean, columns=["model", "n_samples", "clean_accuracy"])
+    frame.insert(2, "n_correct", (frame["clean_accuracy"] * frame["n_samples"]).round().astype(int))
+    frame.to_csv(run_dir / "clean.csv", index=False)
     return run_dir
 
 
@@ -91,10 +97,11 @@ def test_baseline_file_is_sorted_rounded_and_counts_samples(tmp_path, baseline_f
     m = body["metrics"]
     # 2 clean + 6 rows x (robust, success) + 1 median of the one min-norm attack; none for worst_case.
     assert len(m) == 2 + 12 + 1
-    assert m["clean_accuracy/distilled"] == {"value": 0.85, "n": 200, "direction": HIGHER}
-    assert m["robust_accuracy/distilled/worst_case/linf/0.3"] == {"value": 0.76, "n": 200, "direction": HIGHER}
-    # Success rates count only the clean-correct samples: round(0.85 * 200) = 170.
-    assert m["attack_success_rate/distilled/pgd/linf/0.3"] == {"value": 0.1059, "n": 170, "direction": HIGHER}
+    # Each rate keeps the count behind it (k of n), so the gate's interval needs no rounding back from the rate.
+    assert m["clean_accuracy/distilled"] == {"value": 0.85, "n": 200, "k": 170, "direction": HIGHER}
+    assert m["robust_accuracy/distilled/worst_case/linf/0.3"] == {"value": 0.76, "n": 200, "k": 152, "direction": HIGHER}
+    # Success rates count only the clean-correct samples: 170 of them.
+    assert m["attack_success_rate/distilled/pgd/linf/0.3"] == {"value": 0.1059, "n": 170, "k": 18, "direction": HIGHER}
     # The median is over the samples the attack broke: 82 of 100 correct, all broken.
     assert m["median_l2/distilled/cw/l2/inf"] == {"value": 0.6281, "n": 82, "direction": LOWER}
     again = tmp_path / "again.json"
@@ -265,7 +272,7 @@ def test_tolerance_option_widens_the_gate(tmp_path, baseline_file):
 
 
 @pytest.mark.parametrize(("setup", "message"), [
-    (lambda d: (d / "smoke").mkdir(), "not a bench run folder (no manifest.json)"),
+    (lambda d: (d / "smoke").mkdir(), "not a bench run folder (no manifest.json and no records/"),
     (lambda d: (make_run(d) / "summary.csv").unlink(), "no summary.csv; run `bench report"),
 ])
 def test_unusable_run_folder_is_exit_2(tmp_path, setup, message):
@@ -312,7 +319,7 @@ def test_reads_what_write_report_writes(tmp_path):
                        "l2": np.where(broken, np.linspace(0.1, 0.9, n), 0.0)})
     fgsm = pd.DataFrame({**base, "attack": "fgsm", "use": "torchattacks.fgsm", "kind": "fixed_eps", "norm": "linf", "eps": 0.1,
                          "adv_pred": clean_pred, "success": False, "robust": ok, "linf": 0.1})
-    # An adaptive attack at fgsm's budget too: bench.checks currently fails on runs without a naive/adaptive pair.
+    # An adaptive attack at fgsm's budget too: bench.results.flags currently fails on runs without a naive/adaptive pair.
     pgd = fgsm.assign(attack="pgd", use="torchattacks.pgd", tag="adaptive")
     for frame in (clean, cw, fgsm, pgd):
         write_shard(run_dir / "records" / shard_name("m", frame["attack"][0], "k" * 16), frame[list(COLUMNS)])
@@ -320,13 +327,13 @@ def test_reads_what_write_report_writes(tmp_path):
     write_report(run_dir)
     snap = read_run(run_dir)
     assert snap.identity.threat_models == ("l2", "linf")
-    assert snap.metrics["robust_accuracy/m/fgsm/linf/0.1"] == Metric(0.9, 20, HIGHER)
-    assert snap.metrics["attack_success_rate/m/fgsm/linf/0.1"] == Metric(0.0, 18, HIGHER)
+    assert snap.metrics["robust_accuracy/m/fgsm/linf/0.1"] == Metric(0.9, 20, HIGHER, 18)
+    assert snap.metrics["attack_success_rate/m/fgsm/linf/0.1"] == Metric(0.0, 18, HIGHER, 0)
     assert not any(k.startswith("median_linf/") for k in snap.metrics)  # fixed-eps attacks have no minimal norm
-    assert snap.metrics["clean_accuracy/m"] == Metric(0.9, 20, HIGHER)
-    assert snap.metrics["robust_accuracy/m/cw/l2/inf"] == Metric(0.45, 20, HIGHER)
-    assert snap.metrics["attack_success_rate/m/cw/l2/inf"] == Metric(0.5, 18, HIGHER)
-    assert snap.metrics["robust_accuracy/m/worst_case/l2/inf"] == Metric(0.45, 20, HIGHER)
+    assert snap.metrics["clean_accuracy/m"] == Metric(0.9, 20, HIGHER, 18)
+    assert snap.metrics["robust_accuracy/m/cw/l2/inf"] == Metric(0.45, 20, HIGHER, 9)
+    assert snap.metrics["attack_success_rate/m/cw/l2/inf"] == Metric(0.5, 18, HIGHER, 9)
+    assert snap.metrics["robust_accuracy/m/worst_case/l2/inf"] == Metric(0.45, 20, HIGHER, 9)
     assert snap.metrics["median_l2/m/cw/l2/inf"] == Metric(round(float(np.median(np.linspace(0.1, 0.9, n)[:9])), 4), 9, LOWER)
 
 
@@ -342,4 +349,4 @@ def test_summary_without_needed_columns_is_exit_2(tmp_path):
     (run_dir / "summary.csv").write_text("model,attack\nm,a\n")
     res = invoke("baseline", run_dir, "-o", tmp_path / "b.json")
     assert res.exit_code == 2
-    assert "summary.csv: lacks columns norm, eps, n_samples, clean_accuracy, robust_accuracy, attack_success_rate" in res.output
+    assert "summary.csv: lacks columns norm, eps, n_samples, n_correct, n_robust, n_success, robust_accuracy, attack_success_rate" in res.output

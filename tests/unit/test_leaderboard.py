@@ -11,8 +11,7 @@ from report_fixtures import clean, fixed, min_norm, records, run_folder
 
 from bench.cli import cli
 from bench.errors import BenchError
-from bench.leaderboard import attack_family, build_leaderboards, load_run, render, robust_at
-from bench.metrics import worst_case
+from bench.reporting.leaderboard import build_leaderboards, load_run, render
 
 OK = [True] * 4
 
@@ -52,7 +51,7 @@ def test_ranks_by_worst_case_with_ties_sharing_a_rank(runs):
 
 def test_ties_share_the_lowest_rank_and_list_by_clean_accuracy():
     f = pd.DataFrame({"model": ["x", "y", "z"], "worst_case": [0.5, 0.5, 0.7], "clean_accuracy": [0.8, 0.9, 0.1]})
-    from bench.leaderboard import rank
+    from bench.reporting.leaderboard import rank
 
     out = rank(f)
     assert out[["model", "rank"]].values.tolist() == [["z", 1], ["y", 2], ["x", 2]]
@@ -71,23 +70,6 @@ def test_columns_families_gap_flags_and_unreliable(runs):
     assert f.loc["a", "flags_fail"] == 0 and not f.loc["a", "unreliable"]
     assert f.loc["b", "date"] == "2026-02-01T00:00:00+00:00" and f.loc["b", "spec_hash"] == "ab" * 32
     assert f.loc["c", "clean_accuracy"] == 1.0 and f.loc["c", "gap"] == pytest.approx(0.25)
-
-
-def test_robust_at_agrees_with_the_reports_worst_case(runs):
-    run = load_run(runs[0])
-    r = run.records
-    for model in ["a", "b"]:
-        g = r[(r["model"] == model) & (r["attack"] != "clean")]
-        w = worst_case(g)
-        assert robust_at(g, 0.3)[0] == w[w["eps"] == 0.3]["robust_accuracy"].iloc[0]
-
-
-@pytest.mark.parametrize("use, source, family", [
-    ("art.cw_l2", "", "cw"), ("bench.cw_l2", "", "cw"), ("torchattacks.pgdl2", "", "pgd"), ("art.pgd", "", "pgd"),
-    ("bench.pgd_margin", "", "pgd_margin"), ("torchattacks.square", "", "square"), ("torchattacks.pgd", "baseline", "transfer"),
-])
-def test_attack_family(use, source, family):
-    assert attack_family(use, source) == family
 
 
 def test_datasets_are_never_ranked_together(tmp_path, runs):

@@ -7,8 +7,10 @@ import math
 import pandas as pd
 import pytest
 
-from bench.metrics import clean_accuracy, naive_vs_adaptive, robustness_metric, summarize, wilson, worst_case
-from tests.unit.report_fixtures import clean, fixed, min_norm
+from bench.results.metrics import (
+    clean_accuracy, common_eps, naive_vs_adaptive, robustness_metric, summarize, wilson, worst_case, worst_case_at,
+)
+from tests.unit.report_fixtures import clean, fixed, min_norm, records
 
 CORRECT = [True] * 8 + [False] * 2  # 10 samples, 8 correct
 
@@ -74,3 +76,26 @@ def test_clean_accuracy_and_papernot_robustness():
 @pytest.mark.parametrize("k,n,lo,hi", [(0, 10, 0.0, 0.2775), (5, 10, 0.2366, 0.7634), (10, 10, 0.7225, 1.0), (81, 100, 0.7222, 0.8749)])
 def test_wilson(k, n, lo, hi):
     assert wilson(k, n) == pytest.approx((lo, hi), abs=1e-4)
+
+
+def test_common_eps_prefers_finite_budgets():
+    assert common_eps([{0.1, 0.3, math.inf}, {0.1, math.inf}]) == 0.1
+    assert common_eps([{math.inf}, {math.inf}]) == math.inf
+    assert common_eps([{math.inf}, {math.inf}], finite_only=True) is None
+    assert common_eps([{0.1}, {0.2}]) is None
+    assert common_eps([]) is None
+
+
+def test_common_eps_matches_after_rounding_and_returns_an_input_value():
+    # 8/255 read back from a CSV with 9 significant digits is not the same float as 8/255 computed.
+    assert common_eps([{8 / 255, 0.1}, {float(f"{8 / 255:.9g}")}]) == 8 / 255
+
+
+def test_worst_case_at_counts_robust_correct_and_all_samples():
+    # Sample 0 is wrong before any attack; PGD breaks 1 from eps 0.1; C&W (Linf) breaks 2 at distance 0.2; 3 survives.
+    r = records(
+        fixed("m", "pgd", [False, True, True, True], {0.1: [False, True, False, False], 0.3: [False, True, False, False]}),
+        min_norm("m", "cw", [False, True, True, True], [0.0, 0.5, 0.2, math.inf], norm="linf"),
+    )
+    assert worst_case_at(r, 0.1) == (2, 3, 4)
+    assert worst_case_at(r, 0.3) == (1, 3, 4)

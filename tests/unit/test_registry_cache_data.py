@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from bench.attacks import ATTACKS
-from bench.cache import ModelStore
-from bench.cells import model_key
-from bench.data import DataBundle, load_data
+from bench.pipeline.store import ModelStore
+from bench.pipeline.cells import model_key
+from bench.pipeline.data import DataBundle, load_data
 from bench.errors import DataError
 from bench.registry import Registry, UnknownKeyError
-from bench.spec import ModelSpec, TrainSpec
+from bench.spec.schema import ModelSpec, TrainSpec
 
 
 def test_registry_is_lazy_and_suggests():
@@ -53,15 +53,15 @@ def bundle(train: str = "t", ev: str = "e") -> DataBundle:
 
 def test_model_key_covers_what_determines_the_weights():
     m = ModelSpec(id="a", kind="baseline", arch="tiny-mlp")
-    base = model_key(m, bundle(), 0, None, None)
-    assert model_key(m.model_copy(update={"id": "renamed"}), bundle(), 0, None, None) == base, "the id is a name, not content"
-    assert model_key(m, bundle(ev="other"), 0, None, None) == base, "the eval subset does not change training"
+    base = model_key(m, bundle().train_fingerprint, 0, None, None)
+    assert model_key(m.model_copy(update={"id": "renamed"}), bundle().train_fingerprint, 0, None, None) == base, "the id is a name, not content"
+    assert model_key(m, bundle(ev="other").train_fingerprint, 0, None, None) == base, "the eval subset does not change training"
     changed = [
-        model_key(m.model_copy(update={"train": TrainSpec(epochs=4)}), bundle(), 0, None, None),
-        model_key(m.model_copy(update={"arch": "small-cnn"}), bundle(), 0, None, None),
-        model_key(m, bundle(train="t2"), 0, None, None),
-        model_key(m, bundle(), 1, None, None),
-        model_key(m, bundle(), 0, "teacher-key", None),
+        model_key(m.model_copy(update={"train": TrainSpec(epochs=4)}), bundle().train_fingerprint, 0, None, None),
+        model_key(m.model_copy(update={"arch": "small-cnn"}), bundle().train_fingerprint, 0, None, None),
+        model_key(m, bundle(train="t2").train_fingerprint, 0, None, None),
+        model_key(m, bundle().train_fingerprint, 1, None, None),
+        model_key(m, bundle().train_fingerprint, 0, "teacher-key", None),
     ]
     assert base not in changed and len(set(changed)) == len(changed)
 
@@ -97,7 +97,7 @@ def write_idx(path, arr):
 
 
 def test_truncated_idx_file_is_a_data_error(tmp_path, monkeypatch):
-    from bench.data import Mnist
+    from bench.pipeline.datasets import Mnist
 
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
@@ -114,7 +114,7 @@ def test_truncated_idx_file_is_a_data_error(tmp_path, monkeypatch):
 
 
 def test_fashion_mnist_is_found_where_debian_puts_it():
-    from bench.data import FashionMnist
+    from bench.pipeline.datasets import FashionMnist
 
     assert "/usr/share/datasets/fashion-mnist" in FashionMnist.extra_roots
 

@@ -10,7 +10,8 @@ import yaml
 from pydantic import ValidationError
 
 from bench.errors import SpecError
-from bench.spec import apply_overrides, load_suite, parse_suite, view_name
+from bench.spec.load import apply_overrides, load_suite, parse_suite
+from bench.spec.schema import view_name
 
 SUITES = Path(__file__).resolve().parents[2] / "suites"
 BASE = yaml.safe_load((SUITES / "smoke.yaml").read_text())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import SpecError
-from bench.runner import attack_cells, estimate_cost, model_seed
-from bench.spec import parse_suite
+from bench.spec.plan import PlannedAttack, attack_plan, estimate_cost, model_seed
+from bench.spec.load import parse_suite
 
 
 def suite(**extra):
@@ -43,8 +43,8 @@ def test_seed_sweep_repeats_models_and_attacks_per_seed():
     assert [m.id for m in spec.models] == ["baseline-s0", "teacher-s0", "distilled-s0", "baseline-s1", "teacher-s1", "distilled-s1"]
     assert spec.model("distilled-s1").teacher == "teacher-s1"
     assert model_seed(spec, "distilled-s1") == 1
-    cells = attack_cells(spec)
-    assert ("distilled-s1", 1, "baseline-s1") in cells, "a transfer source follows the target's seed"
+    cells = attack_plan(spec)
+    assert PlannedAttack("distilled-s1", 1, "baseline-s1") in cells, "a transfer source follows the target's seed"
     assert len(cells) == 2 * 2 + 2
 
 
@@ -95,7 +95,7 @@ def test_transfer_source_cannot_be_temperature_swept(temps):
 
 
 def test_cost_estimate_grows_with_the_sweep():
-    one = estimate_cost(parse_suite(suite()), attack_cells(parse_suite(suite())))
+    one = estimate_cost(parse_suite(suite()), attack_plan(parse_suite(suite())))
     spec = parse_suite(suite(temperatures=[1, 10, 100]))
-    three = estimate_cost(spec, attack_cells(spec))
+    three = estimate_cost(spec, attack_plan(spec))
     assert three[0] > 2 * one[0] and three[1] > 2 * one[1]

@@ -10,15 +10,15 @@ Every rate carries a 95% Wilson interval over samples.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
-from bench.records import NORM_TOL
+from bench.results.records import CLEAN, WORST, within_budget
 
-CLEAN = "clean"
-WORST = "worst_case"
 Z95 = 1.959963984540054
+EPS_DIGITS = 9  # eps read from CSV and from a command line compare equal after rounding
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -38,8 +38,9 @@ def clean_accuracy(records: pd.DataFrame) -> pd.DataFrame:
     for model, g in records[records["attack"] == CLEAN].groupby("model", sort=False):
         n, k = len(g), int((g["clean_pred"] == g["label"]).sum())
         lo, hi = wilson(k, n)
-        rows.append({"model": model, "n_samples": n, "clean_accuracy": k / n if n else math.nan, "clean_accuracy_lo": lo, "clean_accuracy_hi": hi})
-    return pd.DataFrame(rows, columns=["model", "n_samples", "clean_accuracy", "clean_accuracy_lo", "clean_accuracy_hi"])
+        rows.append({"model": model, "n_samples": n, "n_correct": k, "clean_accuracy": k / n if n else math.nan,
+                     "clean_accuracy_lo": lo, "clean_accuracy_hi": hi})
+    return pd.DataFrame(rows, columns=["model", "n_samples", "n_correct", "clean_accuracy", "clean_accuracy_lo", "clean_accuracy_hi"])
 
 
 def _rates(g: pd.DataFrame) -> dict[str, float]:
@@ -53,6 +54,9 @@ def _rates(g: pd.DataFrame) -> dict[str, float]:
     won = g[g["success"]]
     return {
         "n_samples": n,
+        "n_correct": n_correct,
+        "n_robust": robust,
+        "n_success": success,
         "clean_accuracy": n_correct / n if n else math.nan,
         "robust_accuracy": robust / n if n else math.nan,
         "robust_accuracy_lo": r_lo,
@@ -89,17 +93,55 @@ def summarize(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def broken_at(records: pd.DataFrame, eps: float) -> pd.Series:
-    """Per sample: whether any of these rows (one norm) breaks it within budget ``eps``."""
+    """Per sample: whether any of these rows (one norm) breaks it within budget ``eps``.
+
+    A fixed-budget attack counts when it ran at a budget <= eps; a minimum-norm
+    attack's unbounded result counts when its perturbation is within eps.
+    """
     wrong = records["adv_pred"] != records["label"]
-    fixed = (records["kind"] == "fixed_eps") & (records["eps"] <= eps + NORM_TOL)
+    fixed = (records["kind"] == "fixed_eps") & within_budget(records["eps"], eps)
     norm = records["norm"].iloc[0] if len(records) else "linf"
     unbounded = (records["kind"] == "min_norm") & np.isinf(records["eps"])
-    within = unbounded & (records[norm] <= eps + NORM_TOL)
+    within = unbounded & within_budget(records[norm], eps)
     hit = wrong & (fixed | within)
     return hit.groupby(records["sample"]).any()
 
 
-WORST_COLUMNS = [*SUMMARY_KEYS, "n_samples", "clean_accuracy", "robust_accuracy", "robust_accuracy_lo", "robust_accuracy_hi", "attack_success_rate"]
+def worst_case_at(records: pd.DataFrame, eps: float) -> tuple[int, int, int]:
+    """The per-sample worst case of these rows (one model, one norm) at ``eps``: (n_robust, n_correct, n_samples).
+
+    A sample is robust when it was classified correctly and no attack broke it
+    within ``eps``; a sample outside an attack's ``n_samples`` survives that attack.
+    """
+    clean_ok = (records["clean_pred"] == records["label"]).groupby(records["sample"]).all()
+    broken = broken_at(records, eps).reindex(clean_ok.index, fill_value=False)
+    return int((clean_ok & ~broken).sum()), int(clean_ok.sum()), len(clean_ok)
+
+
+def eps_key(eps: float) -> float:
+    """``eps`` rounded so that values parsed from CSV and from a command line compare equal."""
+    return round(float(eps), EPS_DIGITS)
+
+
+def common_eps(eps_sets: Iterable[Iterable[float]], finite_only: bool = False) -> float | None:
+    """The largest eps present in every set (a finite one preferred), or None when they share none.
+
+    Values are matched after ``eps_key`` rounding; the value returned is one of the inputs.
+    """
+    keyed = [{eps_key(e): float(e) for e in s} for s in eps_sets]
+    if not keyed:
+        return None
+    common = set.intersection(*(set(k) for k in keyed))
+    finite = [k for k in common if math.isfinite(k)]
+    if finite:
+        return keyed[0][max(finite)]
+    if finite_only or not common:
+        return None
+    return keyed[0][max(common)]
+
+
+WORST_COLUMNS = [*SUMMARY_KEYS, "n_samples", "n_correct", "n_robust", "n_success", "clean_accuracy", "robust_accuracy",
+                 "robust_accuracy_lo", "robust_accuracy_hi", "attack_success_rate"]
 
 
 def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
@@ -109,17 +151,15 @@ def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
         attacked = attacked[attacked["tag"] == tag]
     rows = []
     for (model, norm), g in attacked.groupby(["model", "norm"], sort=False):
-        clean_ok = (g["clean_pred"] == g["label"]).groupby(g["sample"]).all()
-        n = len(clean_ok)
         for eps in sorted(set(g["eps"])):
-            broken = broken_at(g, eps).reindex(clean_ok.index, fill_value=False)
-            robust = int((clean_ok & ~broken).sum())
+            robust, correct, n = worst_case_at(g, eps)
             lo, hi = wilson(robust, n)
             rows.append({
                 "model": model, "attack": WORST, "use": "", "view": "", "tag": tag or "", "source": "",
-                "kind": "", "norm": norm, "eps": eps, "n_samples": n, "clean_accuracy": float(clean_ok.mean()),
+                "kind": "", "norm": norm, "eps": eps, "n_samples": n, "n_correct": correct, "n_robust": robust,
+                "n_success": correct - robust, "clean_accuracy": correct / n,
                 "robust_accuracy": robust / n, "robust_accuracy_lo": lo, "robust_accuracy_hi": hi,
-                "attack_success_rate": 1 - robust / max(int(clean_ok.sum()), 1) if clean_ok.any() else math.nan,
+                "attack_success_rate": 1 - robust / max(correct, 1) if correct else math.nan,
             })
     return pd.DataFrame(rows, columns=WORST_COLUMNS)
 

@@ -26,16 +26,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.diagnostics import read_diagnostics
 from bench.errors import BenchError
-from bench.metrics import CLEAN, broken_at, naive_vs_adaptive, summarize, wilson
-from bench.records import read_records
-from bench.report import ReportDoc, Section, Table, read_manifest, render_markdown
-from bench.report_html import render_html
-
-FAMILY_ALIASES = {"cw_l2": "cw", "pgdl2": "pgd"}
-TRANSFER = "transfer"
-EPS_DIGITS = 9  # eps parsed from CSV and from the command line compare equal after rounding
+from bench.reporting.doc import ReportDoc, Section, Table
+from bench.reporting.html import render_html
+from bench.reporting.markdown import render_markdown
+from bench.results.families import family_name
+from bench.results.flags import run_checks
+from bench.results.metrics import EPS_DIGITS, common_eps, eps_key, naive_vs_adaptive, summarize, wilson, worst_case_at
+from bench.results.records import CLEAN
+from bench.results.run_folder import RunFolder
 
 
 @dataclass(frozen=True)
@@ -61,36 +60,19 @@ class Leaderboard:
     frame: pd.DataFrame
 
 
-def attack_family(use: str, source: str = "") -> str:
-    """Backend-independent family of an attack: ``art.cw_l2`` -> ``cw``; attacks crafted elsewhere -> ``transfer``."""
-    if source:
-        return TRANSFER
-    name = use.split(".", 1)[-1]
-    return FAMILY_ALIASES.get(name, name)
-
-
 def load_run(run_dir: Path) -> RunData:
     """Read a run folder's records, manifest and flags (flags.csv, or the checks re-run when it is missing)."""
-    if not (run_dir / "records").is_dir():
-        raise BenchError(f"{run_dir}: not a bench run folder (no records/)")
-    manifest = read_manifest(run_dir)
+    run = RunFolder(run_dir)
+    manifest = run.require_manifest("its dataset is unknown and it cannot be ranked")
     dataset = (manifest.get("data") or {}).get("name")
     if not dataset:
-        raise BenchError(f"{run_dir}: no manifest.json with data.name, so its dataset is unknown and it cannot be ranked")
-    records = read_records(run_dir)
-    flags_path = run_dir / "flags.csv"
-    if flags_path.is_file():
-        flags = pd.read_csv(flags_path, keep_default_na=False, dtype=str)
-    else:
-        from bench.checks import run_checks
-
-        flags = run_checks(records, summarize(records), read_diagnostics(run_dir))
-    return RunData(run_dir, str(manifest.get("suite") or run_dir.name), str(dataset),
-                   str(manifest.get("finished") or manifest.get("started") or ""), str(manifest.get("spec_hash") or ""), records, flags)
-
-
-def _key(eps: float) -> float:
-    return round(float(eps), EPS_DIGITS)
+        raise BenchError(f"{run_dir}: {run_dir / 'manifest.json'} has no data.name, so its dataset is unknown and it cannot be ranked")
+    records = run.records()
+    flags = run.flags()
+    if flags is None:
+        flags = run_checks(records, summarize(records), run.diagnostics())
+    return RunData(run_dir, run.suite, str(dataset), str(manifest.get("finished") or manifest.get("started") or ""),
+                   str(manifest.get("spec_hash") or ""), records, flags)
 
 
 def _attacked(run: RunData, norm: str) -> dict[str, pd.DataFrame]:
@@ -99,18 +81,10 @@ def _attacked(run: RunData, norm: str) -> dict[str, pd.DataFrame]:
     return {str(m): mg for m, mg in g.groupby("model", sort=False)}
 
 
-def robust_at(g: pd.DataFrame, eps: float) -> tuple[float, int, int]:
-    """Per-sample worst-case robust accuracy of these rows (one model, one norm) at ``eps``: (rate, robust, n)."""
-    clean_ok = (g["clean_pred"] == g["label"]).groupby(g["sample"]).all()
-    broken = broken_at(g, eps).reindex(clean_ok.index, fill_value=False)
-    k, n = int((clean_ok & ~broken).sum()), len(clean_ok)
-    return (k / n if n else math.nan), k, n
-
-
 def _covers(g: pd.DataFrame, eps: float) -> bool:
     # A family counts at eps if it ran at exactly that budget or is a minimum-norm attack (judged within any budget).
-    fixed = g[g["kind"] == "fixed_eps"]["eps"].map(_key)
-    return bool((fixed == _key(eps)).any() or ((g["kind"] == "min_norm") & g["eps"].map(math.isinf)).any())
+    fixed = g[g["kind"] == "fixed_eps"]["eps"].map(eps_key)
+    return bool((fixed == eps_key(eps)).any() or ((g["kind"] == "min_norm") & g["eps"].map(math.isinf)).any())
 
 
 def choose_eps(runs: list[RunData], norm: str, eps: float | None) -> float:
@@ -132,13 +106,13 @@ def choose_eps(runs: list[RunData], norm: str, eps: float | None) -> float:
             more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
             raise BenchError(f"--eps {eps:g} ({norm}) was not evaluated for {', '.join(missing[:3])}{more}")
         return float(eps)
-    sets = {who: {_key(e) for e in g["eps"]} for who, g in groups.items()}
-    common = [e for e in set.intersection(*sets.values()) if math.isfinite(e)]
-    if not common:
+    sets = {who: set(g["eps"].astype(float)) for who, g in groups.items()}
+    common = common_eps(sets.values(), finite_only=True)
+    if common is None:
         seen = "; ".join(f"{who}: {', '.join(f'{e:g}' for e in sorted(s))}" for who, s in list(sets.items())[:4])
         raise BenchError(f"the runs on dataset '{runs[0].dataset}' share no finite {norm} eps, so they cannot be ranked together "
                          f"without --eps ({seen})")
-    return max(common)
+    return common
 
 
 def _flag_counts(flags: pd.DataFrame, model: str) -> tuple[int, int, bool]:
@@ -154,18 +128,20 @@ def _flag_counts(flags: pd.DataFrame, model: str) -> tuple[int, int, bool]:
 def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> dict[str, object]:
     r = run.records
     c = r[(r["attack"] == CLEAN) & (r["model"] == model)]
-    rate, k, n = robust_at(g, eps)
+    k, _, n = worst_case_at(g, eps)
+    rate = k / n if n else math.nan
     lo, hi = wilson(k, n)
     row: dict[str, object] = {
         "model": model, "suite": run.suite, "dataset": run.dataset, "norm": norm, "eps": eps,
         "clean_accuracy": float((c["clean_pred"] == c["label"]).mean()) if len(c) else math.nan,
         "worst_case": rate, "worst_case_lo": lo, "worst_case_hi": hi, "n_samples": n,
     }
-    families = g.assign(_family=[attack_family(u, s) for u, s in zip(g["use"], g["source"])])
+    families = g.assign(_family=[family_name(u, s) for u, s in zip(g["use"], g["source"])])
     for fam, fg in families.groupby("_family", sort=False):
-        row[f"robust_{fam}"] = robust_at(fg, eps)[0] if _covers(fg, eps) else math.nan
+        fk, _, fn = worst_case_at(fg, eps)
+        row[f"robust_{fam}"] = (fk / fn if fn else math.nan) if _covers(fg, eps) else math.nan
     nva = naive_vs_adaptive(r[r["model"] == model])
-    hit = nva[(nva["norm"] == norm) & (nva["eps"].map(_key) == _key(eps))] if len(nva) else nva
+    hit = nva[(nva["norm"] == norm) & (nva["eps"].map(eps_key) == eps_key(eps))] if len(nva) else nva
     row["gap"] = float(hit["gap"].iloc[0]) if len(hit) else math.nan
     row["flags_fail"], row["flags_warn"], row["unreliable"] = _flag_counts(run.flags, model)
     row.update({"date": run.finished, "spec_hash": run.spec_hash, "run_dir": str(run.run_dir)})

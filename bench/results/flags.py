@@ -14,7 +14,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from bench.metrics import CLEAN, WORST, naive_vs_adaptive
+from bench.results.families import family_of
+from bench.results.metrics import naive_vs_adaptive
+from bench.results.records import CLEAN, WORST
 
 FLAG_COLUMNS = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
 DOC = "docs/flags.md"
@@ -30,10 +32,6 @@ GAP_WARN, GAP_FAIL = 0.05, 0.20
 # Success rate an unbounded attack must reach.
 UNBOUNDED_WARN, UNBOUNDED_FAIL = 0.99, 0.90
 LARGE_LINF = 0.5
-SINGLE_STEP = ("fgsm",)
-ITERATIVE = ("pgd", "pgdl2", "pgd_margin")
-GRADIENT_FREE = ("square",)
-UNBOUNDED_FAMILIES = ("cw", "cw_l2", "deepfool")
 
 
 def _row(model: str, attack: str, check: str, category: str, verdict: str, value: float, threshold: str, message: str) -> dict[str, object]:
@@ -49,8 +47,8 @@ def _grade(value: float, warn: float, fail: float, higher_is_bad: bool = True) -
     return "fail" if value < fail else "warn" if value < warn else "pass"
 
 
-def _family(use: str) -> str:
-    return use.split(".", 1)[-1]
+def _role(use: object) -> str:
+    return family_of(use).role if isinstance(use, str) else "other"
 
 
 def check_saturation(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -92,11 +90,11 @@ def check_iterative_vs_single_step(summary: pd.DataFrame) -> Iterator[dict[str, 
     s = _fixed(summary)
     s = s[s["source"].fillna("") == ""]
     for (model, norm, eps, _view), g in s.groupby(["model", "norm", "eps", "view"], sort=False):
-        single = g[g["use"].map(_family).isin(SINGLE_STEP)]
+        single = g[g["use"].map(_role) == "single-step"]
         if not len(single):
             continue
         best_single = float(single["robust_accuracy"].min())
-        for r in g[g["use"].map(_family).isin(ITERATIVE)].itertuples():
+        for r in g[g["use"].map(_role) == "iterative"].itertuples():
             diff = float(r.robust_accuracy) - best_single
             verdict = "fail" if diff > ITERATIVE_TOL else "pass"
             yield _row(model, r.attack, "iterative-weaker", "sanity", verdict, diff, f"fail>{ITERATIVE_TOL:g}",
@@ -119,7 +117,7 @@ def check_monotone_eps(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
 def check_unbounded(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
     """unbounded-incomplete: an unbounded (or Linf >= 0.5) attack does not reach ~100% success."""
     for r in _attack_rows(summary).itertuples():
-        unbounded = math.isinf(r.eps) and _family(r.use) in UNBOUNDED_FAMILIES
+        unbounded = math.isinf(r.eps) and family_of(r.use).reaches_all
         large = (not math.isinf(r.eps)) and r.norm == "linf" and r.eps >= LARGE_LINF
         if not (unbounded or large) or (isinstance(r.source, str) and r.source):
             continue
@@ -134,7 +132,7 @@ def check_transfer_beats_whitebox(summary: pd.DataFrame) -> Iterator[dict[str, o
     """transfer-beats-whitebox: a transfer or gradient-free attack beats a white-box gradient attack."""
     s = _fixed(summary)
     for (model, norm, eps), g in s.groupby(["model", "norm", "eps"], sort=False):
-        is_other = (g["source"].fillna("") != "") | g["use"].map(_family).isin(GRADIENT_FREE)
+        is_other = (g["source"].fillna("") != "") | (g["use"].map(_role) == "gradient-free")
         others, white = g[is_other], g[~is_other]
         if not len(others) or not len(white):
             continue

@@ -7,8 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from bench.aggregate import SEED_COLUMNS, model_temperatures, seed_aggregate, split_seed
-from bench.metrics import wilson
+from bench.results.seeds import SEED_COLUMNS, model_temperatures, seed_aggregate
+from bench.spec.sweep import seed_id, split_seed
+from bench.results.metrics import wilson
 
 
 @pytest.mark.parametrize("k, n, lo, hi", [
@@ -30,6 +31,11 @@ def test_wilson_of_nothing_is_nan():
 ])
 def test_split_seed(item, expected):
     assert split_seed(item) == expected
+
+
+@pytest.mark.parametrize("base, seed", [("distilled", 0), ("distilled-t20", 12), ("a-s1", 3)])
+def test_seed_id_and_split_seed_are_inverses(base, seed):
+    assert split_seed(seed_id(base, seed)) == (base, str(seed))
 
 
 def _summary(rows):

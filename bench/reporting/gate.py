@@ -36,7 +36,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.errors import BaselineError
-from bench.metrics import WORST, wilson
+from bench.results.metrics import wilson
+from bench.results.records import WORST
+from bench.results.run_folder import RunFolder
 
 FORMAT = 1
 DECIMALS = 4
@@ -44,7 +46,7 @@ HIGHER = "higher_is_better"
 LOWER = "lower_is_better"
 RATES = ("clean_accuracy", "robust_accuracy", "attack_success_rate")
 STATUSES = ("regressed", "missing", "improved", "new", "ok")
-SUMMARY_NEEDS = ("model", "attack", "norm", "eps", "n_samples", "clean_accuracy", "robust_accuracy", "attack_success_rate")
+SUMMARY_NEEDS = ("model", "attack", "norm", "eps", "n_samples", "n_correct", "n_robust", "n_success", "robust_accuracy", "attack_success_rate")
 # Absorbs float noise when a delta equals the tolerance exactly.
 SLACK = 1e-9
 
@@ -56,6 +58,7 @@ class Metric:
     value: float
     n: int
     direction: str
+    k: int | None = None  # for a rate, the count behind it (value = k / n); None in baselines written before counts existed
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ class Snapshot:
 
     def to_json(self) -> str:
         """Sorted, rounded, one metric per key: stable under diff."""
-        body = {"format": FORMAT, "run": asdict(self.identity), "metrics": {k: asdict(m) for k, m in self.metrics.items()}}
+        metrics = {key: {k: v for k, v in asdict(m).items() if v is not None} for key, m in self.metrics.items()}
+        body = {"format": FORMAT, "run": asdict(self.identity), "metrics": metrics}
         body["run"]["threat_models"] = list(self.identity.threat_models)
         return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
@@ -141,9 +145,9 @@ def _count(raw: str | None) -> int:
     return int(value) if math.isfinite(value) else 0
 
 
-def _add(metrics: dict[str, Metric], key: str, value: float, n: int, direction: str) -> None:
+def _add(metrics: dict[str, Metric], key: str, value: float, n: int, direction: str, k: int | None = None) -> None:
     if math.isfinite(value) and n > 0:
-        metrics[key] = Metric(round(value, DECIMALS), n, direction)
+        metrics[key] = Metric(round(value, DECIMALS), n, direction, k)
 
 
 def _read_csv(path: Path, run_dir: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
@@ -159,33 +163,27 @@ def _read_csv(path: Path, run_dir: Path, columns: tuple[str, ...]) -> list[dict[
 
 def read_run(run_dir: Path) -> Snapshot:
     """The identity and metrics of a run folder, from manifest.json, summary.csv and clean.csv."""
-    manifest_path = run_dir / "manifest.json"
-    if not manifest_path.exists():
-        raise BaselineError(f"{run_dir}: not a bench run folder (no manifest.json)")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        data = manifest["data"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BaselineError(f"{manifest_path}: not a readable run manifest ({type(exc).__name__}: {exc})") from None
+    manifest = RunFolder(run_dir).require_manifest("its identity is unknown and it cannot be compared")
+    data = manifest.get("data")
     if not isinstance(data, dict):
-        raise BaselineError(f"{manifest_path}: not a readable run manifest ('data' is not a mapping)")
+        raise BaselineError(f"{run_dir / 'manifest.json'}: not a readable run manifest (no 'data' mapping)")
     summary = _read_csv(run_dir / "summary.csv", run_dir, SUMMARY_NEEDS)
-    clean = _read_csv(run_dir / "clean.csv", run_dir, ("model", "n_samples", "clean_accuracy"))
+    clean = _read_csv(run_dir / "clean.csv", run_dir, ("model", "n_samples", "n_correct", "clean_accuracy"))
     metrics: dict[str, Metric] = {}
     for row in clean:
-        _add(metrics, metric_id("clean_accuracy", row["model"]), _num(row["clean_accuracy"]), _count(row["n_samples"]), HIGHER)
+        _add(metrics, metric_id("clean_accuracy", row["model"]), _num(row["clean_accuracy"]), _count(row["n_samples"]), HIGHER,
+             _count(row["n_correct"]))
     for row in summary:
         model, attack, norm, eps = row["model"], row["attack"], row["norm"], _num(row["eps"])
         n = _count(row["n_samples"])
         # Success rates are over the samples classified correctly before the attack.
-        accuracy = _num(row["clean_accuracy"])
-        n_correct = round(accuracy * n) if math.isfinite(accuracy) else 0
+        n_correct = _count(row["n_correct"])
         success = _num(row["attack_success_rate"])
-        _add(metrics, metric_id("robust_accuracy", model, attack, norm, eps), _num(row["robust_accuracy"]), n, HIGHER)
-        _add(metrics, metric_id("attack_success_rate", model, attack, norm, eps), success, n_correct, HIGHER)
+        _add(metrics, metric_id("robust_accuracy", model, attack, norm, eps), _num(row["robust_accuracy"]), n, HIGHER, _count(row["n_robust"]))
+        _add(metrics, metric_id("attack_success_rate", model, attack, norm, eps), success, n_correct, HIGHER, _count(row["n_success"]))
         if attack != WORST and math.isinf(eps):
             # Minimal perturbations of a minimum-norm attack, in its own norm, over the samples it broke.
-            broken = round(success * n_correct) if math.isfinite(success) else 0
+            broken = _count(row["n_success"])
             _add(metrics, metric_id(f"median_{norm}", model, attack, norm, eps), _num(row.get(f"median_{norm}")), broken, LOWER)
     identity = RunIdentity(
         suite=str(manifest.get("suite", run_dir.name)), spec_hash=str(manifest.get("spec_hash", "")),
@@ -211,7 +209,8 @@ def load_baseline(path: Path) -> Snapshot:
     try:
         run = dict(body["run"], threat_models=tuple(body["run"]["threat_models"]))
         identity = RunIdentity(**run)
-        metrics = {k: Metric(float(m["value"]), int(m["n"]), str(m["direction"])) for k, m in body["metrics"].items()}
+        metrics = {key: Metric(float(m["value"]), int(m["n"]), str(m["direction"]), None if m.get("k") is None else int(m["k"]))
+                   for key, m in body["metrics"].items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise BaselineError(f"{path}: malformed baseline file ({type(exc).__name__}: {exc})") from None
     return Snapshot(identity, metrics)
@@ -248,7 +247,8 @@ def check_identity(baseline: RunIdentity, current: RunIdentity, allow_spec_chang
 def _judge(key: str, base: Metric, cur: Metric, tol: Tolerance) -> Comparison:
     sign = 1.0 if base.direction == HIGHER else -1.0
     if key.split("/", 1)[0] in RATES:
-        interval = wilson(round(base.value * base.n), base.n)
+        # Baselines from before counts were recorded hold only the rounded rate; its count is recovered from it.
+        interval = wilson(base.k if base.k is not None else round(base.value * base.n), base.n)
         gain = sign * (cur.value - base.value)
         outside = not (interval[0] - SLACK <= cur.value <= interval[1] + SLACK)
         limit = tol.rate

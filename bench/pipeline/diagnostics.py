@@ -9,16 +9,13 @@ underflows to 0, so both are true for most of its inputs.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-DIAG_VERSION = 1
-COLUMNS = ["model", "sample", "max_abs_logit", "logit_gap", "softmax_onehot", "grad_zero", "grad_l1"]
+from bench.results.diagnostics import COLUMNS
 
 
 def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.ndarray, batch_size: int = 500) -> pd.DataFrame:
@@ -50,14 +47,3 @@ def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.n
     frame.insert(0, "sample", sample[: len(frame)])
     frame.insert(0, "model", model_id)
     return frame[COLUMNS]
-
-
-def read_diagnostics(run_dir: Path) -> pd.DataFrame:
-    """All diagnostics shards of a run folder (empty frame if none)."""
-    shards = sorted((run_dir / "diagnostics").glob("*.csv"))
-    if not shards:
-        return pd.DataFrame(columns=COLUMNS)
-    frame = pd.concat([pd.read_csv(p) for p in shards], ignore_index=True)
-    for col in ("softmax_onehot", "grad_zero"):
-        frame[col] = frame[col].astype(str).str.lower().isin(["true", "1"])
-    return frame

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from bench.spec import TrainSpec
+from bench.spec.schema import TrainSpec
 
 log = logging.getLogger(__name__)
 

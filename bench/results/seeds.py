@@ -11,16 +11,14 @@ it moves with another *training seed*.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bench.metrics import CLEAN
-
-SEED_SUFFIX = re.compile(r"^(?P<base>.+)-s(?P<seed>\d+)$")
+from bench.results.records import CLEAN
+from bench.spec.sweep import split_seed
 
 SEED_COLUMNS = [
     "model", "attack", "norm", "eps", "n_seeds", "seeds",
@@ -28,12 +26,6 @@ SEED_COLUMNS = [
 ]
 """``accuracy`` is the robust accuracy (the clean accuracy on ``attack == "clean"`` rows);
 ``success`` the attack success rate; ``std`` is the sample standard deviation (ddof=1)."""
-
-
-def split_seed(item_id: str) -> tuple[str, str | None]:
-    """``distilled-s1`` -> (``distilled``, ``1``); an id without the suffix -> (id, None)."""
-    m = SEED_SUFFIX.match(item_id)
-    return (m["base"], m["seed"]) if m else (item_id, None)
 
 
 def _seed_label(model_seed: str | None, attack_seed: str | None) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -24,25 +23,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
-from bench.metrics import WORST, wilson
+from bench.reporting.doc import Plot, Series
+from bench.results.metrics import common_eps, wilson
+from bench.results.records import WORST
 
 NORM_NAMES = {"linf": "L∞", "l2": "L2", "l0": "L0"}
 LINESTYLES = {"naive": "--", "transfer": ":", "adaptive": "-"}
 MAX_COLUMNS = 3
-Series = tuple[list[object], list[float]]
-
-
-@dataclass(frozen=True)
-class Plot:
-    """A saved figure and the data it shows (``series``: "panel|label" -> (x, y); ``images``: axes label -> array)."""
-
-    name: str
-    title: str
-    caption: str
-    png: Path
-    svg: Path
-    series: dict[str, Series] = field(default_factory=dict)
-    images: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def norm_name(norm: str) -> str:
@@ -171,14 +158,11 @@ def plot_robust_accuracy(summary: pd.DataFrame, suite: str, out_dir: Path, name:
     return save_plot(fig, out_dir, name, title, caption)
 
 
-def _pooled(g: pd.DataFrame, rate: str, n: pd.Series) -> tuple[float, float, float]:
-    # Rates are k/n exactly, so the counts are recovered by rounding; pooling models that share a
-    # temperature (seed replicates) gives one interval over all their samples.
-    n_arr = np.asarray(n).round().astype(int)
-    k = int(np.round(g[rate].to_numpy(dtype=float) * n_arr).sum())
-    total = int(n_arr.sum())
-    lo, hi = wilson(k, total)
-    return (k / total if total else math.nan), lo, hi
+def _pooled(g: pd.DataFrame, k: str, n: str) -> tuple[float, float, float]:
+    # Models that share a temperature (seed replicates) are pooled: one interval over all their samples.
+    hits, total = int(g[k].sum()), int(g[n].sum())
+    lo, hi = wilson(hits, total)
+    return (hits / total if total else math.nan), lo, hi
 
 
 def _temperature_axis(ax: Axes, temps: list[float]) -> None:
@@ -222,7 +206,7 @@ def plot_temperature(summary: pd.DataFrame, clean: pd.DataFrame, temperatures: M
         pick = g[g["eps"] == eps]
         xs, ys, err = [], [], [[], []]
         for t, at_t in pick.groupby("T", sort=True):
-            p, lo, hi = _pooled(at_t, "attack_success_rate", at_t["clean_accuracy"] * at_t["n_samples"])
+            p, lo, hi = _pooled(at_t, "n_success", "n_correct")
             if math.isnan(p):
                 continue
             xs.append(float(t))
@@ -246,7 +230,7 @@ def plot_temperature(summary: pd.DataFrame, clean: pd.DataFrame, temperatures: M
     c = c.assign(T=c["model"].map(temperatures))
     xs, ys, err, names = [], [], [[], []], []
     for t, at_t in c.groupby("T", sort=True):
-        p, lo, hi = _pooled(at_t, "clean_accuracy", at_t["n_samples"])
+        p, lo, hi = _pooled(at_t, "n_correct", "n_samples")
         xs.append(float(t))
         ys.append(100 * p)
         err[0].append(100 * max(p - lo, 0.0))
@@ -307,16 +291,6 @@ def plot_min_norm_cdf(records: pd.DataFrame, suite: str, out_dir: Path, name: st
     return save_plot(fig, out_dir, name, title, caption)
 
 
-def common_eps(frame: pd.DataFrame, key: str = "model") -> float | None:
-    """The largest eps present for every ``key`` value in ``frame`` (finite preferred), or None."""
-    sets = [set(g["eps"].astype(float)) for _, g in frame.groupby(key, sort=False)]
-    common = set.intersection(*sets) if sets else set()
-    finite = [e for e in common if math.isfinite(e)]
-    if finite:
-        return max(finite)
-    return max(common) if common else None
-
-
 def plot_naive_vs_adaptive(nva: pd.DataFrame, suite: str, out_dir: Path, name: str = "naive_vs_adaptive") -> Plot | None:
     """Bars per model: worst-case robust accuracy under naive vs adaptive attacks, at the largest common eps per norm.
 
@@ -324,7 +298,8 @@ def plot_naive_vs_adaptive(nva: pd.DataFrame, suite: str, out_dir: Path, name: s
     """
     if not len(nva):
         return None
-    panels = [(norm, common_eps(g)) for norm, g in nva.groupby("norm", sort=False)]
+    panels = [(norm, common_eps(set(m["eps"].astype(float)) for _, m in g.groupby("model", sort=False)))
+              for norm, g in nva.groupby("norm", sort=False)]
     panels = [(n, e) for n, e in panels if e is not None]
     if not panels:
         return None

@@ -1,7 +1,7 @@
 """The examples figure: clean and adversarial inputs of each model's strongest attack, with predictions.
 
-Drawn from ``bench.examples.Examples`` (loaded by the report from the optional
-``examples/`` artifact); like every figure it returns a ``bench.figures.Plot``
+Drawn from ``bench.results.examples.Examples`` (loaded by the report from the optional
+``examples/`` artifact); like every figure it returns a ``bench.reporting.doc.Plot``
 whose ``images`` and ``series`` are read back from the drawn axes.
 """
 
@@ -15,8 +15,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from bench.examples import Examples
-from bench.figures import Plot, save_plot
+from bench.reporting.doc import Plot
+from bench.reporting.figures import save_plot
+from bench.results.examples import Examples
 
 
 def _show(ax: Axes, img: np.ndarray, label: str, diverging: bool = False) -> None:
@@ -37,7 +38,7 @@ def _show(ax: Axes, img: np.ndarray, label: str, diverging: bool = False) -> Non
 def plot_examples(examples: Mapping[str, tuple[str, Examples]], suite: str, out_dir: Path, name: str = "examples") -> Plot | None:
     """A grid per model: clean inputs (label, prediction), adversarial inputs (prediction), and the perturbation.
 
-    ``examples`` maps model -> (attack, ``bench.examples.Examples``), normally each
+    ``examples`` maps model -> (attack, ``bench.results.examples.Examples``), normally each
     model's strongest attack. Wrong predictions are red. Axes are labelled
     ``<model>/<clean|adv|delta>/<i>`` so tests can read back the images shown.
     """

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.cache import atomic_write_bytes
-from bench.metrics import WORST
+from bench.fsutil import atomic_write_bytes
+from bench.results.records import WORST
 
 log = logging.getLogger(__name__)
 

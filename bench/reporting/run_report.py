@@ -1,4 +1,4 @@
-"""Tables, figures and the run report, drawn from a run folder's records alone.
+"""A run's tables, figures and reports, drawn from its run folder's records alone.
 
 ``write_report(run_dir)`` is what ``bench run`` calls at the end and what
 ``bench report RUN_DIR`` calls to redraw everything without models or data. It
@@ -17,137 +17,37 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bench.aggregate import model_temperatures, seed_aggregate
-from bench.cache import atomic_write_text
-from bench.checks import run_checks
-from bench.diagnostics import read_diagnostics
-from bench.errors import BenchError
-from bench.example_grid import plot_examples
-from bench.examples import load_strongest
-from bench.figures import Plot, plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
-from bench.metrics import WORST, clean_accuracy, naive_vs_adaptive, robustness_metric, summarize
-from bench.records import read_records
-from bench.report_html import render_html
+from bench.fsutil import atomic_write_text
+from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci
+from bench.reporting.example_grid import plot_examples
+from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.reporting.html import render_html
+from bench.reporting.markdown import render_markdown
+from bench.results.examples import load_strongest
+from bench.results.records import WORST
+from bench.results.run_folder import RunFolder
+from bench.results.seeds import model_temperatures
+from bench.results.tables import SUMMARY_COLUMNS, RunTables, compute_tables
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = [
-    "model", "attack", "use", "view", "tag", "source", "norm", "eps", "n_samples", "clean_accuracy",
-    "robust_accuracy", "robust_accuracy_lo", "robust_accuracy_hi", "attack_success_rate",
-    "attack_success_rate_lo", "attack_success_rate_hi", "median_l2", "median_linf", "median_l0",
-    "n_projected",
-]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table ready to render: display strings, and an optional CSS class per row (``fail``, ``warn``)."""
-
-    frame: pd.DataFrame
-    row_classes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Section:
-    """One heading of the report with its text, tables, figures and preformatted blocks."""
-
-    title: str
-    text: str = ""
-    tables: tuple[Table, ...] = ()
-    plots: tuple[Plot, ...] = ()
-    code: str = ""
-    code_title: str = ""
-    figures_only: bool = False  # left out of summary.md
-
-
-@dataclass(frozen=True)
-class ReportDoc:
-    """Everything the Markdown and HTML renderers need."""
-
-    title: str
-    subtitle: str
-    sections: tuple[Section, ...] = field(default_factory=tuple)
-
-
-def fmt(v: object) -> str:
-    """A table cell: 4 significant digits, – for NaN, ∞ for inf."""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "–"
-        if math.isinf(v):
-            return "∞"
-        return f"{v:.4g}"
-    return str(v)
-
-
-def markdown_table(frame: pd.DataFrame, columns: list[str] | None = None) -> str:
-    """A GitHub-flavoured Markdown table."""
-    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    if not len(frame):
-        return "_(none)_\n"
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame[cols].iterrows():
-        lines.append("| " + " | ".join(fmt(row[c]).replace("|", "\\|") for c in cols) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def pct_ci(v: float, lo: float, hi: float) -> str:
-    """``85.0% [79.4, 89.3]``."""
-    return "–" if math.isnan(v) else f"{100 * v:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
-
-
-def _pct(v: float) -> str:
-    return "–" if math.isnan(v) else f"{100 * v:.1f}%"
-
-
-def _mean_std(m: float, s: float) -> str:
-    return "–" if math.isnan(m) else f"{100 * m:.1f} ± {100 * s:.1f}%"
-
-
-def _display(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    cols = [c for c in columns if c in frame.columns]
-    return pd.DataFrame({c: [fmt(v) for v in frame[c]] for c in cols}, columns=cols)
-
-
-@dataclass(frozen=True)
-class RunTables:
-    """The tables of one run, computed from its records."""
-
-    summary: pd.DataFrame
-    clean: pd.DataFrame
-    nva: pd.DataFrame
-    robust: pd.DataFrame
-    flags: pd.DataFrame
-    seeds: pd.DataFrame
-
-
-def compute_tables(records: pd.DataFrame, diagnostics: pd.DataFrame | None = None) -> RunTables:
-    """Every table of a report, from records (and the per-sample diagnostics the masking checks use)."""
-    summary = summarize(records)
-    summary = summary.reindex(columns=SUMMARY_COLUMNS + ["kind"]) if len(summary) else pd.DataFrame(columns=SUMMARY_COLUMNS + ["kind"])
-    clean = clean_accuracy(records)
-    flags = run_checks(records, summary[SUMMARY_COLUMNS], diagnostics)
-    return RunTables(summary, clean, naive_vs_adaptive(records), robustness_metric(records), flags, seed_aggregate(summary, clean))
-
-
 def table_sections(t: RunTables) -> list[Section]:
     """The table sections shared by report.md, summary.md and report.html (headings are a contract)."""
-    clean = _display(t.clean, ["model", "n_samples"]).assign(accuracy=[pct_ci(r.clean_accuracy, r.clean_accuracy_lo, r.clean_accuracy_hi) for r in t.clean.itertuples()])
+    clean = display_frame(t.clean, ["model", "n_samples"]).assign(accuracy=[pct_ci(r.clean_accuracy, r.clean_accuracy_lo, r.clean_accuracy_hi) for r in t.clean.itertuples()])
     s = t.summary
-    attacks = _display(s, ["model", "attack", "view", "tag", "source", "norm", "eps", "n_samples"]).assign(
+    attacks = display_frame(s, ["model", "attack", "view", "tag", "source", "norm", "eps", "n_samples"]).assign(
         robust=[pct_ci(r.robust_accuracy, r.robust_accuracy_lo, r.robust_accuracy_hi) for r in s.itertuples()],
         success=[pct_ci(r.attack_success_rate, r.attack_success_rate_lo, r.attack_success_rate_hi) if not math.isnan(r.attack_success_rate_lo)
-                 else _pct(r.attack_success_rate) for r in s.itertuples()],
+                 else pct(r.attack_success_rate) for r in s.itertuples()],
         median_l2=[fmt(v) for v in s["median_l2"]],
     )
-    nva = _display(t.nva, ["model", "norm", "eps"]).assign(
-        naive=[_pct(v) for v in t.nva["naive_robust_accuracy"]], adaptive=[_pct(v) for v in t.nva["adaptive_robust_accuracy"]],
+    nva = display_frame(t.nva, ["model", "norm", "eps"]).assign(
+        naive=[pct(v) for v in t.nva["naive_robust_accuracy"]], adaptive=[pct(v) for v in t.nva["adaptive_robust_accuracy"]],
         gap=[f"{100 * v:+.1f} pts" for v in t.nva["gap"]],
     )
     flag_cols = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
@@ -161,17 +61,17 @@ def table_sections(t: RunTables) -> list[Section]:
                 (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"])),)),
         Section("Naive vs adaptive", "Worst-case robust accuracy within each group, per sample; the gap is the robustness illusion.", (Table(nva),)),
         Section("Minimal perturbations (Papernot's robustness metric)", "Mean and median minimal perturbation over the correctly "
-                "classified samples that each minimum-norm attack broke (`found` of `n_correct`).", (Table(_display(t.robust, list(t.robust.columns))),)),
+                "classified samples that each minimum-norm attack broke (`found` of `n_correct`).", (Table(display_frame(t.robust, list(t.robust.columns))),)),
     ]
     if len(t.seeds):
-        seeds = _display(t.seeds, ["model", "attack", "norm", "eps", "n_seeds", "seeds"]).assign(
-            accuracy=[_mean_std(m, sd) for m, sd in zip(t.seeds["accuracy_mean"], t.seeds["accuracy_std"])],
-            success=[_mean_std(m, sd) for m, sd in zip(t.seeds["success_mean"], t.seeds["success_std"])],
+        seeds = display_frame(t.seeds, ["model", "attack", "norm", "eps", "n_seeds", "seeds"]).assign(
+            accuracy=[mean_std(m, sd) for m, sd in zip(t.seeds["accuracy_mean"], t.seeds["accuracy_std"])],
+            success=[mean_std(m, sd) for m, sd in zip(t.seeds["success_mean"], t.seeds["success_std"])],
         )
         sections.append(Section("Across seeds", "Mean ± sample standard deviation across the `-s<seed>` replicates of each model and "
                                 "attack; `accuracy` is robust accuracy (clean accuracy on `clean` rows).", (Table(seeds),)))
     sections.append(Section("Diagnostics", f"See docs/flags.md for what each check means and what to do. Verdicts: {counts}.",
-                            (Table(_display(t.flags, flag_cols), tuple(verdicts)),)))
+                            (Table(display_frame(t.flags, flag_cols), tuple(verdicts)),)))
     return sections
 
 
@@ -237,43 +137,12 @@ def build_doc(suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Pl
     return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), figures, provenance_section(manifest)))
 
 
-def render_markdown(doc: ReportDoc, figures: bool = True, title: str | None = None) -> str:
-    """Markdown; figures are referenced by their path relative to the run folder (plots/<name>.png)."""
-    out = [f"# {title or doc.title}\n", f"_{doc.subtitle}_\n"]
-    for sec in doc.sections:
-        if sec.figures_only and not figures:
-            continue
-        out.append(f"\n## {sec.title}\n")
-        if sec.text:
-            out.append(sec.text + "\n")
-        for table in sec.tables:
-            out.append(markdown_table(table.frame))
-        for p in sec.plots:
-            out.append(f"### {p.title}\n\n![{p.title}](plots/{p.png.name})\n\n{p.caption} ([SVG](plots/{p.svg.name}))\n")
-        if sec.code:
-            out.append(f"<details><summary>{sec.code_title}</summary>\n\n```json\n{sec.code}\n```\n\n</details>\n")
-    return "\n".join(out)
-
-
-def read_manifest(run_dir: Path) -> dict[str, Any]:
-    """The run's manifest, or {} when it is missing (a report can still be drawn from records)."""
-    path = run_dir / "manifest.json"
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BenchError(f"{path}: unreadable manifest ({exc})") from None
-
-
 def write_report(run_dir: Path) -> pd.DataFrame:
     """Redraw every table, figure and report of a run folder from its records; return the summary."""
-    if not (run_dir / "records").is_dir():
-        raise BenchError(f"{run_dir}: not a bench run folder (no records/)")
-    manifest = read_manifest(run_dir)
-    suite = str(manifest.get("suite") or run_dir.name)
-    records = read_records(run_dir)
-    t = compute_tables(records, read_diagnostics(run_dir))
+    run = RunFolder(run_dir)
+    manifest, suite = run.manifest, run.suite
+    records = run.records()
+    t = compute_tables(records, run.diagnostics())
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))

@@ -13,16 +13,28 @@ The unexpanded suite is validated first, so errors name the YAML paths the user 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
 
 from bench.errors import SpecError
+from bench.spec.schema import AttackSpec, ModelSpec, SuiteSpec
 
-if TYPE_CHECKING:
-    from bench.spec import AttackSpec, ModelSpec, SuiteSpec
+_SEED_SUFFIX = re.compile(r"^(?P<base>.+)-s(?P<seed>\d+)$")
 
 
-def _suffix_t(t: float) -> str:
-    return f"t{t:g}".replace(".", "p")
+def seed_id(base: str, seed: int | str) -> str:
+    """The id of ``base``'s copy for one seed: ``distilled`` -> ``distilled-s1``."""
+    return f"{base}-s{seed}"
+
+
+def split_seed(item_id: str) -> tuple[str, str | None]:
+    """The inverse of ``seed_id``: ``distilled-s1`` -> (``distilled``, ``1``); other ids -> (id, None)."""
+    m = _SEED_SUFFIX.match(item_id)
+    return (m["base"], m["seed"]) if m else (item_id, None)
+
+
+def temperature_id(base: str, t: float) -> str:
+    """The id of ``base``'s copy for one temperature: ``distilled`` at 0.5 -> ``distilled-t0p5``."""
+    return f"{base}-t{t:g}".replace(".", "p")
 
 
 def expand(spec: SuiteSpec) -> SuiteSpec:
@@ -55,8 +67,8 @@ def _sweep_temperatures(models: list[ModelSpec], temps: list[float]) -> tuple[li
             continue
         copies[m.id] = []
         for t in temps:
-            new_id = f"{m.id}-{_suffix_t(t)}"
-            teacher = f"{m.teacher}-{_suffix_t(t)}" if m.teacher in swept else m.teacher
+            new_id = temperature_id(m.id, t)
+            teacher = temperature_id(m.teacher, t) if m.teacher in swept else m.teacher
             out.append(m.model_copy(update={"id": new_id, "teacher": teacher, "train": m.train.model_copy(update={"temperature": float(t)})}))
             copies[m.id].append(new_id)
     return out, copies
@@ -66,9 +78,9 @@ def _sweep_seeds(models: list[ModelSpec], copies: dict[str, list[str]], seeds: l
     out: list[ModelSpec] = []
     for s in seeds:
         for m in models:
-            teacher = f"{m.teacher}-s{s}" if m.teacher else None
-            out.append(m.model_copy(update={"id": f"{m.id}-s{s}", "teacher": teacher, "seed": s}))
-    new_copies = {orig: [f"{c}-s{s}" for s in seeds for c in cs] for orig, cs in copies.items()}
+            teacher = seed_id(m.teacher, s) if m.teacher else None
+            out.append(m.model_copy(update={"id": seed_id(m.id, s), "teacher": teacher, "seed": s}))
+    new_copies = {orig: [seed_id(c, s) for s in seeds for c in cs] for orig, cs in copies.items()}
     return out, new_copies
 
 
@@ -86,8 +98,8 @@ def source_for(spec: SuiteSpec, source: str, target_id: str) -> str:
     ids = {m.id for m in spec.models}
     if source in ids:
         return source
-    seed = target_id.rsplit("-s", 1)[-1]
-    candidate = f"{source}-s{seed}"
+    _, seed = split_seed(target_id)
+    candidate = seed_id(source, seed) if seed is not None else None
     if candidate in ids:
         return candidate
     raise SpecError(f"attacks: no copy of source '{source}' for model '{target_id}'")

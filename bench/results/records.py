@@ -11,9 +11,16 @@ import io
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bench.fsutil import atomic_write_text
+
+CLEAN = "clean"
+"""Reserved attack id of a model's clean-prediction records (one per test sample)."""
+WORST = "worst_case"
+"""Reserved attack id of the per-sample worst case over every attack of one norm, in summaries."""
+RESERVED_IDS = (CLEAN, WORST)
 
 COLUMNS: dict[str, str] = {
     "model": "str",
@@ -46,9 +53,17 @@ actually applied (NaN where the attack found none within budget is not used:
 norms always describe the final adversarial input)."""
 
 UNBOUNDED = math.inf
-# A minimum-norm result counts at budget eps when its norm is <= eps + NORM_TOL (float noise);
-# the runner's rows and the worst case must use the same tolerance.
+# Float noise allowed when a perturbation's norm is compared with a budget.
 NORM_TOL = 1e-5
+
+
+def within_budget(norms: np.ndarray | pd.Series, eps: float) -> np.ndarray | pd.Series:
+    """The minimum-norm budget rule: a perturbation counts at budget ``eps`` when its norm is <= eps.
+
+    Both the per-eps rows of a minimum-norm attack cell and the worst case over
+    records use this one function, so the two can never disagree.
+    """
+    return norms <= eps + NORM_TOL
 
 
 def shard_name(model: str, attack: str, key: str) -> str:

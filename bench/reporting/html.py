@@ -12,8 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bench.figures import Plot
-    from bench.report import ReportDoc, Section, Table
+    from bench.reporting.doc import Plot, ReportDoc, Section, Table
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1200px;

@@ -21,7 +21,7 @@ import torch
 from filelock import FileLock
 
 from bench.errors import CacheError
-from bench.fsutil import atomic_write_bytes, atomic_write_text, canonical_hash  # noqa: F401 - re-exported
+from bench.fsutil import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,200 @@
+"""What each kind of cell does, and ``execute``, the one entry point that runs any cell.
+
+Every function takes a cell and a workspace, writes the cell's outputs
+atomically under the run folder (or the model store), and returns what the
+manifest records about it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from bench.attacks import ATTACKS
+from bench.attacks.base import AttackError
+from bench.attacks.ops import lp_norms
+from bench.errors import CacheError
+from bench.fsutil import atomic_write_text
+from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, clean_shard_name, model_key, weights_digest
+from bench.pipeline.diagnostics import diagnose
+from bench.pipeline.models import build_model
+from bench.pipeline.store import load_state_dict
+from bench.pipeline.training import fit, predict_logits, soft_labels
+from bench.pipeline.workspace import Workspace, load_weights
+from bench.results.examples import examples_path, save_examples
+from bench.results.records import CLEAN, UNBOUNDED, read_shard, within_budget, write_shard
+from bench.spec.schema import view_name
+
+log = logging.getLogger(__name__)
+
+
+def execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
+    """Compute one cell from its value and the workspace's paths; write its outputs; return its manifest entry.
+
+    A ``TrainCell`` also returns its ``ModelRef`` under ``"ref"``, for the cells that depend on it.
+    """
+    if isinstance(cell, TrainCell):
+        return train(cell, ws)
+    if isinstance(cell, EvalCell):
+        return evaluate(cell, ws)
+    return attack(cell, ws)
+
+
+def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
+    """Load the model from its checkpoint or the store, or train and store it."""
+    spec, data = cell.model, ws.data(cell.data)
+    start = time.perf_counter()
+    torch.manual_seed(cell.seed)  # the initial weights, if this model gets trained below
+    module = build_model(spec.arch, data.shape, data.n_classes)
+    if spec.checkpoint is not None:
+        path = Path(spec.checkpoint)
+        if not path.is_file():
+            raise CacheError(f"models[{spec.id}].checkpoint: no such file {path}")
+        state = load_state_dict(path)
+        load_weights(module, state, str(path))
+        digest = weights_digest(state)
+        ref = ModelRef(spec.id, spec.arch, model_key(spec, data.train_fingerprint, cell.seed, None, digest), digest, str(path))
+        return _trained(ws, ref, module, "checkpoint", start)
+    key = model_key(spec, data.train_fingerprint, cell.seed, cell.teacher.weights if cell.teacher else None, None)
+    with ws.store.lock(key):
+        found = ws.store.load(key)
+        if found is not None:
+            load_weights(module, found[0], f"cache {key[:12]}")
+            log.info("model %s: loaded from the store (%s)", spec.id, key[:12])
+            return _trained(ws, ModelRef(spec.id, spec.arch, key, weights_digest(found[0])), module, "cache", start)
+        targets = None
+        if spec.kind == "student":
+            if cell.teacher is None:
+                raise CacheError(f"models[{spec.id}]: a student needs its teacher's weights")
+            targets = soft_labels(ws.module(cell.teacher, data), data.x_train, spec.train.temperature)
+        module.to(ws.device)
+        fit(module, data.x_train, data.y_train, spec.train, cell.seed, soft_targets=targets, desc=f"train {spec.id}", quiet=ws.paths.quiet)
+        seconds = time.perf_counter() - start
+        acc = float((predict_logits(module, data.x_test).argmax(1).cpu() == data.y_test).float().mean())
+        meta = {"id": spec.id, "kind": spec.kind, "arch": spec.arch, "train": spec.train.model_dump(mode="json"),
+                "seconds": round(seconds, 2), "test_accuracy": acc, "data": data.train_fingerprint}
+        ws.store.save(key, module.state_dict(), meta)
+        log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
+    return _trained(ws, ModelRef(spec.id, spec.arch, key, weights_digest(module.state_dict())), module, "trained", start)
+
+
+def _trained(ws: Workspace, ref: ModelRef, module: torch.nn.Module, origin: str, start: float) -> dict[str, Any]:
+    ws.remember(ref, module.to(ws.device).eval())
+    return {"ref": ref, "key": ref.key, "weights": ref.weights, "origin": origin, "seconds": round(time.perf_counter() - start, 2)}
+
+
+def sample_hashes(x: torch.Tensor) -> list[str]:
+    """A short digest per input, so two runs can be shown to have used the same samples."""
+    import hashlib
+
+    arr = x.detach().cpu().numpy()
+    return [hashlib.sha256(a.tobytes()).hexdigest()[:16] for a in arr]
+
+
+def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
+    """Write the model's clean shard (every test sample) and, if it is attacked, its diagnostics."""
+    data = ws.data(cell.data)
+    module = ws.module(cell.model, data)
+    logits = predict_logits(module, data.x_test).cpu()
+    if not torch.isfinite(logits).all():
+        raise AttackError(f"model {cell.model.id} returns NaN or inf logits on clean inputs")
+    pred = logits.argmax(1).numpy()
+    label = data.y_test.numpy()
+    n = len(label)
+    frame = pd.DataFrame({
+        "model": cell.model.id, "attack": CLEAN, "use": "", "view": "logits", "tag": "", "source": "",
+        "kind": "", "norm": "", "eps": 0.0, "sample": np.arange(n), "sample_hash": sample_hashes(data.x_test), "label": label,
+        "clean_pred": pred, "adv_pred": pred, "success": False, "robust": pred == label,
+        "l0": np.zeros(n), "l2": np.zeros(n), "linf": np.zeros(n), "projected": False, "seconds": 0.0,
+    })
+    run_dir = ws.paths.run_dir
+    if cell.diagnose:
+        diag = diagnose(cell.model.id, module, data.x_eval, data.y_eval, data.eval_index)
+        path = run_dir / cell.diagnostics
+        atomic_write_text(path, diag.to_csv(index=False, float_format="%.9g"))
+        drop_older(path)
+    replace_shard(run_dir / cell.shard, frame)
+    return {"origin": "ran"}
+
+
+def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
+    """Run one attack on one model; judge success on the deployed model; write the records shard."""
+    spec, data = cell.attack, ws.data(cell.data)
+    start = time.perf_counter()
+    model = ws.module(cell.model, data)
+    crafter = ws.crafting_model(cell.source or cell.model, spec.view, data)
+    cls = ATTACKS.get(spec.use)
+    atk = cls(spec.params, spec.norm or cls.norms[0], attack_seed(cell.seed, spec.id), spec.batch_size or cls.default_batch_size)
+    n = min(spec.n_samples or len(data.y_eval), len(data.y_eval))
+    clean_shard = read_shard(ws.paths.run_dir / "records" / clean_shard_name(cell.model, cell.data))
+    clean_all = clean_shard["clean_pred"].to_numpy()[data.eval_index]
+    hashes = clean_shard["sample_hash"].to_numpy()[data.eval_index]
+    x, y = data.x_eval[:n].to(crafter.device), data.y_eval[:n].to(crafter.device)
+    label, clean = data.y_eval[:n].numpy(), clean_all[:n]
+    base = {
+        "model": cell.model.id, "attack": spec.id, "use": spec.use, "view": view_name(spec.view), "tag": spec.tag,
+        "source": cell.source.id if cell.source else "", "kind": cls.kind, "norm": atk.norm,
+        "sample": data.eval_index[:n], "sample_hash": hashes[:n], "label": label, "clean_pred": clean,
+    }
+    examples = examples_path(ws.paths.run_dir, cell.model.id, spec.id)
+    frames = []
+    budgets: list[float | None] = list(spec.eps) if cls.kind == "fixed_eps" else [None]
+    for eps in budgets:
+        desc = f"{spec.id} on {cell.model.id}" + (f" eps={eps:g}" if eps is not None else "")
+        out = atk(crafter, x, y, eps, desc=desc, quiet=ws.paths.quiet)
+        adv_logits = predict_logits(model, out.x_adv).cpu()
+        if not torch.isfinite(adv_logits).all():
+            raise AttackError(f"model {cell.model.id} returns NaN or inf logits on adversarial inputs")
+        adv = adv_logits.argmax(1).numpy()
+        norms = {k: v.cpu().numpy() for k, v in lp_norms(out.x_adv - x).items()}
+        moved = out.projected.cpu().numpy()
+        per = out.seconds / max(n, 1)
+        if eps == budgets[-1]:
+            save_examples(examples, x, out.x_adv, label, clean, adv, eps)
+        if eps is not None:
+            frames.append(_rows(base, eps, adv, norms, moved, per))
+            continue
+        # A minimum-norm attack runs once; each budget keeps the samples it broke within that budget.
+        for e in [*spec.eps, UNBOUNDED]:
+            within = within_budget(norms[atk.norm], e)
+            adv_e = np.where(within, adv, clean)
+            norms_e = {k: np.where(within, v, 0.0) for k, v in norms.items()}
+            frames.append(_rows(base, e, adv_e, norms_e, moved, per))
+    frame = pd.concat(frames, ignore_index=True)
+    replace_shard(ws.paths.run_dir / cell.shard, frame)
+    seconds = time.perf_counter() - start
+    log.info("cell %s: %.1fs", cell.name, seconds)
+    return {"key": cell.key, "origin": "ran", "seconds": round(seconds, 2), "projected": int(frame["projected"].sum())}
+
+
+def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np.ndarray], moved: np.ndarray, per: float) -> pd.DataFrame:
+    label, clean = base["label"], base["clean_pred"]
+    ok = clean == label
+    return pd.DataFrame(base | {
+        "eps": float(eps), "adv_pred": adv, "success": ok & (adv != label), "robust": ok & (adv == label),
+        "l0": norms["l0"], "l2": norms["l2"], "linf": norms["linf"], "projected": moved, "seconds": per,
+    })
+
+
+def drop_older(path: Path) -> None:
+    """Remove the same cell's files under older keys (an edited attack, retrained weights).
+
+    Without this, an interrupted run would leave both versions for `bench report` to count twice.
+    """
+    prefix = path.name.split(".", 1)[0] + "."
+    for other in path.parent.glob(prefix + "*.csv"):
+        if other != path:
+            other.unlink(missing_ok=True)
+
+
+def replace_shard(path: Path, frame: pd.DataFrame) -> None:
+    """Write a cell's shard atomically, then remove that cell's shards under older keys."""
+    write_shard(path, frame)
+    drop_older(path)
+

@@ -1,0 +1,138 @@
+"""The suite spec's vocabulary: frozen, validated pydantic models (a leaf: pydantic only).
+
+Every model rejects unknown keys with a did-you-mean hint. Loading YAML,
+overrides, cross-checks against the registries and sweep expansion live in
+``bench.spec.load``; this module only says what a valid suite looks like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from bench.registry import did_you_mean
+
+# No "." (shard names are "<model>__<attack>.<key>.csv") and no "__" (the separator).
+SAFE_ID = re.compile(r"^(?!.*__)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+Norm = Literal["linf", "l2", "l0"]
+
+
+class StrictModel(BaseModel):
+    """Frozen, rejects unknown keys with a did-you-mean hint."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = list(cls.model_fields)
+            for key in data:
+                if key not in cls.model_fields:
+                    raise PydanticCustomError(
+                        "unknown_field",
+                        "unknown field{hint}",
+                        {"field": str(key), "hint": did_you_mean(str(key), known)},
+                    )
+        return data
+
+
+class DatasetSpec(StrictModel):
+    """Which data to use and how much of it."""
+
+    name: str = Field(description="Dataset key, see `bench ls datasets`.")
+    root: str | None = Field(None, description="Folder holding the data; see README for the search order.")
+    train_size: int | None = Field(None, ge=1, description="Training subset size (default: all).")
+    eval_size: int = Field(500, ge=1, description="Number of test samples to evaluate and attack.")
+
+
+class TrainSpec(StrictModel):
+    """How a model is trained. Everything here goes into the checkpoint's cache key."""
+
+    epochs: int = Field(3, ge=1, description="Passes over the training set.")
+    batch_size: int = Field(128, ge=1, description="Mini-batch size.")
+    optimizer: Literal["adam", "sgd"] = Field("adam", description="Adam trains at T=100; plain SGD does not.")
+    lr: float = Field(1e-3, gt=0, description="Peak learning rate.")
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
+    schedule: Literal["cosine", "constant"] = Field("cosine", description="Learning-rate schedule over all steps.")
+    temperature: float = Field(1.0, gt=0, description="Softmax temperature used in training (teacher/student).")
+
+
+class ModelSpec(StrictModel):
+    """A model to train (or load) and evaluate."""
+
+    id: str = Field(description="Unique, file-name-safe id, e.g. `baseline`.")
+    kind: Literal["baseline", "teacher", "student"] = Field(description="How it is trained.")
+    arch: str = Field(description="Architecture key, see `bench ls architectures`.")
+    teacher: str | None = Field(None, description="For a student: the id of its teacher.")
+    train: TrainSpec = Field(default_factory=TrainSpec, description="Training parameters.")
+    checkpoint: str | None = Field(None, description="Load weights from this file instead of training.")
+    evaluate: bool = Field(True, description="Attack this model (teachers usually are not).")
+    seed: int | None = Field(None, ge=0, description="Seed for this model's training and attacks (default: the suite's).")
+
+
+class ViewSpec(StrictModel):
+    """Divide the deployed logits by a temperature before the attack sees them."""
+
+    divide_logits_by: float = Field(gt=0, description="The T in logits/T (Carlini's fix).")
+
+
+class AttackSpec(StrictModel):
+    """One attack, run on every evaluated model (or on `models`)."""
+
+    id: str = Field(description="Unique, file-name-safe id.")
+    use: str = Field(description="Registry key `backend.name`, see `bench ls attacks`.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Attack-specific parameters.")
+    norm: Norm | None = Field(None, description="Threat model; defaults to the attack's own.")
+    eps: list[float] = Field(default_factory=list, description="Budgets, sorted; min-norm attacks may omit them.")
+    view: Literal["logits", "probs"] | ViewSpec = Field("logits", description="What the attack differentiates.")
+    tag: Literal["naive", "adaptive", "transfer"] | None = Field(
+        None, description="naive or adaptive; defaults to the attack's own tag, or 'transfer' when `source` is set."
+    )
+    models: list[str] | None = Field(None, min_length=1, description="Model ids to attack (default: every evaluated model).")
+    source: str | None = Field(None, description="Transfer: craft on this model, evaluate on the target.")
+    n_samples: int | None = Field(None, ge=1, description="Attack only the first n evaluation samples.")
+    batch_size: int | None = Field(None, ge=1, description="Samples per attack batch (default: the attack's own, `bench ls attacks`).")
+
+
+class SuiteSpec(StrictModel):
+    """A whole benchmark suite."""
+
+    name: str = Field(description="Suite name, used in titles and the run folder name.")
+    seed: int = Field(0, ge=0, description="Seed for data subsets, training and attacks.")
+    dataset: DatasetSpec
+    models: list[ModelSpec] = Field(min_length=1)
+    attacks: list[AttackSpec] = Field(default_factory=list)
+    temperatures: list[float] | None = Field(None, min_length=1, description="Sweep: one teacher/student pair per T (ids <id>-t<T>).")
+    seeds: list[int] | None = Field(None, min_length=1, description="Sweep: every model and attack once per seed (ids <id>-s<seed>).")
+
+    def model(self, model_id: str) -> ModelSpec:
+        """The model spec with this id."""
+        return next(m for m in self.models if m.id == model_id)
+
+    def spec_hash(self) -> str:
+        """sha256 of the canonical JSON of the resolved spec, without machine-specific paths.
+
+        Data are identified by their fingerprint and external checkpoints by their
+        model key, so the same suite hashes alike on every machine.
+        """
+        data = self.model_dump(mode="json", exclude={"dataset": {"root"}})
+        for m in data["models"]:
+            m["checkpoint"] = Path(m["checkpoint"]).name if m["checkpoint"] else None
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def view_name(view: str | ViewSpec) -> str:
+    """The name recorded in result rows: ``logits``, ``probs`` or ``logits/100``."""
+    if isinstance(view, ViewSpec):
+        return f"logits/{view.divide_logits_by:g}"
+    return view
+
+

@@ -1,0 +1,206 @@
+"""The layers of bench/ and the arrows between them, checked on the real import graph.
+
+    spec (schema a leaf) <- attacks <- pipeline -> results <- reporting;  commands -> everything
+
+Every ``import`` in every module counts, also those inside functions: a lazy
+import is still a dependency. A wrong-way import fails here with the module
+and the line that made it.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "bench"
+HEAVY = ("torch", "torchvision", "torchattacks", "art")
+UTILS = ("bench.errors", "bench.registry", "bench.fsutil")
+REGISTRIES = ("bench.attacks", "bench.pipeline.architectures", "bench.pipeline.datasets")
+SPEC_VOCABULARY = ("bench.spec.schema", "bench.spec.sweep")
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import statement: who imports what, where, and whether it runs when the module is imported."""
+
+    module: str
+    target: str
+    line: int
+    top_level: bool
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(source: str, module: str, is_package: bool) -> list[Import]:
+    """Every import in ``source``, resolved to absolute module names (``from x import y`` counts x and x.y)."""
+    tree = ast.parse(source)
+    top = {id(n) for n in tree.body}
+    # `if TYPE_CHECKING:` blocks at module level run only under a type checker.
+    checking = {id(n) for b in tree.body if isinstance(b, ast.If) and "TYPE_CHECKING" in ast.unparse(b.test) for n in ast.walk(b)}
+    out = []
+    for node in ast.walk(tree):
+        if id(node) in checking:
+            continue
+        if isinstance(node, ast.Import):
+            out += [Import(module, a.name, node.lineno, id(node) in top) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".") if is_package else module.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            out.append(Import(module, target, node.lineno, id(node) in top))
+            out += [Import(module, f"{target}.{a.name}", node.lineno, id(node) in top) for a in node.names]
+    return out
+
+
+def graph(root: Path = PACKAGE) -> list[Import]:
+    """All imports of every module under ``root``."""
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        out += imports_of(path.read_text(encoding="utf-8"), module_name(path, root), path.name == "__init__.py")
+    return out
+
+
+def known_modules(root: Path = PACKAGE) -> set[str]:
+    return {module_name(p, root) for p in root.rglob("*.py")}
+
+
+def within(name: str, *prefixes: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def attack_modules() -> set[str]:
+    """The modules the attack registry hands out, plus the contract: ``bench validate`` imports these."""
+    from bench.attacks import ATTACKS
+
+    return {ATTACKS.get(key).__module__ for key in ATTACKS.keys()} | {"bench.attacks.base", "bench.attacks"}
+
+
+def allowed(imp: Import, known: set[str]) -> str | None:
+    """None when the import respects the layers, else why it does not."""
+    src, dst = imp.module, imp.target
+    heavy = within(dst, *HEAVY)
+    if not within(dst, "bench"):
+        if heavy and within(src, "bench.spec", "bench.results", "bench.reporting", "bench.pipeline.architectures"):
+            return "this layer never imports torch or an attack library"
+        if heavy and imp.top_level and (src in attack_modules() or within(src, "bench.pipeline.datasets")):
+            return "attacks and registries import torch only inside functions, so listing and validating stay light"
+        return None
+    if dst not in known or dst == "bench":
+        return None  # `from bench.x import name` also yields bench.x.name (bench.x is checked); `bench` is __version__
+    if src == "bench.spec.schema":
+        return None if within(dst, "bench.spec.schema", "bench.registry", "bench.errors") else "spec.schema is a leaf"
+    if within(src, "bench.spec"):
+        return None if dst in REGISTRIES or within(dst, "bench.spec", *UTILS) else "spec sees only itself and the registries"
+    if within(src, "bench.attacks"):
+        return None if within(dst, "bench.attacks", "bench.spec.schema", *UTILS) else "attacks import spec.schema only"
+    if within(src, "bench.results"):
+        return None if within(dst, "bench.results", *SPEC_VOCABULARY, *UTILS) else "results are computed from records alone"
+    if within(src, "bench.reporting"):
+        return None if within(dst, "bench.reporting", "bench.results", *SPEC_VOCABULARY, *UTILS) else "reporting reads results only"
+    if within(src, "bench.pipeline.architectures", "bench.pipeline.datasets"):
+        return None if within(dst, *UTILS) else "a registry is a torch-free catalog"
+    if within(src, "bench.pipeline"):
+        return None if not within(dst, "bench.reporting", "bench.commands", "bench.cli") else "the pipeline never draws a report"
+    return None  # commands, cli and the utilities may import anything
+
+
+def violations(imports: list[Import], known: set[str]) -> list[str]:
+    return [f"{i.module}:{i.line} imports {i.target}: {why}" for i in imports if (why := allowed(i, known))]
+
+
+def test_imports_point_one_way():
+    assert violations(graph(), known_modules()) == []
+
+
+def cycles(imports: list[Import], known: set[str]) -> list[list[str]]:
+    edges: dict[str, set[str]] = {}
+    for i in imports:
+        if i.target in known and i.target != i.module and not within(i.module, i.target):
+            edges.setdefault(i.module, set()).add(i.target)
+    found, state = [], {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                found.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node, [node])
+    return found
+
+
+def test_no_import_cycles():
+    assert cycles(graph(), known_modules()) == []
+
+
+@pytest.mark.parametrize("source, module, why", [
+    ("import torch\n", "bench.reporting.figures", "never imports torch"),
+    ("def f():\n    import torch\n", "bench.results.metrics", "never imports torch"),
+    ("from bench.reporting.run_report import write_report\n", "bench.pipeline.runner", "never draws a report"),
+    ("from bench.pipeline.data import load_data\n", "bench.results.flags", "computed from records alone"),
+    ("from bench.spec.load import load_suite\n", "bench.attacks.cw", "spec.schema only"),
+    ("import torch\n", "bench.attacks.cw", "only inside functions"),
+    ("from ..results import metrics\n", "bench.spec.plan", "only itself and the registries"),
+])
+def test_the_checker_catches_wrong_way_imports(source, module, why):
+    imports = imports_of(source, module, is_package=False)
+    found = violations(imports, known_modules())
+    assert found and why in found[0]
+
+
+def test_the_checker_finds_a_cycle():
+    a = imports_of("from bench.results import metrics\n", "bench.results.records", False)
+    b = imports_of("from bench.results import records\n", "bench.results.metrics", False)
+    assert cycles(a + b, {"bench.results.records", "bench.results.metrics"})
+
+
+LIGHT = """
+import sys
+from click.testing import CliRunner
+from bench.cli import cli
+for args in {commands!r}:
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, (args, res.output)
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})
+print(','.join(heavy) or 'none')
+"""
+
+
+def test_light_commands_import_no_torch(tmp_path):
+    from bench.commands.run import run_and_report
+    from bench.pipeline.runner import RunOptions
+    from bench.spec.load import load_suite
+
+    suite = ROOT / "suites" / "smoke.yaml"
+    spec = load_suite(suite, ["attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]", "models.baseline.train.epochs=2",
+                              "models.teacher.train.epochs=2", "models.distilled.train.epochs=2"])
+    run_dir = run_and_report(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
+    commands = [
+        ["validate", str(ROOT / "suites" / "mnist.yaml")],
+        ["ls", "attacks"], ["ls", "architectures"], ["ls", "datasets"],
+        ["report", str(run_dir)],
+        ["leaderboard", str(run_dir)],
+        ["baseline", str(run_dir), "-o", str(tmp_path / "b.json")],
+        ["check", str(run_dir), "--baseline", str(tmp_path / "b.json")],
+    ]
+    code = LIGHT.format(commands=commands, heavy=set(HEAVY))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "none"
