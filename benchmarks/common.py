@@ -10,18 +10,19 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from bench.pipeline.cells import DataRef, ModelRef, TrainCell
-from bench.pipeline.work import execute
 from bench.pipeline.data import DataBundle, load_data
 from bench.pipeline.datasets import data_roots
 from bench.pipeline.runner import data_ref
 from bench.pipeline.store import default_store_root
+from bench.pipeline.work import execute
 from bench.pipeline.workspace import Workspace, WorkspacePaths
 from bench.spec.load import load_suite
 from bench.spec.plan import model_seed, topo_models

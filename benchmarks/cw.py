@@ -17,15 +17,16 @@ import argparse
 import numpy as np
 import torch
 
-from common import mnist_models, timed
-
 from bench.attacks import ATTACKS
 from bench.attacks.art_backend import art_classifier
 from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
+from common import mnist_models, timed
 
 
-def broken(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, x_adv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def broken(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, x_adv: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(correct before, broken by the attack, L2 per sample)."""
     with torch.no_grad():
         ok = model(x).argmax(1) == y
@@ -63,8 +64,16 @@ def main() -> None:
 
         from art.attacks.evasion import CarliniL2Method
 
-        art = CarliniL2Method(art_classifier(target), confidence=0.0, learning_rate=args.art_lr, binary_search_steps=args.art_steps,
-                              max_iter=args.art_iters, initial_const=1e-3, batch_size=args.n, verbose=False)
+        art = CarliniL2Method(
+            art_classifier(target),
+            confidence=0.0,
+            learning_rate=args.art_lr,
+            binary_search_steps=args.art_steps,
+            max_iter=args.art_iters,
+            initial_const=1e-3,
+            batch_size=args.n,
+            verbose=False,
+        )
         onehot = np.eye(10, dtype=np.float32)[y.numpy()]
         out_a, t_a, _ = timed(lambda: torch.from_numpy(art.generate(x.numpy(), y=onehot)))
 
@@ -86,8 +95,10 @@ def main() -> None:
         _, won_d, l2_d = broken(model, x, y, out_d)
         both = won_d & won_a
         if both.any():
-            print(f"{mid:10s} median L2 on the {int(both.sum())} samples both broke: bench {float(l2_d[both].median()):.3f}, "
-                  f"ART {float(l2_a[both].median()):.3f} (ratio {float(l2_d[both].median()) / float(l2_a[both].median()):.3f})")
+            print(
+                f"{mid:10s} median L2 on the {int(both.sum())} samples both broke: bench {float(l2_d[both].median()):.3f}, "
+                f"ART {float(l2_a[both].median()):.3f} (ratio {float(l2_d[both].median()) / float(l2_a[both].median()):.3f})"
+            )
 
 
 if __name__ == "__main__":

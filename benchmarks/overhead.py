@@ -21,19 +21,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import mnist_models
-
 from bench.pipeline.cells import AttackCell, EvalCell
-from bench.pipeline.work import execute
 from bench.pipeline.models import build_model
 from bench.pipeline.training import fit
+from bench.pipeline.work import execute
 from bench.spec.load import parse_suite
 from bench.spec.schema import AttackSpec, TrainSpec
+from common import mnist_models
 
 
 def attack_spec(use: str, params: dict, eps: list[float]) -> AttackSpec:
-    suite = parse_suite({"name": "b", "dataset": {"name": "mnist"}, "models": [{"id": "m", "kind": "baseline", "arch": "papernot-mnist"}],
-                         "attacks": [{"id": "a", "use": use, "params": params, "eps": eps}]})
+    suite = parse_suite(
+        {
+            "name": "b",
+            "dataset": {"name": "mnist"},
+            "models": [{"id": "m", "kind": "baseline", "arch": "papernot-mnist"}],
+            "attacks": [{"id": "a", "use": use, "params": params, "eps": eps}],
+        }
+    )
     return suite.attacks[0]
 
 

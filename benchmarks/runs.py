@@ -25,8 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def bench_run(out: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bench", "run", str(ROOT / "suites" / "mnist.yaml"), "--out", str(out), "-q"],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "bench", "run", str(ROOT / "suites" / "mnist.yaml"), "--out", str(out), "-q"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -54,14 +58,15 @@ def main() -> None:
             t = bench_run(Path(tmp) / "out", cold_env)
             print(f"cold run: {t:.1f} s")
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "bench", "report", str(Path(tmp) / "out" / "mnist")], check=True, env=env, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "bench", "report", str(Path(tmp) / "out" / "mnist")], check=True, env=env, stdout=subprocess.DEVNULL
+            )
             print(f"reporting alone (bench report): {time.perf_counter() - start:.1f} s")
             breakdown(Path(tmp) / "out" / "mnist")
     first = bench_run(args.out, env)
     print(f"first run into {args.out} (cold or warm, depending on the store): {first:.1f} s")
     warm = [bench_run(args.out, env) for _ in range(args.repeat)]
-    print(f"warm re-run: median {statistics.median(warm):.2f} s over {len(warm)} (target <= 10 s): "
-          + ", ".join(f"{t:.2f}" for t in warm))
+    print(f"warm re-run: median {statistics.median(warm):.2f} s over {len(warm)} (target <= 10 s): " + ", ".join(f"{t:.2f}" for t in warm))
 
 
 if __name__ == "__main__":

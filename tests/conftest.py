@@ -9,8 +9,8 @@ import torch
 
 from bench.pipeline.data import load_data
 from bench.pipeline.models import build_model
-from bench.spec.schema import TrainSpec
 from bench.pipeline.training import fit
+from bench.spec.schema import TrainSpec
 
 
 @pytest.fixture(autouse=True)

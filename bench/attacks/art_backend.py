@@ -97,8 +97,14 @@ class ArtPgd(_ArtAttack):
         p = self.params
         step = p.eps_step or 2.5 * eps / p.max_iter
         return ProjectedGradientDescent(
-            classifier, norm=ART_NORMS[self.norm], eps=eps, eps_step=step, max_iter=p.max_iter,
-            num_random_init=p.num_random_init, batch_size=n, verbose=False,
+            classifier,
+            norm=ART_NORMS[self.norm],
+            eps=eps,
+            eps_step=step,
+            max_iter=p.max_iter,
+            num_random_init=p.num_random_init,
+            batch_size=n,
+            verbose=False,
         )
 
 
@@ -156,9 +162,14 @@ class ArtCwL2(_ArtAttack):
 
         p = self.params
         return CarliniL2Method(
-            classifier, confidence=p.confidence, learning_rate=p.learning_rate,
-            binary_search_steps=p.binary_search_steps, max_iter=p.max_iter,
-            initial_const=p.initial_const, batch_size=n, verbose=False,
+            classifier,
+            confidence=p.confidence,
+            learning_rate=p.learning_rate,
+            binary_search_steps=p.binary_search_steps,
+            max_iter=p.max_iter,
+            initial_const=p.initial_const,
+            batch_size=n,
+            verbose=False,
         )
 
 

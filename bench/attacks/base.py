@@ -98,7 +98,9 @@ class Attack(ABC):
         """Return adversarial inputs for one batch. Backends implement only this."""
 
     @final
-    def __call__(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None = None, *, desc: str = "", quiet: bool = True) -> AttackOutput:
+    def __call__(
+        self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None = None, *, desc: str = "", quiet: bool = True
+    ) -> AttackOutput:
         """Run on all of ``x`` in batches, then check and project the result."""
         import torch
         from tqdm.auto import tqdm

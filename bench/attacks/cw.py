@@ -79,7 +79,9 @@ class CarliniWagnerL2(Attack):
             const = torch.where(upper < BIG / 10, (lower + upper) / 2, const * 10)
         return best_adv
 
-    def _optimise(self, model: CraftingModel, x: Tensor, labels: Tensor, w0: Tensor, const: Tensor, best_l2: Tensor, best_adv: Tensor) -> Tensor:
+    def _optimise(
+        self, model: CraftingModel, x: Tensor, labels: Tensor, w0: Tensor, const: Tensor, best_l2: Tensor, best_adv: Tensor
+    ) -> Tensor:
         """One value of c per sample: Adam on the samples still improving; updates the bests in place.
 
         Adam is written out so that each sample can stop on its own: a sample whose loss has

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -36,6 +37,8 @@ def handle_errors(func: F) -> F:
 
 def setup_logging(quiet: bool) -> None:
     """INFO to stderr, or warnings only with -q."""
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
+    )
     # ART logs its own success rates at INFO, judged on its own terms; bench's numbers are the ones to read.
     logging.getLogger("art").setLevel(logging.WARNING)

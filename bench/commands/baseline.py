@@ -11,7 +11,13 @@ from bench.commands import handle_errors
 
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Baseline file to write (JSON), e.g. baselines/smoke.json.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Baseline file to write (JSON), e.g. baselines/smoke.json.",
+)
 @handle_errors
 def baseline(run_dir: Path, output: Path) -> None:
     """Write RUN_DIR's metrics and identity to a baseline file for `bench check`.
@@ -22,15 +28,19 @@ def baseline(run_dir: Path, output: Path) -> None:
     dataset fingerprints, threat models and bench version. Keys are sorted and
     values rounded to 4 decimals, so the file diffs well under review.
     """
-    from bench.fsutil import atomic_write_text
     from bench.errors import BaselineError
+    from bench.fsutil import atomic_write_text
     from bench.reporting.gate import read_run
 
     snap = read_run(run_dir)
     if snap.status != "complete":
-        raise BaselineError(f"{run_dir}: the run's status is '{snap.status}', not 'complete'; "
-                            "finish it (run the same `bench run` again) before recording a baseline")
+        raise BaselineError(
+            f"{run_dir}: the run's status is '{snap.status}', not 'complete'; "
+            "finish it (run the same `bench run` again) before recording a baseline"
+        )
     atomic_write_text(output, snap.to_json())
     ident = snap.identity
-    click.echo(f"{output}: {len(snap.metrics)} metrics of suite '{ident.suite}' "
-               f"(spec {ident.spec_hash[:12]}, {ident.dataset} {ident.eval_fingerprint[:12]})")
+    click.echo(
+        f"{output}: {len(snap.metrics)} metrics of suite '{ident.suite}' "
+        f"(spec {ident.spec_hash[:12]}, {ident.dataset} {ident.eval_fingerprint[:12]})"
+    )

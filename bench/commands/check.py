@@ -13,14 +13,52 @@ from bench.commands import handle_errors
 
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--baseline", "baseline_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Baseline file written by `bench baseline`.")
-@click.option("--tolerance", type=click.FloatRange(0, 1), default=0.02, show_default=True, help="How much worse (absolute, on [0,1]) a rate may get before it can regress.")
-@click.option("--norm-tolerance", type=click.FloatRange(min=0), default=0.10, show_default=True, help="How much a median minimal norm may grow (relative) before it regresses.")
-@click.option("--metric", "patterns", multiple=True, metavar="GLOB", help="Compare only metric ids matching this glob, e.g. 'robust_accuracy/distilled/*'. Repeatable.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write JUnit XML here: one testcase per metric.")
-@click.option("--allow-spec-change", is_flag=True, help="Compare even though the suite spec changed (its hash differs). Data and threat models must still match.")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Baseline file written by `bench baseline`.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(0, 1),
+    default=0.02,
+    show_default=True,
+    help="How much worse (absolute, on [0,1]) a rate may get before it can regress.",
+)
+@click.option(
+    "--norm-tolerance",
+    type=click.FloatRange(min=0),
+    default=0.10,
+    show_default=True,
+    help="How much a median minimal norm may grow (relative) before it regresses.",
+)
+@click.option(
+    "--metric",
+    "patterns",
+    multiple=True,
+    metavar="GLOB",
+    help="Compare only metric ids matching this glob, e.g. 'robust_accuracy/distilled/*'. Repeatable.",
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write JUnit XML here: one testcase per metric."
+)
+@click.option(
+    "--allow-spec-change",
+    is_flag=True,
+    help="Compare even though the suite spec changed (its hash differs). Data and threat models must still match.",
+)
 @handle_errors
-def check(run_dir: Path, baseline_path: Path, tolerance: float, norm_tolerance: float, patterns: tuple[str, ...], junit: Path | None, allow_spec_change: bool) -> None:
+def check(
+    run_dir: Path,
+    baseline_path: Path,
+    tolerance: float,
+    norm_tolerance: float,
+    patterns: tuple[str, ...],
+    junit: Path | None,
+    allow_spec_change: bool,
+) -> None:
     """Compare RUN_DIR with a baseline; exit 1 if a metric regressed.
 
     A rate (clean accuracy, robust accuracy, attack success rate) regresses when it
@@ -35,9 +73,10 @@ def check(run_dir: Path, baseline_path: Path, tolerance: float, norm_tolerance: 
     without --allow-spec-change). With $GITHUB_STEP_SUMMARY set, a Markdown report
     is appended to that file.
     """
-    from bench.fsutil import atomic_write_text
     from bench.errors import OutputError
-    from bench.reporting.gate import Tolerance, hints, load_baseline, read_run, render_junit, render_markdown, render_text, run_check, verdict_line
+    from bench.fsutil import atomic_write_text
+    from bench.reporting.gate import Tolerance, load_baseline, read_run, run_check
+    from bench.reporting.gate_output import hints, render_junit, render_markdown, render_text, verdict_line
 
     tol = Tolerance(rate=tolerance, norm=norm_tolerance)
     base = load_baseline(baseline_path)

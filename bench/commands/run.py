@@ -18,15 +18,38 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Folder that receives the run folder <out>/<suite name>/.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value, e.g. --set models.distilled.train.epochs=1 or --set dataset.eval_size=100. Repeatable.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Folder holding datasets (overrides the spec and $BENCH_DATA_DIR).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Model store (default $BENCH_CACHE_DIR or ~/.cache/bench).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="auto picks CUDA when present.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Folder that receives the run folder <out>/<suite name>/.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a spec value, e.g. --set models.distilled.train.epochs=1 or --set dataset.eval_size=100. Repeatable.",
+)
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False), default=None, help="Folder holding datasets (overrides the spec and $BENCH_DATA_DIR)."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Model store (default $BENCH_CACHE_DIR or ~/.cache/bench).",
+)
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="auto picks CUDA when present."
+)
 @click.option("--force", is_flag=True, help="Recompute every attack cell (trained models are still reused).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or info logs; print only the run folder.")
 @handle_errors
-def run(spec: Path, out: Path, overrides: tuple[str, ...], data_dir: str | None, cache_dir: Path | None, device: str, force: bool, quiet: bool) -> None:
+def run(
+    spec: Path, out: Path, overrides: tuple[str, ...], data_dir: str | None, cache_dir: Path | None, device: str, force: bool, quiet: bool
+) -> None:
     """Train or load the suite's models, attack them, and write tables and plots.
 
     Finished cells are kept: running the same suite again recomputes only what is
@@ -39,7 +62,9 @@ def run(spec: Path, out: Path, overrides: tuple[str, ...], data_dir: str | None,
 
     setup_logging(quiet)
     suite = load_suite(spec, overrides)
-    opts = RunOptions(out=out, data_dir=data_dir, device=device, store_root=(cache_dir / "models") if cache_dir else None, force=force, quiet=quiet)
+    opts = RunOptions(
+        out=out, data_dir=data_dir, device=device, store_root=(cache_dir / "models") if cache_dir else None, force=force, quiet=quiet
+    )
     try:
         run_dir = run_and_report(suite, opts)
     except KeyboardInterrupt:

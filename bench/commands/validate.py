@@ -28,7 +28,8 @@ def validate(spec: Path, overrides: tuple[str, ...]) -> None:
     click.echo(f"dataset: {suite.dataset.name}, eval {suite.dataset.eval_size} samples, train {suite.dataset.train_size or 'all'}")
     for m in suite.models:
         extra = f", teacher {m.teacher}" if m.teacher else ""
-        click.echo(f"model {m.id}: {m.kind} {m.arch}, T={m.train.temperature:g}, {m.train.epochs} epochs{extra}{'' if m.evaluate else ', not attacked'}")
+        attacked = "" if m.evaluate else ", not attacked"
+        click.echo(f"model {m.id}: {m.kind} {m.arch}, T={m.train.temperature:g}, {m.train.epochs} epochs{extra}{attacked}")
     for a in suite.attacks:
         eps = ", ".join(f"{e:g}" for e in a.eps) or "unbounded"
         src = f", crafted on {a.source}" if a.source else ""

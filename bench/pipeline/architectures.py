@@ -43,9 +43,21 @@ class ArchitectureCard:
 
 
 ARCHITECTURES: Registry[ArchitectureCard] = Registry("architecture")
-ARCHITECTURES.register("papernot-mnist", ArchitectureCard(
-    "bench.pipeline.models:PapernotMnist", "Papernot 2016 MNIST CNN: conv32x2, pool, conv64x2, pool, FC200x2 (dropout 0.5)", min_side=28))
-ARCHITECTURES.register("small-cnn", ArchitectureCard(
-    "bench.pipeline.models:SmallCnn", "small CNN: conv16, conv32 (stride 2), FC64; for tests and 8x8 digits", passes_per_second=60000.0))
-ARCHITECTURES.register("tiny-mlp", ArchitectureCard(
-    "bench.pipeline.models:TinyMlp", "MLP with one hidden layer of 32 units; for contract tests", passes_per_second=500000.0))
+ARCHITECTURES.register(
+    "papernot-mnist",
+    ArchitectureCard(
+        "bench.pipeline.models:PapernotMnist", "Papernot 2016 MNIST CNN: conv32x2, pool, conv64x2, pool, FC200x2 (dropout 0.5)", min_side=28
+    ),
+)
+ARCHITECTURES.register(
+    "small-cnn",
+    ArchitectureCard(
+        "bench.pipeline.models:SmallCnn", "small CNN: conv16, conv32 (stride 2), FC64; for tests and 8x8 digits", passes_per_second=60000.0
+    ),
+)
+ARCHITECTURES.register(
+    "tiny-mlp",
+    ArchitectureCard(
+        "bench.pipeline.models:TinyMlp", "MLP with one hidden layer of 32 units; for contract tests", passes_per_second=500000.0
+    ),
+)

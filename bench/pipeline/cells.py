@@ -119,11 +119,17 @@ class AttackCell:
     @property
     def key(self) -> str:
         """Hash of everything that determines the cell's records."""
-        return canonical_hash({
-            "attack": self.attack.model_dump(mode="json", exclude={"id", "models"}), "model": self.model.weights,
-            "source": self.source.weights if self.source else None, "data": self.data.eval_fingerprint, "seed": self.seed,
-            "version": ATTACK_VERSION, "code": ATTACKS.get(self.attack.use).version,
-        })
+        return canonical_hash(
+            {
+                "attack": self.attack.model_dump(mode="json", exclude={"id", "models"}),
+                "model": self.model.weights,
+                "source": self.source.weights if self.source else None,
+                "data": self.data.eval_fingerprint,
+                "seed": self.seed,
+                "version": ATTACK_VERSION,
+                "code": ATTACKS.get(self.attack.use).version,
+            }
+        )
 
     @property
     def shard(self) -> str:
@@ -146,11 +152,18 @@ def clean_shard_name(model: ModelRef, data: DataRef) -> str:
 
 def model_key(spec: ModelSpec, train_fingerprint: str, seed: int, teacher_weights: str | None, checkpoint_sha: str | None) -> str:
     """Hash of the recipe that determines a model (a Merkle chain through its teacher's weights)."""
-    return canonical_hash({
-        "arch": spec.arch, "kind": spec.kind, "train": spec.train.model_dump(mode="json"),
-        "data": train_fingerprint, "seed": seed, "teacher": teacher_weights,
-        "checkpoint": checkpoint_sha, "version": TRAIN_VERSION,
-    })
+    return canonical_hash(
+        {
+            "arch": spec.arch,
+            "kind": spec.kind,
+            "train": spec.train.model_dump(mode="json"),
+            "data": train_fingerprint,
+            "seed": seed,
+            "teacher": teacher_weights,
+            "checkpoint": checkpoint_sha,
+            "version": TRAIN_VERSION,
+        }
+    )
 
 
 def weights_digest(state: dict[str, Tensor]) -> str:

@@ -189,5 +189,3 @@ def data_roots(cli_dir: str | None, spec_root: str | None) -> list[Path]:
     env = os.environ.get("BENCH_DATA_DIR")
     roots = [cli_dir, spec_root, env, str(default_cache_root())]
     return [Path(r).expanduser().resolve() for r in roots if r]
-
-

@@ -34,13 +34,17 @@ def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.n
                 probs = torch.softmax(logits, dim=1)
                 top2 = logits.topk(2, dim=1).values if logits.shape[1] > 1 else torch.cat([logits, logits], 1)
                 onehot = (probs.amax(1) == 1.0) & ((probs == 0).sum(1) == probs.shape[1] - 1)
-                parts.append(pd.DataFrame({
-                    "max_abs_logit": logits.abs().amax(1).cpu().numpy(),
-                    "logit_gap": (top2[:, 0] - top2[:, 1]).cpu().numpy(),
-                    "softmax_onehot": onehot.cpu().numpy(),
-                    "grad_zero": (grad.flatten(1).abs().amax(1) == 0).cpu().numpy(),
-                    "grad_l1": grad.flatten(1).abs().sum(1).double().cpu().numpy(),
-                }))
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "max_abs_logit": logits.abs().amax(1).cpu().numpy(),
+                            "logit_gap": (top2[:, 0] - top2[:, 1]).cpu().numpy(),
+                            "softmax_onehot": onehot.cpu().numpy(),
+                            "grad_zero": (grad.flatten(1).abs().amax(1) == 0).cpu().numpy(),
+                            "grad_l1": grad.flatten(1).abs().sum(1).double().cpu().numpy(),
+                        }
+                    )
+                )
     finally:
         model.train(was_training)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS[2:])

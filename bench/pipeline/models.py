@@ -19,18 +19,30 @@ class Architecture(nn.Module):
 class PapernotMnist(Architecture):
     """Papernot et al. 2016 MNIST net (as in Carlini's nn_robust_attacks): 4 conv, 2 FC-200, dropout."""
 
-
     def __init__(self, shape: tuple[int, int, int], n_classes: int) -> None:
         super().__init__()
         c, h, w = shape
         side = ((h - 4) // 2 - 4) // 2
         self.features = nn.Sequential(
-            nn.Conv2d(c, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c, 32, 3),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(64 * side * side, 200), nn.ReLU(), nn.Dropout(0.5),
-            nn.Linear(200, 200), nn.ReLU(), nn.Linear(200, n_classes),
+            nn.Flatten(),
+            nn.Linear(64 * side * side, 200),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(200, 200),
+            nn.ReLU(),
+            nn.Linear(200, n_classes),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -44,8 +56,14 @@ class SmallCnn(Architecture):
         super().__init__()
         c, h, w = shape
         self.net = nn.Sequential(
-            nn.Conv2d(c, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(32 * ((h + 1) // 2) * ((w + 1) // 2), 64), nn.ReLU(), nn.Linear(64, n_classes),
+            nn.Conv2d(c, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(32 * ((h + 1) // 2) * ((w + 1) // 2), 64),
+            nn.ReLU(),
+            nn.Linear(64, n_classes),
         )
 
     def forward(self, x: Tensor) -> Tensor:

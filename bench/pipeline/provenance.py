@@ -17,7 +17,7 @@ PACKAGES = ("torch", "torchvision", "torchattacks", "adversarial-robustness-tool
 
 def now() -> str:
     """The current UTC time in ISO 8601."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def versions() -> dict[str, str]:

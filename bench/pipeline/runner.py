@@ -90,13 +90,27 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     paths = WorkspacePaths(run_dir, (opts.store_root or default_store_root()), tuple(roots), str(device), opts.quiet)
     ws = Workspace(paths, data)
     manifest: dict[str, Any] = {
-        "suite": spec.name, "spec": spec.model_dump(mode="json"), "spec_hash": spec.spec_hash(), "seed": spec.seed,
-        "versions": provenance.versions(), "git_commit": provenance.git_commit(), "device": str(device),
-        "data": {"name": data.name, "source": data.source, "fingerprint": data.fingerprint,
-                 "train_fingerprint": data.train_fingerprint, "eval_fingerprint": data.eval_fingerprint,
-                 "test_fingerprint": data.test_fingerprint, "n_test": len(data.y_test),
-                 "n_train": len(data.y_train), "n_eval": len(data.y_eval)},
-        "model_store": str(ws.store.root), "started": provenance.now(), "status": "running",
+        "suite": spec.name,
+        "spec": spec.model_dump(mode="json"),
+        "spec_hash": spec.spec_hash(),
+        "seed": spec.seed,
+        "versions": provenance.versions(),
+        "git_commit": provenance.git_commit(),
+        "device": str(device),
+        "data": {
+            "name": data.name,
+            "source": data.source,
+            "fingerprint": data.fingerprint,
+            "train_fingerprint": data.train_fingerprint,
+            "eval_fingerprint": data.eval_fingerprint,
+            "test_fingerprint": data.test_fingerprint,
+            "n_test": len(data.y_test),
+            "n_train": len(data.y_train),
+            "n_eval": len(data.y_eval),
+        },
+        "model_store": str(ws.store.root),
+        "started": provenance.now(),
+        "status": "running",
     }
     state = RunState()
     _write_manifest(run_dir, manifest, state)
@@ -164,8 +178,9 @@ def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBun
         if planned.model not in models or (planned.source and planned.source not in models):
             state.fail(name, "its model is not available")
             continue
-        cell: Cell = AttackCell(a, models[planned.model], ref, model_seed(spec, planned.model),
-                                models[planned.source] if planned.source else None)
+        cell: Cell = AttackCell(
+            a, models[planned.model], ref, model_seed(spec, planned.model), models[planned.source] if planned.source else None
+        )
         state.keep |= {Path(p).name for p in cell.outputs}
         if folder.is_done(cell.outputs) and not opts.force:
             state.cells[cell.name] = {"key": cell.key, "origin": "done"}

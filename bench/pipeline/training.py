@@ -48,11 +48,7 @@ def fit(
     opt = _optimizer(model, params)
     n = len(x)
     steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
-    sched = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=params.epochs * steps_per_epoch)
-        if params.schedule == "cosine"
-        else None
-    )
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=params.epochs * steps_per_epoch) if params.schedule == "cosine" else None
     model.train()
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=desc, unit="step", disable=quiet, leave=False)
     for epoch in range(params.epochs):

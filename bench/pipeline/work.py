@@ -77,8 +77,15 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         fit(module, data.x_train, data.y_train, spec.train, cell.seed, soft_targets=targets, desc=f"train {spec.id}", quiet=ws.paths.quiet)
         seconds = time.perf_counter() - start
         acc = float((predict_logits(module, data.x_test).argmax(1).cpu() == data.y_test).float().mean())
-        meta = {"id": spec.id, "kind": spec.kind, "arch": spec.arch, "train": spec.train.model_dump(mode="json"),
-                "seconds": round(seconds, 2), "test_accuracy": acc, "data": data.train_fingerprint}
+        meta = {
+            "id": spec.id,
+            "kind": spec.kind,
+            "arch": spec.arch,
+            "train": spec.train.model_dump(mode="json"),
+            "seconds": round(seconds, 2),
+            "test_accuracy": acc,
+            "data": data.train_fingerprint,
+        }
         ws.store.save(key, module.state_dict(), meta)
         log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
     return _trained(ws, ModelRef(spec.id, spec.arch, key, weights_digest(module.state_dict())), module, "trained", start)
@@ -107,12 +114,31 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
     pred = logits.argmax(1).numpy()
     label = data.y_test.numpy()
     n = len(label)
-    frame = pd.DataFrame({
-        "model": cell.model.id, "attack": CLEAN, "use": "", "view": "logits", "tag": "", "source": "",
-        "kind": "", "norm": "", "eps": 0.0, "sample": np.arange(n), "sample_hash": sample_hashes(data.x_test), "label": label,
-        "clean_pred": pred, "adv_pred": pred, "success": False, "robust": pred == label,
-        "l0": np.zeros(n), "l2": np.zeros(n), "linf": np.zeros(n), "projected": False, "seconds": 0.0,
-    })
+    frame = pd.DataFrame(
+        {
+            "model": cell.model.id,
+            "attack": CLEAN,
+            "use": "",
+            "view": "logits",
+            "tag": "",
+            "source": "",
+            "kind": "",
+            "norm": "",
+            "eps": 0.0,
+            "sample": np.arange(n),
+            "sample_hash": sample_hashes(data.x_test),
+            "label": label,
+            "clean_pred": pred,
+            "adv_pred": pred,
+            "success": False,
+            "robust": pred == label,
+            "l0": np.zeros(n),
+            "l2": np.zeros(n),
+            "linf": np.zeros(n),
+            "projected": False,
+            "seconds": 0.0,
+        }
+    )
     run_dir = ws.paths.run_dir
     if cell.diagnose:
         diag = diagnose(cell.model.id, module, data.x_eval, data.y_eval, data.eval_index)
@@ -138,9 +164,18 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     x, y = data.x_eval[:n].to(crafter.device), data.y_eval[:n].to(crafter.device)
     label, clean = data.y_eval[:n].numpy(), clean_all[:n]
     base = {
-        "model": cell.model.id, "attack": spec.id, "use": spec.use, "view": view_name(spec.view), "tag": spec.tag,
-        "source": cell.source.id if cell.source else "", "kind": cls.kind, "norm": atk.norm,
-        "sample": data.eval_index[:n], "sample_hash": hashes[:n], "label": label, "clean_pred": clean,
+        "model": cell.model.id,
+        "attack": spec.id,
+        "use": spec.use,
+        "view": view_name(spec.view),
+        "tag": spec.tag,
+        "source": cell.source.id if cell.source else "",
+        "kind": cls.kind,
+        "norm": atk.norm,
+        "sample": data.eval_index[:n],
+        "sample_hash": hashes[:n],
+        "label": label,
+        "clean_pred": clean,
     }
     examples = examples_path(ws.paths.run_dir, cell.model.id, spec.id)
     frames = []
@@ -176,10 +211,20 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
 def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np.ndarray], moved: np.ndarray, per: float) -> pd.DataFrame:
     label, clean = base["label"], base["clean_pred"]
     ok = clean == label
-    return pd.DataFrame(base | {
-        "eps": float(eps), "adv_pred": adv, "success": ok & (adv != label), "robust": ok & (adv == label),
-        "l0": norms["l0"], "l2": norms["l2"], "linf": norms["linf"], "projected": moved, "seconds": per,
-    })
+    return pd.DataFrame(
+        base
+        | {
+            "eps": float(eps),
+            "adv_pred": adv,
+            "success": ok & (adv != label),
+            "robust": ok & (adv == label),
+            "l0": norms["l0"],
+            "l2": norms["l2"],
+            "linf": norms["linf"],
+            "projected": moved,
+            "seconds": per,
+        }
+    )
 
 
 def drop_older(path: Path) -> None:
@@ -197,4 +242,3 @@ def replace_shard(path: Path, frame: pd.DataFrame) -> None:
     """Write a cell's shard atomically, then remove that cell's shards under older keys."""
     write_shard(path, frame)
     drop_older(path)
-

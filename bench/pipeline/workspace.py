@@ -53,7 +53,11 @@ class Workspace:
         """The data a cell asks for, checked against the fingerprints it expects."""
         if ref not in self._data:
             bundle = self._preloaded
-            if bundle is None or (bundle.name, bundle.train_fingerprint, bundle.eval_fingerprint) != (ref.name, ref.train_fingerprint, ref.eval_fingerprint):
+            if bundle is None or (bundle.name, bundle.train_fingerprint, bundle.eval_fingerprint) != (
+                ref.name,
+                ref.train_fingerprint,
+                ref.eval_fingerprint,
+            ):
                 bundle = load_data(ref.name, list(self.paths.data_roots), ref.seed, ref.train_size, ref.eval_size)
             got = (bundle.train_fingerprint, bundle.eval_fingerprint, bundle.test_fingerprint)
             if got != (ref.train_fingerprint, ref.eval_fingerprint, ref.test_fingerprint):
@@ -87,7 +91,9 @@ class Workspace:
         key = (ref.weights, view_name(view))
         if key not in self._crafting:
             module = self.module(ref, data)
-            self._crafting[key] = CraftingModel(view=make_view(module, view), n_classes=data.n_classes, input_shape=data.shape, device=self.device)
+            self._crafting[key] = CraftingModel(
+                view=make_view(module, view), n_classes=data.n_classes, input_shape=data.shape, device=self.device
+            )
         return self._crafting[key]
 
 

@@ -47,7 +47,7 @@ def plot_examples(examples: Mapping[str, tuple[str, Examples]], suite: str, out_
     ncols = max(len(ex.label) for _, ex in examples.values())
     fig = Figure(figsize=(1.25 * ncols + 1.6, 4.2 * len(examples) + 0.6), layout="constrained")
     subfigs = fig.subfigures(len(examples), 1, squeeze=False)[:, 0]
-    for sf, (model, (attack, ex)) in zip(subfigs, examples.items()):
+    for sf, (model, (attack, ex)) in zip(subfigs, examples.items(), strict=True):
         budget = f"eps {ex.eps:g}" if math.isfinite(ex.eps) else "unbounded"
         sf.suptitle(f"{model}: attack {attack} ({budget})", fontsize=10, fontweight="bold")
         axes = sf.subplots(3, ncols, squeeze=False)
@@ -69,10 +69,15 @@ def plot_examples(examples: Mapping[str, tuple[str, Examples]], suite: str, out_
         axes[2][0].set_ylabel("perturbation", fontsize=9)
     title = f"{suite}: clean and adversarial examples (each model's strongest attack)"
     fig.suptitle(title)
-    caption = ("First samples of each model's strongest attack (lowest robust accuracy at its largest eps): clean input with "
-               "label and prediction, adversarial input with prediction (red when wrong), and the perturbation (blue -, red +, "
-               "each scaled to its own largest change; its L2 norm above it).")
+    caption = (
+        "First samples of each model's strongest attack (lowest robust accuracy at its largest eps): clean input with "
+        "label and prediction, adversarial input with prediction (red when wrong), and the perturbation (blue -, red +, "
+        "each scaled to its own largest change; its L2 norm above it)."
+    )
     plot = save_plot(fig, out_dir, name, title, caption)
-    series = {f"{m}|{kind}": (list(range(len(ex.label))), [float(v) for v in getattr(ex, kind)])
-              for m, (_, ex) in examples.items() for kind in ("label", "clean_pred", "adv_pred")}
+    series = {
+        f"{m}|{kind}": (list(range(len(ex.label))), [float(v) for v in getattr(ex, kind)])
+        for m, (_, ex) in examples.items()
+        for kind in ("label", "clean_pred", "adv_pred")
+    }
     return Plot(plot.name, plot.title, plot.caption, plot.png, plot.svg, series, plot.images)

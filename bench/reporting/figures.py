@@ -118,10 +118,11 @@ def plot_robust_accuracy(summary: pd.DataFrame, suite: str, out_dir: Path, name:
     nrows = math.ceil(len(panels) / ncols)
     fig = Figure(figsize=(4.6 * ncols, 3.8 * nrows + 1.2), layout="constrained")
     grid = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
-    for ax in grid[len(panels):]:
+    for ax in grid[len(panels) :]:
         ax.set_axis_off()
     handles: dict[str, object] = {}
-    for ax, (norm, model) in zip(grid, panels):
+    # More axes than panels: the spare ones were switched off above.
+    for ax, (norm, model) in zip(grid, panels, strict=False):
         ax.set_title(f"{model}, {norm_name(norm)}")
         g = bounded[(bounded["norm"] == norm) & (bounded["model"] == model)]
         if not len(g):
@@ -130,31 +131,65 @@ def plot_robust_accuracy(summary: pd.DataFrame, suite: str, out_dir: Path, name:
         worst = g[g["attack"] == WORST].sort_values("eps")
         if len(worst):
             # Drawn first, wide and pale, so the attack lines that make up the envelope stay visible on top.
-            band = ax.fill_between(worst["eps"], 100 * worst["robust_accuracy_lo"], 100 * worst["robust_accuracy_hi"],
-                                   color="black", alpha=0.12, lw=0, label="worst case 95% Wilson interval")
-            (h,) = ax.plot(worst["eps"], 100 * worst["robust_accuracy"], color="black", alpha=0.55, lw=5, marker="s", ms=7,
-                           label="worst case over attacks (per sample)", zorder=2)
+            band = ax.fill_between(
+                worst["eps"],
+                100 * worst["robust_accuracy_lo"],
+                100 * worst["robust_accuracy_hi"],
+                color="black",
+                alpha=0.12,
+                lw=0,
+                label="worst case 95% Wilson interval",
+            )
+            (h,) = ax.plot(
+                worst["eps"],
+                100 * worst["robust_accuracy"],
+                color="black",
+                alpha=0.55,
+                lw=5,
+                marker="s",
+                ms=7,
+                label="worst case over attacks (per sample)",
+                zorder=2,
+            )
             handles.setdefault(h.get_label(), h)
             handles.setdefault(band.get_label(), band)
         for attack, line in g[g["attack"] != WORST].groupby("attack", sort=False):
             line = line.sort_values("eps")
             first = line.iloc[0]
             label = _attack_label(first)
-            (h,) = ax.plot(line["eps"], 100 * line["robust_accuracy"], marker=markers[attack], ms=6 if len(line) > 1 else 9,
-                           lw=1.4, color=colors[attack], linestyle=LINESTYLES.get(first["tag"], "-"), label=label,
-                           zorder=3, markerfacecolor="none" if len(line) == 1 else colors[attack])
+            (h,) = ax.plot(
+                line["eps"],
+                100 * line["robust_accuracy"],
+                marker=markers[attack],
+                ms=6 if len(line) > 1 else 9,
+                lw=1.4,
+                color=colors[attack],
+                linestyle=LINESTYLES.get(first["tag"], "-"),
+                label=label,
+                zorder=3,
+                markerfacecolor="none" if len(line) == 1 else colors[attack],
+            )
             handles.setdefault(label, h)
         ax.set_xticks(sorted(set(g["eps"])))
         ax.set_xlabel(eps_axis_label(norm))
         ax.set_ylabel("robust accuracy (% of all samples)")
         ax.set_ylim(-2, 102)
         ax.grid(alpha=0.3)
-    fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncols=min(3, len(handles)), fontsize=8,
-               title="attack [tag] (naive dashed, transfer dotted, adaptive solid)", title_fontsize=8)
+    fig.legend(
+        list(handles.values()),
+        list(handles.keys()),
+        loc="outside lower center",
+        ncols=min(3, len(handles)),
+        fontsize=8,
+        title="attack [tag] (naive dashed, transfer dotted, adaptive solid)",
+        title_fontsize=8,
+    )
     title = f"{suite}: robust accuracy vs eps"
     fig.suptitle(title)
-    caption = ("Robust accuracy over all samples against the budget eps, per model and norm. The black line is the "
-               "per-sample worst case over every attack of that norm (band: 95% Wilson interval).")
+    caption = (
+        "Robust accuracy over all samples against the budget eps, per model and norm. The black line is the "
+        "per-sample worst case over every attack of that norm (band: 95% Wilson interval)."
+    )
     return save_plot(fig, out_dir, name, title, caption)
 
 
@@ -180,8 +215,9 @@ def _temperature_axis(ax: Axes, temps: list[float]) -> None:
     ax.grid(alpha=0.3)
 
 
-def plot_temperature(summary: pd.DataFrame, clean: pd.DataFrame, temperatures: Mapping[str, float], suite: str, out_dir: Path,
-                     name: str = "temperature") -> Plot | None:
+def plot_temperature(
+    summary: pd.DataFrame, clean: pd.DataFrame, temperatures: Mapping[str, float], suite: str, out_dir: Path, name: str = "temperature"
+) -> Plot | None:
     """Papernot's figures: attack success rate vs temperature (a line per attack) and clean accuracy vs temperature.
 
     Only attacked models count, and only when they span at least two temperatures.
@@ -218,14 +254,29 @@ def plot_temperature(summary: pd.DataFrame, clean: pd.DataFrame, temperatures: M
         # points on screen only; the plotted data stay exact.
         k = list(colors).index(attack)
         shift = ScaledTranslation((k - (len(colors) - 1) / 2) * 3 / 72, 0, fig.dpi_scale_trans)
-        ax_s.errorbar(xs, ys, yerr=err, marker="ovD^<>pPX*"[k % 10], ms=6, capsize=3, color=colors[attack],
-                      linestyle=LINESTYLES.get(first["tag"], "-"), transform=ax_s.transData + shift,
-                      label=f"{_attack_label(first)} at {eps_text(eps, first['norm'])}")
+        ax_s.errorbar(
+            xs,
+            ys,
+            yerr=err,
+            marker="ovD^<>pPX*"[k % 10],
+            ms=6,
+            capsize=3,
+            color=colors[attack],
+            linestyle=LINESTYLES.get(first["tag"], "-"),
+            transform=ax_s.transData + shift,
+            label=f"{_attack_label(first)} at {eps_text(eps, first['norm'])}",
+        )
     ax_s.set_title("attack success rate vs T")
     ax_s.set_ylabel("attack success rate (% of correctly classified)")
     _temperature_axis(ax_s, temps)
-    ax_s.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2,
-                title="attack [tag] at budget (naive dashed, transfer dotted)", title_fontsize=8)
+    ax_s.legend(
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncols=2,
+        title="attack [tag] at budget (naive dashed, transfer dotted)",
+        title_fontsize=8,
+    )
     c = clean[clean["model"].isin(attacked)]
     c = c.assign(T=c["model"].map(temperatures))
     xs, ys, err, names = [], [], [[], []], []
@@ -237,7 +288,7 @@ def plot_temperature(summary: pd.DataFrame, clean: pd.DataFrame, temperatures: M
         err[1].append(100 * max(hi - p, 0.0))
         names.append(", ".join(at_t["model"]))
     ax_c.errorbar(xs, ys, yerr=err, marker="o", capsize=3, color="black", label="clean accuracy (95% Wilson interval)")
-    for x, y, n in zip(xs, ys, names):
+    for x, y, n in zip(xs, ys, names, strict=True):
         ax_c.annotate(n if len(n) <= 40 else n[:37] + "...", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=7)
     ax_c.set_title("clean accuracy vs T")
     ax_c.set_ylabel("clean accuracy (% of all samples)")
@@ -245,8 +296,10 @@ def plot_temperature(summary: pd.DataFrame, clean: pd.DataFrame, temperatures: M
     ax_c.legend(fontsize=7, loc="lower left")
     title = f"{suite}: attack success and clean accuracy vs distillation temperature"
     fig.suptitle(title)
-    caption = ("Attack success rate (over correctly classified samples) and clean accuracy against each model's training "
-               "temperature; each attack at its largest eps (minimum-norm attacks unbounded). Bars: 95% Wilson intervals.")
+    caption = (
+        "Attack success rate (over correctly classified samples) and clean accuracy against each model's training "
+        "temperature; each attack at its largest eps (minimum-norm attacks unbounded). Bars: 95% Wilson intervals."
+    )
     return save_plot(fig, out_dir, name, title, caption)
 
 
@@ -264,7 +317,7 @@ def plot_min_norm_cdf(records: pd.DataFrame, suite: str, out_dir: Path, name: st
     colors = _colors(list(dict.fromkeys(mn["model"])))
     fig = Figure(figsize=(5.2 * len(attacks), 4.4), layout="constrained")
     axes = fig.subplots(1, len(attacks), squeeze=False)[0]
-    for ax, attack in zip(axes, attacks):
+    for ax, attack in zip(axes, attacks, strict=True):
         g = mn[mn["attack"] == attack]
         first = g.iloc[0]
         ax.set_title(f"{attack} ({first['use']}, view {first['view']})")
@@ -276,8 +329,7 @@ def plot_min_norm_cdf(records: pd.DataFrame, suite: str, out_dir: Path, name: st
                 continue
             y = np.arange(len(d) + 1) / n * 100
             med = f"median {np.median(d):.2f}" if len(d) else "none found"
-            ax.step(np.r_[0.0, d], y, where="post", color=colors[model], lw=1.8,
-                    label=f"{model}: {len(d)}/{n} broken, {med}")
+            ax.step(np.r_[0.0, d], y, where="post", color=colors[model], lw=1.8, label=f"{model}: {len(d)}/{n} broken, {med}")
         ax.set_xlabel("minimal L2 perturbation ||δ||₂ (pixel scale [0, 1])")
         ax.set_ylabel("broken within that L2 (% of correctly classified)")
         ax.set_ylim(-2, 102)
@@ -286,8 +338,10 @@ def plot_min_norm_cdf(records: pd.DataFrame, suite: str, out_dir: Path, name: st
         ax.legend(fontsize=8, loc="lower right")
     title = f"{suite}: CDF of minimal L2 perturbations"
     fig.suptitle(title)
-    caption = ("Share of correctly classified samples that each minimum-norm L2 attack broke within a given L2 distance. "
-               "A curve tops out at the attack's success rate. Carlini & Wagner found distillation barely moves these curves.")
+    caption = (
+        "Share of correctly classified samples that each minimum-norm L2 attack broke within a given L2 distance. "
+        "A curve tops out at the attack's success rate. Carlini & Wagner found distillation barely moves these curves."
+    )
     return save_plot(fig, out_dir, name, title, caption)
 
 
@@ -298,23 +352,27 @@ def plot_naive_vs_adaptive(nva: pd.DataFrame, suite: str, out_dir: Path, name: s
     """
     if not len(nva):
         return None
-    panels = [(norm, common_eps(set(m["eps"].astype(float)) for _, m in g.groupby("model", sort=False)))
-              for norm, g in nva.groupby("norm", sort=False)]
+    panels = [
+        (norm, common_eps(set(m["eps"].astype(float)) for _, m in g.groupby("model", sort=False)))
+        for norm, g in nva.groupby("norm", sort=False)
+    ]
     panels = [(n, e) for n, e in panels if e is not None]
     if not panels:
         return None
     fig = Figure(figsize=(max(5.0, 1.6 * nva["model"].nunique() + 2.5) * len(panels), 4.6), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (norm, eps) in zip(axes, panels):
+    for ax, (norm, eps) in zip(axes, panels, strict=True):
         g = nva[(nva["norm"] == norm) & (nva["eps"] == eps)]
         models = list(g["model"])
         x = np.arange(len(models))
         w = 0.38
         nb = ax.bar(x - w / 2, 100 * g["naive_robust_accuracy"], w, color="#9ecae1", edgecolor="black", label="naive attacks (worst case)")
-        ab = ax.bar(x + w / 2, 100 * g["adaptive_robust_accuracy"], w, color="#de2d26", edgecolor="black", label="adaptive attacks (worst case)")
+        ab = ax.bar(
+            x + w / 2, 100 * g["adaptive_robust_accuracy"], w, color="#de2d26", edgecolor="black", label="adaptive attacks (worst case)"
+        )
         ax.bar_label(nb, fmt="%.1f", fontsize=7)
         ax.bar_label(ab, fmt="%.1f", fontsize=7)
-        for xi, gap in zip(x, g["gap"]):
+        for xi, gap in zip(x, g["gap"], strict=True):
             ax.annotate(f"gap {100 * gap:+.1f} pts", (xi, 104), ha="center", fontsize=8, annotation_clip=False)
         ax.set_xticks(x, models)
         ax.set_title(f"{eps_text(eps, norm)}")
@@ -325,7 +383,8 @@ def plot_naive_vs_adaptive(nva: pd.DataFrame, suite: str, out_dir: Path, name: s
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.16))
     title = f"{suite}: naive vs adaptive robust accuracy"
     fig.suptitle(title)
-    caption = ("Per-sample worst-case robust accuracy under the naive and under the adaptive attacks, at the largest eps "
-               "every model was attacked with. A large gap means the naive attacks were fooled (gradient masking).")
+    caption = (
+        "Per-sample worst-case robust accuracy under the naive and under the adaptive attacks, at the largest eps "
+        "every model was attacked with. A large gap means the naive attacks were fooled (gradient masking)."
+    )
     return save_plot(fig, out_dir, name, title, caption)
-

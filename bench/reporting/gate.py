@@ -31,7 +31,6 @@ import csv
 import fnmatch
 import json
 import math
-import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -46,7 +45,18 @@ HIGHER = "higher_is_better"
 LOWER = "lower_is_better"
 RATES = ("clean_accuracy", "robust_accuracy", "attack_success_rate")
 STATUSES = ("regressed", "missing", "improved", "new", "ok")
-SUMMARY_NEEDS = ("model", "attack", "norm", "eps", "n_samples", "n_correct", "n_robust", "n_success", "robust_accuracy", "attack_success_rate")
+SUMMARY_NEEDS = (
+    "model",
+    "attack",
+    "norm",
+    "eps",
+    "n_samples",
+    "n_correct",
+    "n_robust",
+    "n_success",
+    "robust_accuracy",
+    "attack_success_rate",
+)
 # Absorbs float noise when a delta equals the tolerance exactly.
 SLACK = 1e-9
 
@@ -171,23 +181,38 @@ def read_run(run_dir: Path) -> Snapshot:
     clean = _read_csv(run_dir / "clean.csv", run_dir, ("model", "n_samples", "n_correct", "clean_accuracy"))
     metrics: dict[str, Metric] = {}
     for row in clean:
-        _add(metrics, metric_id("clean_accuracy", row["model"]), _num(row["clean_accuracy"]), _count(row["n_samples"]), HIGHER,
-             _count(row["n_correct"]))
+        _add(
+            metrics,
+            metric_id("clean_accuracy", row["model"]),
+            _num(row["clean_accuracy"]),
+            _count(row["n_samples"]),
+            HIGHER,
+            _count(row["n_correct"]),
+        )
     for row in summary:
         model, attack, norm, eps = row["model"], row["attack"], row["norm"], _num(row["eps"])
         n = _count(row["n_samples"])
         # Success rates are over the samples classified correctly before the attack.
         n_correct = _count(row["n_correct"])
         success = _num(row["attack_success_rate"])
-        _add(metrics, metric_id("robust_accuracy", model, attack, norm, eps), _num(row["robust_accuracy"]), n, HIGHER, _count(row["n_robust"]))
+        _add(
+            metrics,
+            metric_id("robust_accuracy", model, attack, norm, eps),
+            _num(row["robust_accuracy"]),
+            n,
+            HIGHER,
+            _count(row["n_robust"]),
+        )
         _add(metrics, metric_id("attack_success_rate", model, attack, norm, eps), success, n_correct, HIGHER, _count(row["n_success"]))
         if attack != WORST and math.isinf(eps):
             # Minimal perturbations of a minimum-norm attack, in its own norm, over the samples it broke.
             broken = _count(row["n_success"])
             _add(metrics, metric_id(f"median_{norm}", model, attack, norm, eps), _num(row.get(f"median_{norm}")), broken, LOWER)
     identity = RunIdentity(
-        suite=str(manifest.get("suite", run_dir.name)), spec_hash=str(manifest.get("spec_hash", "")),
-        dataset=str(data.get("name", "")), fingerprint=str(data.get("fingerprint", "")),
+        suite=str(manifest.get("suite", run_dir.name)),
+        spec_hash=str(manifest.get("spec_hash", "")),
+        dataset=str(data.get("name", "")),
+        fingerprint=str(data.get("fingerprint", "")),
         eval_fingerprint=str(data.get("eval_fingerprint", "")),
         threat_models=tuple(sorted({row["norm"] for row in summary})),
         bench_version=str(manifest.get("versions", {}).get("bench", "")),
@@ -209,8 +234,10 @@ def load_baseline(path: Path) -> Snapshot:
     try:
         run = dict(body["run"], threat_models=tuple(body["run"]["threat_models"]))
         identity = RunIdentity(**run)
-        metrics = {key: Metric(float(m["value"]), int(m["n"]), str(m["direction"]), None if m.get("k") is None else int(m["k"]))
-                   for key, m in body["metrics"].items()}
+        metrics = {
+            key: Metric(float(m["value"]), int(m["n"]), str(m["direction"]), None if m.get("k") is None else int(m["k"]))
+            for key, m in body["metrics"].items()
+        }
     except (KeyError, TypeError, ValueError) as exc:
         raise BaselineError(f"{path}: malformed baseline file ({type(exc).__name__}: {exc})") from None
     return Snapshot(identity, metrics)
@@ -229,14 +256,17 @@ def check_identity(baseline: RunIdentity, current: RunIdentity, allow_spec_chang
         problems.append(f"threat models differ (baseline {', '.join(baseline.threat_models)}; run {', '.join(current.threat_models)})")
     spec_changed = baseline.spec_hash != current.spec_hash
     if spec_changed and not allow_spec_change:
-        problems.append(f"spec hash differs (baseline {baseline.spec_hash[:12]}, run {current.spec_hash[:12]}); "
-                        "pass --allow-spec-change to compare anyway, or refresh the baseline")
+        problems.append(
+            f"spec hash differs (baseline {baseline.spec_hash[:12]}, run {current.spec_hash[:12]}); "
+            "pass --allow-spec-change to compare anyway, or refresh the baseline"
+        )
     if problems:
         raise BaselineError("cannot compare the run with the baseline: " + "; ".join(problems))
     notes = []
     if spec_changed:
-        notes.append(f"spec changed (baseline {baseline.spec_hash[:12]}, run {current.spec_hash[:12]}); "
-                     "compared anyway (--allow-spec-change)")
+        notes.append(
+            f"spec changed (baseline {baseline.spec_hash[:12]}, run {current.spec_hash[:12]}); compared anyway (--allow-spec-change)"
+        )
     if baseline.suite != current.suite:
         notes.append(f"suite renamed: baseline {baseline.suite}, run {current.suite}")
     if baseline.bench_version != current.bench_version:
@@ -271,8 +301,9 @@ def compare(baseline: Snapshot, current: Snapshot, tolerance: Tolerance = Tolera
     if patterns:
         unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(k, p) for k in keys)]
         if unmatched:
-            raise BaselineError(f"--metric {unmatched[0]}: matches no metric id "
-                                "(ids look like robust_accuracy/<model>/<attack>/<norm>/<eps>)")
+            raise BaselineError(
+                f"--metric {unmatched[0]}: matches no metric id (ids look like robust_accuracy/<model>/<attack>/<norm>/<eps>)"
+            )
         keys = [k for k in keys if any(fnmatch.fnmatchcase(k, p) for p in patterns)]
     out = []
     for key in keys:
@@ -286,97 +317,15 @@ def compare(baseline: Snapshot, current: Snapshot, tolerance: Tolerance = Tolera
     return out
 
 
-def run_check(baseline: Snapshot, current: Snapshot, tolerance: Tolerance = Tolerance(), patterns: tuple[str, ...] = (),
-              allow_spec_change: bool = False) -> CheckResult:
+def run_check(
+    baseline: Snapshot,
+    current: Snapshot,
+    tolerance: Tolerance = Tolerance(),
+    patterns: tuple[str, ...] = (),
+    allow_spec_change: bool = False,
+) -> CheckResult:
     """Refuse incomparable inputs, then compare; the whole of ``bench check`` minus its output."""
     notes = check_identity(baseline.identity, current.identity, allow_spec_change)
     if current.status != "complete":
         notes.append(f"the run's status is '{current.status}', not 'complete'; its missing cells show as missing metrics")
     return CheckResult(compare(baseline, current, tolerance, patterns), notes)
-
-
-def _cells(c: Comparison) -> list[str]:
-    fmt = lambda m: "–" if m is None else f"{m.value:.4f}"  # noqa: E731
-    delta = interval = ""
-    if c.baseline is not None and c.current is not None:
-        d = c.current.value - c.baseline.value
-        delta = f"{d:+.4f}"
-        if c.metric.split("/", 1)[0] not in RATES:
-            delta += f" ({d / max(abs(c.baseline.value), 1e-12):+.1%})"
-    if c.interval is not None:
-        interval = f"[{c.interval[0]:.4f}, {c.interval[1]:.4f}]"
-    return [c.metric, fmt(c.baseline), fmt(c.current), delta, interval, c.status]
-
-
-HEADER = ["metric", "baseline", "current", "delta", "interval", "status"]
-
-
-def verdict_line(result: CheckResult) -> str:
-    """``FAILED: 2 regressed, 1 missing, 70 ok (73 metrics)`` or ``passed: ...``."""
-    counts = ", ".join(f"{result.count(s)} {s}" for s in STATUSES if result.count(s))
-    return f"{'FAILED' if result.failed else 'passed'}: {counts or 'no metrics'} ({len(result.comparisons)} metrics)"
-
-
-def hints(result: CheckResult, run_dir: str, baseline_path: str) -> list[str]:
-    """What to do next: which metrics failed, and whether the baseline is stale."""
-    out = []
-    for status in ("regressed", "missing"):
-        ids = [c.metric for c in result.comparisons if c.status == status]
-        if ids:
-            out.append(f"{status}: {', '.join(ids)}")
-    if result.count("improved") or result.count("new"):
-        out.append("some metrics improved or are new; if that is intended, refresh the baseline: "
-                   f"bench baseline {run_dir} -o {baseline_path}")
-    return out
-
-
-def tolerance_text(tolerance: Tolerance) -> str:
-    """The regression rule in one line, with the tolerances in force."""
-    return (f"rates {tolerance.rate:g} absolute and outside the baseline's 95% Wilson interval; "
-            f"median norms {tolerance.norm:.0%} relative")
-
-
-def render_text(result: CheckResult, tolerance: Tolerance) -> str:
-    """A fixed-width table of every compared metric."""
-    rows = [HEADER] + [_cells(c) for c in result.comparisons]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append(f"tolerance: {tolerance_text(tolerance)}")
-    return "\n".join(lines)
-
-
-def render_markdown(result: CheckResult, tolerance: Tolerance, title: str, hint_lines: list[str]) -> str:
-    """The same table for a GitHub job summary; failures first, the full table folded away."""
-    def table(comps: list[Comparison]) -> list[str]:
-        rows = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-        return rows + ["| " + " | ".join(f"`{x}`" if i == 0 else x for i, x in enumerate(_cells(c))) + " |" for c in comps]
-
-    out = [f"## {title}", "", f"**{verdict_line(result)}**", ""]
-    out += [f"- {n}" for n in result.notes + hint_lines]
-    notable = [c for c in result.comparisons if c.status != "ok"]
-    if notable:
-        out += ["", *table(notable)]
-    out += ["", f"<details><summary>All {len(result.comparisons)} metrics</summary>", "", *table(result.comparisons), "", "</details>", "",
-            f"Tolerance: {tolerance_text(tolerance)}.", ""]
-    return "\n".join(out)
-
-
-def render_junit(result: CheckResult, name: str = "bench check") -> str:
-    """JUnit XML: one testcase per metric; regressed and missing fail, new is skipped."""
-    suite = ET.Element("testsuite", name=name, tests=str(len(result.comparisons)), errors="0",
-                       failures=str(result.count("regressed") + result.count("missing")), skipped=str(result.count("new")))
-    for c in result.comparisons:
-        case = ET.SubElement(suite, "testcase", classname=f"bench.{c.metric.split('/', 1)[0]}", name=c.metric)
-        metric, base, cur, delta, interval, status = _cells(c)
-        detail = f"baseline {base}, current {cur}, delta {delta or '–'}, interval {interval or '–'}"
-        if status == "regressed":
-            ET.SubElement(case, "failure", type="regressed", message=f"{metric} regressed: {detail}")
-        elif status == "missing":
-            ET.SubElement(case, "failure", type="missing", message=f"{metric} is in the baseline but not in the run")
-        elif status == "new":
-            ET.SubElement(case, "skipped", message=f"{metric} is new: not in the baseline")
-        else:
-            ET.SubElement(case, "system-out").text = f"{status}: {detail}"
-    ET.indent(suite)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

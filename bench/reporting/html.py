@@ -56,7 +56,7 @@ def html_table(table: Table) -> str:
     body = []
     for i, row in enumerate(frame.itertuples(index=False)):
         cls = table.row_classes[i] if i < len(table.row_classes) else ""
-        cells = "".join(f'<td class="{html.escape(str(c))}">{html.escape(str(v))}</td>' for c, v in zip(cols, row))
+        cells = "".join(f'<td class="{html.escape(str(c))}">{html.escape(str(v))}</td>' for c, v in zip(cols, row, strict=True))
         body.append(f'<tr class="{html.escape(cls)}">{cells}</tr>' if cls else f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -64,8 +64,10 @@ def html_table(table: Table) -> str:
 def html_figure(plot: Plot) -> str:
     """A figure with its PNG embedded as a data URI."""
     data = base64.b64encode(plot.png.read_bytes()).decode("ascii")
-    return (f'<figure id="fig-{_anchor(plot.name)}"><img src="data:image/png;base64,{data}" alt="{html.escape(plot.title)}">'
-            f"<figcaption><b>{html.escape(plot.title)}.</b> {html.escape(plot.caption)}</figcaption></figure>")
+    return (
+        f'<figure id="fig-{_anchor(plot.name)}"><img src="data:image/png;base64,{data}" alt="{html.escape(plot.title)}">'
+        f"<figcaption><b>{html.escape(plot.title)}.</b> {html.escape(plot.caption)}</figcaption></figure>"
+    )
 
 
 def _section(sec: Section) -> str:

@@ -71,8 +71,15 @@ def load_run(run_dir: Path) -> RunData:
     flags = run.flags()
     if flags is None:
         flags = run_checks(records, summarize(records), run.diagnostics())
-    return RunData(run_dir, run.suite, str(dataset), str(manifest.get("finished") or manifest.get("started") or ""),
-                   str(manifest.get("spec_hash") or ""), records, flags)
+    return RunData(
+        run_dir,
+        run.suite,
+        str(dataset),
+        str(manifest.get("finished") or manifest.get("started") or ""),
+        str(manifest.get("spec_hash") or ""),
+        records,
+        flags,
+    )
 
 
 def _attacked(run: RunData, norm: str) -> dict[str, pd.DataFrame]:
@@ -110,8 +117,9 @@ def choose_eps(runs: list[RunData], norm: str, eps: float | None) -> float:
     common = common_eps(sets.values(), finite_only=True)
     if common is None:
         seen = "; ".join(f"{who}: {', '.join(f'{e:g}' for e in sorted(s))}" for who, s in list(sets.items())[:4])
-        raise BenchError(f"the runs on dataset '{runs[0].dataset}' share no finite {norm} eps, so they cannot be ranked together "
-                         f"without --eps ({seen})")
+        raise BenchError(
+            f"the runs on dataset '{runs[0].dataset}' share no finite {norm} eps, so they cannot be ranked together without --eps ({seen})"
+        )
     return common
 
 
@@ -132,11 +140,18 @@ def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> di
     rate = k / n if n else math.nan
     lo, hi = wilson(k, n)
     row: dict[str, object] = {
-        "model": model, "suite": run.suite, "dataset": run.dataset, "norm": norm, "eps": eps,
+        "model": model,
+        "suite": run.suite,
+        "dataset": run.dataset,
+        "norm": norm,
+        "eps": eps,
         "clean_accuracy": float((c["clean_pred"] == c["label"]).mean()) if len(c) else math.nan,
-        "worst_case": rate, "worst_case_lo": lo, "worst_case_hi": hi, "n_samples": n,
+        "worst_case": rate,
+        "worst_case_lo": lo,
+        "worst_case_hi": hi,
+        "n_samples": n,
     }
-    families = g.assign(_family=[family_name(u, s) for u, s in zip(g["use"], g["source"])])
+    families = g.assign(_family=[family_name(u, s) for u, s in zip(g["use"], g["source"], strict=True)])
     for fam, fg in families.groupby("_family", sort=False):
         fk, _, fn = worst_case_at(fg, eps)
         row[f"robust_{fam}"] = (fk / fn if fn else math.nan) if _covers(fg, eps) else math.nan
@@ -172,7 +187,18 @@ def build_leaderboards(runs: list[RunData], norm: str = "linf", eps: float | Non
         frame = rank(pd.DataFrame(rows))
         fams = [c for c in frame.columns if c.startswith("robust_")]
         lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "clean_accuracy"]
-        tail = ["worst_case", "worst_case_lo", "worst_case_hi", "gap", "flags_fail", "flags_warn", "unreliable", "date", "spec_hash", "run_dir"]
+        tail = [
+            "worst_case",
+            "worst_case_lo",
+            "worst_case_hi",
+            "gap",
+            "flags_fail",
+            "flags_warn",
+            "unreliable",
+            "date",
+            "spec_hash",
+            "run_dir",
+        ]
         boards.append(Leaderboard(dataset, norm, chosen, frame[lead + fams + tail]))
     return boards
 
@@ -187,26 +213,39 @@ def display(board: Leaderboard) -> Table:
     fams = [c for c in f.columns if c.startswith("robust_")]
     # Two run folders of the same suite (e.g. before and after a change) are told apart by their path.
     ambiguous = f.groupby("suite")["run_dir"].nunique() > 1
-    runs = [f"{s} ({d})" if ambiguous[s] else s for s, d in zip(f["suite"], f["run_dir"])]
-    out = pd.DataFrame({
-        "rank": f["rank"].astype(str), "model": f["model"], "suite": runs, "clean": [_pct(v) for v in f["clean_accuracy"]],
-        **{c.removeprefix("robust_"): [_pct(v) for v in f[c]] for c in fams},
-        "worst case": [f"{_pct(v)} [{100 * lo:.1f}, {100 * hi:.1f}]" for v, lo, hi in zip(f["worst_case"], f["worst_case_lo"], f["worst_case_hi"])],
-        "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
-        "flags": [f"{a} fail, {b} warn" for a, b in zip(f["flags_fail"], f["flags_warn"])],
-        "unreliable": ["yes" if u else "no" for u in f["unreliable"]],
-        "date": f["date"], "spec": [str(h)[:12] for h in f["spec_hash"]],
-    })
+    runs = [f"{s} ({d})" if ambiguous[s] else s for s, d in zip(f["suite"], f["run_dir"], strict=True)]
+    out = pd.DataFrame(
+        {
+            "rank": f["rank"].astype(str),
+            "model": f["model"],
+            "suite": runs,
+            "clean": [_pct(v) for v in f["clean_accuracy"]],
+            **{c.removeprefix("robust_"): [_pct(v) for v in f[c]] for c in fams},
+            "worst case": [
+                f"{_pct(v)} [{100 * lo:.1f}, {100 * hi:.1f}]"
+                for v, lo, hi in zip(f["worst_case"], f["worst_case_lo"], f["worst_case_hi"], strict=True)
+            ],
+            "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
+            "flags": [f"{a} fail, {b} warn" for a, b in zip(f["flags_fail"], f["flags_warn"], strict=True)],
+            "unreliable": ["yes" if u else "no" for u in f["unreliable"]],
+            "date": f["date"],
+            "spec": [str(h)[:12] for h in f["spec_hash"]],
+        }
+    )
     return Table(out, tuple("fail" if u else "" for u in f["unreliable"]))
 
 
 def _doc(boards: list[Leaderboard]) -> ReportDoc:
-    text = ("Ranked by per-sample worst-case robust accuracy over every attack of the norm (95% Wilson interval). "
-            "Family columns are the worst case within each attack family; `gap` is naive minus adaptive worst case; "
-            "`unreliable` means a gradient-masking check failed.")
+    text = (
+        "Ranked by per-sample worst-case robust accuracy over every attack of the norm (95% Wilson interval). "
+        "Family columns are the worst case within each attack family; `gap` is naive minus adaptive worst case; "
+        "`unreliable` means a gradient-masking check failed."
+    )
     sections = tuple(Section(f"{b.dataset}: {b.norm} eps {b.eps:g}", text, (display(b),)) for b in boards)
     datasets = ", ".join(b.dataset for b in boards)
-    return ReportDoc("bench leaderboard", f"{sum(len(b.frame) for b in boards)} models; datasets: {datasets} (never ranked together)", sections)
+    return ReportDoc(
+        "bench leaderboard", f"{sum(len(b.frame) for b in boards)} models; datasets: {datasets} (never ranked together)", sections
+    )
 
 
 def render(boards: list[Leaderboard], fmt: str) -> str:

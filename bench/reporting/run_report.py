@@ -36,18 +36,26 @@ from bench.results.tables import SUMMARY_COLUMNS, RunTables, compute_tables
 
 log = logging.getLogger(__name__)
 
+
 def table_sections(t: RunTables) -> list[Section]:
     """The table sections shared by report.md, summary.md and report.html (headings are a contract)."""
-    clean = display_frame(t.clean, ["model", "n_samples"]).assign(accuracy=[pct_ci(r.clean_accuracy, r.clean_accuracy_lo, r.clean_accuracy_hi) for r in t.clean.itertuples()])
+    clean = display_frame(t.clean, ["model", "n_samples"]).assign(
+        accuracy=[pct_ci(r.clean_accuracy, r.clean_accuracy_lo, r.clean_accuracy_hi) for r in t.clean.itertuples()]
+    )
     s = t.summary
     attacks = display_frame(s, ["model", "attack", "view", "tag", "source", "norm", "eps", "n_samples"]).assign(
         robust=[pct_ci(r.robust_accuracy, r.robust_accuracy_lo, r.robust_accuracy_hi) for r in s.itertuples()],
-        success=[pct_ci(r.attack_success_rate, r.attack_success_rate_lo, r.attack_success_rate_hi) if not math.isnan(r.attack_success_rate_lo)
-                 else pct(r.attack_success_rate) for r in s.itertuples()],
+        success=[
+            pct_ci(r.attack_success_rate, r.attack_success_rate_lo, r.attack_success_rate_hi)
+            if not math.isnan(r.attack_success_rate_lo)
+            else pct(r.attack_success_rate)
+            for r in s.itertuples()
+        ],
         median_l2=[fmt(v) for v in s["median_l2"]],
     )
     nva = display_frame(t.nva, ["model", "norm", "eps"]).assign(
-        naive=[pct(v) for v in t.nva["naive_robust_accuracy"]], adaptive=[pct(v) for v in t.nva["adaptive_robust_accuracy"]],
+        naive=[pct(v) for v in t.nva["naive_robust_accuracy"]],
+        adaptive=[pct(v) for v in t.nva["adaptive_robust_accuracy"]],
         gap=[f"{100 * v:+.1f} pts" for v in t.nva["gap"]],
     )
     flag_cols = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
@@ -55,23 +63,45 @@ def table_sections(t: RunTables) -> list[Section]:
     counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("fail", "warn", "pass")) if verdicts else "no checks ran"
     sections = [
         Section("Clean accuracy", "Brackets are 95% Wilson intervals.", (Table(clean),)),
-        Section("Attacks", "Robust accuracy is over all samples; attack success rate over the samples classified correctly before "
-                "the attack. Brackets are 95% Wilson intervals. `worst_case` is the per-sample worst case over every attack of "
-                "that norm. eps ∞ is a minimum-norm attack without a budget.",
-                (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"])),)),
-        Section("Naive vs adaptive", "Worst-case robust accuracy within each group, per sample; the gap is the robustness illusion.", (Table(nva),)),
-        Section("Minimal perturbations (Papernot's robustness metric)", "Mean and median minimal perturbation over the correctly "
-                "classified samples that each minimum-norm attack broke (`found` of `n_correct`).", (Table(display_frame(t.robust, list(t.robust.columns))),)),
+        Section(
+            "Attacks",
+            "Robust accuracy is over all samples; attack success rate over the samples classified correctly before "
+            "the attack. Brackets are 95% Wilson intervals. `worst_case` is the per-sample worst case over every attack of "
+            "that norm. eps ∞ is a minimum-norm attack without a budget.",
+            (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"])),),
+        ),
+        Section(
+            "Naive vs adaptive",
+            "Worst-case robust accuracy within each group, per sample; the gap is the robustness illusion.",
+            (Table(nva),),
+        ),
+        Section(
+            "Minimal perturbations (Papernot's robustness metric)",
+            "Mean and median minimal perturbation over the correctly "
+            "classified samples that each minimum-norm attack broke (`found` of `n_correct`).",
+            (Table(display_frame(t.robust, list(t.robust.columns))),),
+        ),
     ]
     if len(t.seeds):
         seeds = display_frame(t.seeds, ["model", "attack", "norm", "eps", "n_seeds", "seeds"]).assign(
-            accuracy=[mean_std(m, sd) for m, sd in zip(t.seeds["accuracy_mean"], t.seeds["accuracy_std"])],
-            success=[mean_std(m, sd) for m, sd in zip(t.seeds["success_mean"], t.seeds["success_std"])],
+            accuracy=[mean_std(m, sd) for m, sd in zip(t.seeds["accuracy_mean"], t.seeds["accuracy_std"], strict=True)],
+            success=[mean_std(m, sd) for m, sd in zip(t.seeds["success_mean"], t.seeds["success_std"], strict=True)],
         )
-        sections.append(Section("Across seeds", "Mean ± sample standard deviation across the `-s<seed>` replicates of each model and "
-                                "attack; `accuracy` is robust accuracy (clean accuracy on `clean` rows).", (Table(seeds),)))
-    sections.append(Section("Diagnostics", f"See docs/flags.md for what each check means and what to do. Verdicts: {counts}.",
-                            (Table(display_frame(t.flags, flag_cols), tuple(verdicts)),)))
+        sections.append(
+            Section(
+                "Across seeds",
+                "Mean ± sample standard deviation across the `-s<seed>` replicates of each model and "
+                "attack; `accuracy` is robust accuracy (clean accuracy on `clean` rows).",
+                (Table(seeds),),
+            )
+        )
+    sections.append(
+        Section(
+            "Diagnostics",
+            f"See docs/flags.md for what each check means and what to do. Verdicts: {counts}.",
+            (Table(display_frame(t.flags, flag_cols), tuple(verdicts)),),
+        )
+    )
     return sections
 
 
@@ -81,11 +111,17 @@ def provenance_section(manifest: dict[str, Any]) -> Section:
         return Section("Provenance", "No manifest.json in this run folder.")
     data = manifest.get("data") or {}
     items = [
-        ("suite", manifest.get("suite")), ("status", manifest.get("status")), ("started", manifest.get("started")),
-        ("finished", manifest.get("finished")), ("spec hash", manifest.get("spec_hash")), ("seed", manifest.get("seed")),
-        ("git commit", manifest.get("git_commit")), ("device", manifest.get("device")),
+        ("suite", manifest.get("suite")),
+        ("status", manifest.get("status")),
+        ("started", manifest.get("started")),
+        ("finished", manifest.get("finished")),
+        ("spec hash", manifest.get("spec_hash")),
+        ("seed", manifest.get("seed")),
+        ("git commit", manifest.get("git_commit")),
+        ("device", manifest.get("device")),
         ("data", f"{data.get('name', '?')} ({data.get('source', '?')}), {data.get('n_train', '?')} train / {data.get('n_eval', '?')} eval"),
-        ("data fingerprint", data.get("fingerprint")), ("train fingerprint", data.get("train_fingerprint")),
+        ("data fingerprint", data.get("fingerprint")),
+        ("train fingerprint", data.get("train_fingerprint")),
         ("eval fingerprint", data.get("eval_fingerprint")),
         ("failures", "; ".join(f"{f.get('cell')}: {f.get('error')}" for f in manifest.get("failures") or []) or "none"),
     ]
@@ -106,10 +142,17 @@ def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: d
     skipped: list[str] = []
     attempts = [
         ("robust_accuracy_vs_eps", lambda: plot_robust_accuracy(t.summary, suite, out), "no bounded attacks"),
-        ("temperature", lambda: plot_temperature(t.summary, t.clean, model_temperatures(manifest.get("spec")), suite, out),
-         "the attacked models span fewer than two training temperatures"),
+        (
+            "temperature",
+            lambda: plot_temperature(t.summary, t.clean, model_temperatures(manifest.get("spec")), suite, out),
+            "the attacked models span fewer than two training temperatures",
+        ),
         ("min_l2_cdf", lambda: plot_min_norm_cdf(records, suite, out), "no minimum-norm L2 attack"),
-        ("naive_vs_adaptive", lambda: plot_naive_vs_adaptive(t.nva, suite, out), "no norm has both naive and adaptive attacks at a common eps"),
+        (
+            "naive_vs_adaptive",
+            lambda: plot_naive_vs_adaptive(t.nva, suite, out),
+            "no norm has both naive and adaptive attacks at a common eps",
+        ),
         ("examples", lambda: plot_examples(load_strongest(run_dir, t.summary), suite, out), "the run saved no examples/ images"),
     ]
     for name, draw, why in attempts:

@@ -148,7 +148,9 @@ def _check_teacher_cycles(spec: SuiteSpec) -> list[str]:
     return []
 
 
-def _check_attack(i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, str], registry: Registry[Any]) -> tuple[list[str], AttackSpec]:
+def _check_attack(
+    i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, str], registry: Registry[Any]
+) -> tuple[list[str], AttackSpec]:
     where = f"attacks[{i}]"
     errors = _check_id(a.id, f"{where}.id", seen)
     if a.id == "clean":
@@ -178,8 +180,12 @@ def _check_attack(i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, s
     except ValidationError as exc:
         errors += [_format_error(e, (*_split(where), "params")) for e in exc.errors()]
         return errors, a
-    update = {"params": params.model_dump(mode="json"), "norm": norm, "tag": a.tag or ("transfer" if a.source else cls.default_tag),
-              "batch_size": a.batch_size or cls.default_batch_size}
+    update = {
+        "params": params.model_dump(mode="json"),
+        "norm": norm,
+        "tag": a.tag or ("transfer" if a.source else cls.default_tag),
+        "batch_size": a.batch_size or cls.default_batch_size,
+    }
     return errors, a.model_copy(update=update)
 
 

@@ -134,5 +134,3 @@ def view_name(view: str | ViewSpec) -> str:
     if isinstance(view, ViewSpec):
         return f"logits/{view.divide_logits_by:g}"
     return view
-
-

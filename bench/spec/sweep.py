@@ -69,7 +69,9 @@ def _sweep_temperatures(models: list[ModelSpec], temps: list[float]) -> tuple[li
         for t in temps:
             new_id = temperature_id(m.id, t)
             teacher = temperature_id(m.teacher, t) if m.teacher in swept else m.teacher
-            out.append(m.model_copy(update={"id": new_id, "teacher": teacher, "train": m.train.model_copy(update={"temperature": float(t)})}))
+            out.append(
+                m.model_copy(update={"id": new_id, "teacher": teacher, "train": m.train.model_copy(update={"temperature": float(t)})})
+            )
             copies[m.id].append(new_id)
     return out, copies
 

@@ -97,7 +97,9 @@ def test_set_override_is_validated(tmp_path):
 def test_missing_data_names_the_files_and_paths(tmp_path):
     spec = tmp_path / "m.yaml"
     spec.write_text("name: m\ndataset: {name: mnist}\nmodels: [{id: a, kind: baseline, arch: papernot-mnist}]\n")
-    res = CliRunner().invoke(cli, ["run", str(spec), "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path / "empty")], env={"BENCH_DATA_DIR": ""})
+    res = CliRunner().invoke(
+        cli, ["run", str(spec), "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path / "empty")], env={"BENCH_DATA_DIR": ""}
+    )
     assert res.exit_code == 2
     line = res.stderr.strip()
     assert line.startswith("error: mnist: files not found (need train-images-idx3-ubyte.gz")
@@ -122,8 +124,19 @@ def test_validate_and_ls():
     res = runner.invoke(cli, ["ls", "attacks"])
     assert res.exit_code == 0
     keys = [line.split()[0] for line in res.stdout.splitlines()]
-    for key in ["torchattacks.fgsm", "torchattacks.pgd", "torchattacks.cw", "torchattacks.deepfool", "art.fgsm", "art.pgd",
-                "art.jsma", "art.cw_l2", "art.deepfool", "bench.cw_l2", "bench.pgd_margin"]:
+    for key in [
+        "torchattacks.fgsm",
+        "torchattacks.pgd",
+        "torchattacks.cw",
+        "torchattacks.deepfool",
+        "art.fgsm",
+        "art.pgd",
+        "art.jsma",
+        "art.cw_l2",
+        "art.deepfool",
+        "bench.cw_l2",
+        "bench.pgd_margin",
+    ]:
         assert key in keys
     assert runner.invoke(cli, ["ls", "datasets"]).stdout.split()[0] == "digits"
 

@@ -22,8 +22,14 @@ def test_papernot_and_carlini_wagner_on_mnist(tmp_path):
     data = os.environ.get("BENCH_DATA_DIR")
     if not data or not (Path(data) / "MNIST" / "raw").is_dir():
         pytest.skip("needs MNIST under $BENCH_DATA_DIR")
-    sets = ["dataset.eval_size=100", "models.baseline.train.epochs=1", "models.teacher.train.epochs=1",
-            "models.distilled.train.epochs=1", "attacks.jsma.n_samples=50", "attacks.ta-cw.n_samples=20"]
+    sets = [
+        "dataset.eval_size=100",
+        "models.baseline.train.epochs=1",
+        "models.teacher.train.epochs=1",
+        "models.distilled.train.epochs=1",
+        "attacks.jsma.n_samples=50",
+        "attacks.ta-cw.n_samples=20",
+    ]
     args = ["run", str(ROOT / "suites" / "mnist.yaml"), "--out", str(tmp_path), "-q"] + sum((["--set", s] for s in sets), [])
     res = CliRunner().invoke(cli, args, env={"BENCH_CACHE_DIR": str(tmp_path / "store")})
     assert res.exit_code == 0, res.output

@@ -18,17 +18,24 @@ from click.testing import CliRunner
 
 from bench.attacks import ATTACKS
 from bench.attacks.base import Attack
-from bench.pipeline.store import ModelStore, load_state_dict
 from bench.cli import cli
-from bench.errors import CacheError, RunFailed
 from bench.commands.run import run_and_report as run_suite
+from bench.errors import CacheError, RunFailed
 from bench.pipeline.runner import RunOptions
+from bench.pipeline.store import ModelStore, load_state_dict
 from bench.spec.load import load_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "suites" / "smoke.yaml"
 # Make the C&W cell slow enough that a kill lands in the middle of the attacks.
-SLOW_CW = ["--set", "attacks.cw.params.max_iter=400", "--set", "attacks.cw.params.binary_search_steps=9", "--set", "attacks.cw.params.abort_early=false"]
+SLOW_CW = [
+    "--set",
+    "attacks.cw.params.max_iter=400",
+    "--set",
+    "attacks.cw.params.binary_search_steps=9",
+    "--set",
+    "attacks.cw.params.abort_early=false",
+]
 
 
 def bench_cmd(*args: str, store: Path) -> subprocess.Popen:
@@ -97,7 +104,10 @@ def broken_attacks():
 
 def test_failure_isolation(tmp_path, broken_attacks):
     overrides = [
-        "attacks.0.use=test.broken", "attacks.1.use=test.wrong_shape", "attacks.1.params={}", "attacks.2.use=test.nan",
+        "attacks.0.use=test.broken",
+        "attacks.1.use=test.wrong_shape",
+        "attacks.1.params={}",
+        "attacks.2.use=test.nan",
     ]
     spec = load_suite(SMOKE, overrides)
     with pytest.raises(RunFailed) as info:
@@ -114,8 +124,11 @@ def test_failure_isolation(tmp_path, broken_attacks):
     summary = pd.read_csv(run_dir / "summary.csv")
     assert {"jsma", "pgd-margin", "cw", "transfer-pgd"} <= set(summary["attack"])
     # The CLI reports the same with exit code 1 and the list of failures.
-    res = CliRunner().invoke(cli, ["run", str(SMOKE), "--out", str(tmp_path), "-q", *sum([["--set", o] for o in overrides], [])],
-                             env={"BENCH_CACHE_DIR": str(tmp_path / "store")})
+    res = CliRunner().invoke(
+        cli,
+        ["run", str(SMOKE), "--out", str(tmp_path), "-q", *sum([["--set", o] for o in overrides], [])],
+        env={"BENCH_CACHE_DIR": str(tmp_path / "store")},
+    )
     assert res.exit_code == 1
     assert "fgsm on baseline: RuntimeError: deliberately broken" in res.stderr
 
@@ -150,9 +163,14 @@ def test_malicious_pickle_checkpoint_is_refused(tmp_path):
     with pytest.raises(CacheError, match="refused, loading it would execute pickled code"):
         load_state_dict(path)
     spec_path = tmp_path / "s.yaml"
-    spec_path.write_text(SMOKE.read_text().replace("    arch: small-cnn\n    train: {epochs: 40, batch_size: 64, lr: 0.01}\n",
-                                                   "    arch: small-cnn\n    checkpoint: evil.pt\n", 1))
-    res = CliRunner().invoke(cli, ["run", str(spec_path), "--out", str(tmp_path / "out"), "-q"], env={"BENCH_CACHE_DIR": str(tmp_path / "store")})
+    spec_path.write_text(
+        SMOKE.read_text().replace(
+            "    arch: small-cnn\n    train: {epochs: 40, batch_size: 64, lr: 0.01}\n", "    arch: small-cnn\n    checkpoint: evil.pt\n", 1
+        )
+    )
+    res = CliRunner().invoke(
+        cli, ["run", str(spec_path), "--out", str(tmp_path / "out"), "-q"], env={"BENCH_CACHE_DIR": str(tmp_path / "store")}
+    )
     assert res.exit_code == 2
     assert "refused, loading it would execute pickled code" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
@@ -165,8 +183,11 @@ def test_external_checkpoint_is_loaded(tmp_path):
     weights = tmp_path / "mine.pt"
     torch.save(torch.load(tmp_path / "store" / f"{key}.pt", weights_only=True), weights)
     spec_path = tmp_path / "s.yaml"
-    spec_path.write_text(SMOKE.read_text().replace("    arch: small-cnn\n    train: {epochs: 40, batch_size: 64, lr: 0.01}\n",
-                                                   "    arch: small-cnn\n    checkpoint: mine.pt\n", 1))
+    spec_path.write_text(
+        SMOKE.read_text().replace(
+            "    arch: small-cnn\n    train: {epochs: 40, batch_size: 64, lr: 0.01}\n", "    arch: small-cnn\n    checkpoint: mine.pt\n", 1
+        )
+    )
     run_suite(load_suite(spec_path, ["attacks=[]"]), RunOptions(out=tmp_path / "o2", store_root=tmp_path / "store"))
     a = pd.read_csv(tmp_path / "smoke" / "clean.csv").set_index("model")
     b = pd.read_csv(tmp_path / "o2" / "smoke" / "clean.csv").set_index("model")

@@ -17,8 +17,20 @@ import pandas as pd
 from bench.results.records import COLUMNS, shard_name, write_shard
 
 
-def _frame(model: str, attack: str, use: str, tag: str, kind: str, norm: str, eps: float, correct: list[bool], broken: list[bool],
-           dist: list[float] | None = None, source: str = "", view: str = "logits") -> pd.DataFrame:
+def _frame(
+    model: str,
+    attack: str,
+    use: str,
+    tag: str,
+    kind: str,
+    norm: str,
+    eps: float,
+    correct: list[bool],
+    broken: list[bool],
+    dist: list[float] | None = None,
+    source: str = "",
+    view: str = "logits",
+) -> pd.DataFrame:
     n = len(correct)
     ok = np.array(correct)
     hit = np.array(broken) & ok
@@ -26,13 +38,31 @@ def _frame(model: str, attack: str, use: str, tag: str, kind: str, norm: str, ep
     adv_pred = np.where(hit | ~ok, 1, 0)
     d = np.array(dist if dist is not None else [0.1] * n, dtype=float)
     d = np.where(hit, d, 0.0)
-    return pd.DataFrame({
-        "model": model, "attack": attack, "use": use, "view": view, "tag": tag, "source": source, "kind": kind, "norm": norm,
-        "eps": float(eps), "sample": np.arange(n), "sample_hash": [f"h{i}" for i in range(n)], "label": np.zeros(n, dtype=int),
-        "clean_pred": clean_pred, "adv_pred": adv_pred, "success": hit, "robust": ok & ~hit,
-        "l0": np.where(hit, 3.0, 0.0), "l2": d, "linf": np.where(hit, min(eps, 1.0) if math.isfinite(eps) else 0.3, 0.0),
-        "projected": False, "seconds": 0.01,
-    })
+    return pd.DataFrame(
+        {
+            "model": model,
+            "attack": attack,
+            "use": use,
+            "view": view,
+            "tag": tag,
+            "source": source,
+            "kind": kind,
+            "norm": norm,
+            "eps": float(eps),
+            "sample": np.arange(n),
+            "sample_hash": [f"h{i}" for i in range(n)],
+            "label": np.zeros(n, dtype=int),
+            "clean_pred": clean_pred,
+            "adv_pred": adv_pred,
+            "success": hit,
+            "robust": ok & ~hit,
+            "l0": np.where(hit, 3.0, 0.0),
+            "l2": d,
+            "linf": np.where(hit, min(eps, 1.0) if math.isfinite(eps) else 0.3, 0.0),
+            "projected": False,
+            "seconds": 0.01,
+        }
+    )
 
 
 def clean(model: str, correct: list[bool]) -> pd.DataFrame:
@@ -41,15 +71,32 @@ def clean(model: str, correct: list[bool]) -> pd.DataFrame:
     return f.assign(view="logits", l2=0.0, l0=0.0, linf=0.0)
 
 
-def fixed(model: str, attack: str, correct: list[bool], broken_at: dict[float, list[bool]], use: str = "torchattacks.pgd",
-          tag: str = "naive", norm: str = "linf", source: str = "") -> pd.DataFrame:
+def fixed(
+    model: str,
+    attack: str,
+    correct: list[bool],
+    broken_at: dict[float, list[bool]],
+    use: str = "torchattacks.pgd",
+    tag: str = "naive",
+    norm: str = "linf",
+    source: str = "",
+) -> pd.DataFrame:
     """A fixed-budget attack: ``broken_at`` maps eps -> which samples it breaks there."""
-    return pd.concat([_frame(model, attack, use, tag, "fixed_eps", norm, e, correct, b, source=source) for e, b in broken_at.items()],
-                     ignore_index=True)
+    return pd.concat(
+        [_frame(model, attack, use, tag, "fixed_eps", norm, e, correct, b, source=source) for e, b in broken_at.items()], ignore_index=True
+    )
 
 
-def min_norm(model: str, attack: str, correct: list[bool], dist: list[float], use: str = "bench.cw_l2", tag: str = "adaptive",
-             norm: str = "l2", eps: tuple[float, ...] = ()) -> pd.DataFrame:
+def min_norm(
+    model: str,
+    attack: str,
+    correct: list[bool],
+    dist: list[float],
+    use: str = "bench.cw_l2",
+    tag: str = "adaptive",
+    norm: str = "l2",
+    eps: tuple[float, ...] = (),
+) -> pd.DataFrame:
     """A minimum-norm attack: ``dist`` is the norm it needed per sample (inf = never found); rows per eps and unbounded."""
     frames = []
     for e in [*eps, math.inf]:
@@ -69,12 +116,23 @@ def records(*frames: pd.DataFrame) -> pd.DataFrame:
 
 def spec(models: dict[str, float], dataset: str = "digits") -> dict:
     """A resolved-spec dict as the manifest stores it: model id -> temperature."""
-    return {"name": "t", "seed": 0, "dataset": {"name": dataset},
-            "models": [{"id": m, "kind": "baseline" if t == 1 else "student", "train": {"temperature": t}} for m, t in models.items()]}
+    return {
+        "name": "t",
+        "seed": 0,
+        "dataset": {"name": dataset},
+        "models": [{"id": m, "kind": "baseline" if t == 1 else "student", "train": {"temperature": t}} for m, t in models.items()],
+    }
 
 
-def run_folder(root: Path, name: str, recs: pd.DataFrame, dataset: str = "digits", temps: dict[str, float] | None = None,
-               flags: pd.DataFrame | None = None, finished: str = "2026-01-01T00:00:00+00:00") -> Path:
+def run_folder(
+    root: Path,
+    name: str,
+    recs: pd.DataFrame,
+    dataset: str = "digits",
+    temps: dict[str, float] | None = None,
+    flags: pd.DataFrame | None = None,
+    finished: str = "2026-01-01T00:00:00+00:00",
+) -> Path:
     """A run folder with one shard per (model, attack), a manifest and optionally flags.csv."""
     run = root / name
     (run / "records").mkdir(parents=True)
@@ -82,9 +140,19 @@ def run_folder(root: Path, name: str, recs: pd.DataFrame, dataset: str = "digits
         write_shard(run / "records" / shard_name(model, attack, "0" * 16), g)
     temps = temps or {m: 1.0 for m in dict.fromkeys(recs["model"])}
     manifest = {
-        "suite": name, "spec": spec(temps, dataset), "spec_hash": "ab" * 32, "seed": 0, "versions": {"bench": "0.1.0", "torch": "x"},
-        "git_commit": "c0ffee", "device": "cpu", "data": {"name": dataset, "fingerprint": "f" * 64, "n_eval": len(set(recs["sample"]))},
-        "started": "2026-01-01T00:00:00+00:00", "finished": finished, "status": "complete", "cells": {}, "failures": [],
+        "suite": name,
+        "spec": spec(temps, dataset),
+        "spec_hash": "ab" * 32,
+        "seed": 0,
+        "versions": {"bench": "0.1.0", "torch": "x"},
+        "git_commit": "c0ffee",
+        "device": "cpu",
+        "data": {"name": dataset, "fingerprint": "f" * 64, "n_eval": len(set(recs["sample"]))},
+        "started": "2026-01-01T00:00:00+00:00",
+        "finished": finished,
+        "status": "complete",
+        "cells": {},
+        "failures": [],
     }
     (run / "manifest.json").write_text(json.dumps(manifest))
     if flags is not None:

@@ -33,12 +33,17 @@ def verdict(flags: pd.DataFrame, check: str, model: str = "m", attack: str | Non
 
 
 def diag(model: str, onehot: int, zero: int, n: int = N) -> pd.DataFrame:
-    return pd.DataFrame({
-        "model": model, "sample": range(n), "max_abs_logit": [1000.0] * onehot + [10.0] * (n - onehot),
-        "logit_gap": [500.0] * onehot + [5.0] * (n - onehot),
-        "softmax_onehot": [True] * onehot + [False] * (n - onehot), "grad_zero": [True] * zero + [False] * (n - zero),
-        "grad_l1": [0.0] * zero + [1.0] * (n - zero),
-    })
+    return pd.DataFrame(
+        {
+            "model": model,
+            "sample": range(n),
+            "max_abs_logit": [1000.0] * onehot + [10.0] * (n - onehot),
+            "logit_gap": [500.0] * onehot + [5.0] * (n - onehot),
+            "softmax_onehot": [True] * onehot + [False] * (n - onehot),
+            "grad_zero": [True] * zero + [False] * (n - zero),
+            "grad_l1": [0.0] * zero + [1.0] * (n - zero),
+        }
+    )
 
 
 @pytest.mark.parametrize("onehot,expected", [(0, "pass"), (2, "warn"), (10, "fail"), (20, "fail")])

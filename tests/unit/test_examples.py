@@ -46,13 +46,15 @@ def test_missing_or_corrupt_files_load_as_none(tmp_path, caplog):
 
 def _summary():
     ok = [True] * 4
-    return summarize(records(
-        clean("m", ok),
-        fixed("m", "fgsm", ok, {0.1: [1, 1, 1, 0], 0.3: [1, 1, 0, 0]}),  # 50% at its largest eps (not 25% at 0.1)
-        fixed("m", "pgd", ok, {0.3: [1, 1, 1, 0]}),  # 25%
-        min_norm("m", "cw", ok, [0.5, 0.5, math.inf, math.inf]),  # 50% even unbounded
-        fixed("n", "fgsm", ok, {0.3: [1, 1, 1, 1]}),
-    ))
+    return summarize(
+        records(
+            clean("m", ok),
+            fixed("m", "fgsm", ok, {0.1: [1, 1, 1, 0], 0.3: [1, 1, 0, 0]}),  # 50% at its largest eps (not 25% at 0.1)
+            fixed("m", "pgd", ok, {0.3: [1, 1, 1, 0]}),  # 25%
+            min_norm("m", "cw", ok, [0.5, 0.5, math.inf, math.inf]),  # 50% even unbounded
+            fixed("n", "fgsm", ok, {0.3: [1, 1, 1, 1]}),
+        )
+    )
 
 
 def test_strongest_is_lowest_robust_accuracy_at_the_attacks_largest_eps():

@@ -21,10 +21,18 @@ def test_roles_match_what_the_attacks_declare():
         assert not fam.reaches_all or kind == "min_norm", f"{key}: only an unbounded attack can be expected to break every sample"
 
 
-@pytest.mark.parametrize("use, source, family", [
-    ("art.cw_l2", "", "cw"), ("bench.cw_l2", "", "cw"), ("torchattacks.pgdl2", "", "pgd"), ("art.pgd", "", "pgd"),
-    ("bench.pgd_margin", "", "pgd_margin"), ("torchattacks.square", "", "square"), ("torchattacks.pgd", "baseline", "transfer"),
-])
+@pytest.mark.parametrize(
+    "use, source, family",
+    [
+        ("art.cw_l2", "", "cw"),
+        ("bench.cw_l2", "", "cw"),
+        ("torchattacks.pgdl2", "", "pgd"),
+        ("art.pgd", "", "pgd"),
+        ("bench.pgd_margin", "", "pgd_margin"),
+        ("torchattacks.square", "", "square"),
+        ("torchattacks.pgd", "baseline", "transfer"),
+    ],
+)
 def test_family_name(use, source, family):
     assert family_name(use, source) == family
 

@@ -10,8 +10,8 @@ import pytest
 from report_fixtures import clean, fixed, min_norm, records
 
 from bench.reporting.example_grid import plot_examples
-from bench.results.examples import Examples
 from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.results.examples import Examples
 from bench.results.metrics import clean_accuracy, naive_vs_adaptive, summarize
 
 OK4 = [True, True, True, True]
@@ -56,7 +56,9 @@ def test_robust_accuracy_is_skipped_without_bounded_rows(tmp_path):
 
 def _temperature_records():
     return records(
-        clean("base", OK5), clean("dist", OK5), clean("teacher", [True] * 5),
+        clean("base", OK5),
+        clean("dist", OK5),
+        clean("teacher", [True] * 5),
         fixed("base", "pgd", OK5, {0.1: [1, 0, 0, 0, 0], 0.3: [1, 1, 1, 1, 0]}),
         fixed("dist", "pgd", OK5, {0.1: [0, 0, 0, 0, 0], 0.3: [1, 0, 0, 0, 0]}),
         min_norm("base", "cw", OK5, [0.5, 0.5, 0.5, 0.5, 0.5]),
@@ -95,8 +97,7 @@ def test_temperature_needs_two_temperatures_among_attacked_models(tmp_path):
 
 def test_min_norm_cdf_counts_failures_as_infinitely_far(tmp_path):
     # Sample 4 is misclassified before the attack and does not count; sample 2 is never broken.
-    r = records(clean("m", OK5), min_norm("m", "cw", OK5, [0.5, 1.0, math.inf, 2.0, 0.1]),
-                fixed("m", "pgd", OK5, {0.3: [1, 1, 1, 1, 1]}))
+    r = records(clean("m", OK5), min_norm("m", "cw", OK5, [0.5, 1.0, math.inf, 2.0, 0.1]), fixed("m", "pgd", OK5, {0.3: [1, 1, 1, 1, 1]}))
     plot = plot_min_norm_cdf(r, "s", tmp_path)
     _files(plot)
     (key,) = plot.series
@@ -113,7 +114,8 @@ def test_min_norm_cdf_is_skipped_without_l2_min_norm_attacks(tmp_path):
 
 def test_naive_vs_adaptive_bars_use_the_largest_common_eps(tmp_path):
     r = records(
-        clean("a", OK4), clean("b", OK4),
+        clean("a", OK4),
+        clean("b", OK4),
         fixed("a", "pgd", OK4, {0.1: [0, 0, 0, 0], 0.3: [1, 0, 0, 0]}),
         fixed("a", "pgdm", OK4, {0.1: [1, 1, 0, 0], 0.3: [1, 1, 1, 1]}, use="bench.pgd_margin", tag="adaptive"),
         fixed("b", "pgd", OK4, {0.1: [0, 0, 0, 0]}),
@@ -130,8 +132,14 @@ def test_examples_grid_shows_the_saved_images_and_predictions(tmp_path):
     x = rng.random((3, 1, 8, 8), dtype=np.float32)
     xa = np.clip(x + 0.1, 0, 1)
     ex = Examples(x=x, x_adv=xa, label=np.array([1, 2, 3]), clean_pred=np.array([1, 2, 0]), adv_pred=np.array([7, 2, 0]), eps=math.inf)
-    rgb = Examples(x=rng.random((2, 3, 4, 4), dtype=np.float32), x_adv=rng.random((2, 3, 4, 4), dtype=np.float32),
-                   label=np.array([0, 1]), clean_pred=np.array([0, 1]), adv_pred=np.array([1, 1]), eps=0.3)
+    rgb = Examples(
+        x=rng.random((2, 3, 4, 4), dtype=np.float32),
+        x_adv=rng.random((2, 3, 4, 4), dtype=np.float32),
+        label=np.array([0, 1]),
+        clean_pred=np.array([0, 1]),
+        adv_pred=np.array([1, 1]),
+        eps=0.3,
+    )
     plot = plot_examples({"m": ("cw", ex), "rgb": ("pgd", rgb)}, "s", tmp_path)
     _files(plot)
     assert plot.series["m|adv_pred"] == ([0, 1, 2], [7.0, 2.0, 0.0])

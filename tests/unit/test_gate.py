@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from bench.cli import cli
 from bench.reporting.gate import HIGHER, LOWER, Metric, RunIdentity, Snapshot, Tolerance, compare, metric_id, read_run
+from bench.reporting.run_report import write_report
 from bench.results.metrics import wilson
 from bench.results.records import COLUMNS, shard_name, write_shard
-from bench.reporting.run_report import write_report
 from bench.results.tables import SUMMARY_COLUMNS
 
 IDENTITY = {"suite": "smoke", "spec_hash": "a" * 64, "data": {"name": "digits", "fingerprint": "f" * 64, "eval_fingerprint": "e" * 64}}
@@ -48,9 +48,22 @@ def make_run(root: Path, rows=ROWS, clean=CLEAN, status: str = "complete", **ide
         for model, attack, norm, eps, n, acc, rob, asr, med in rows:
             # The rows give rates; a real summary.csv also holds the counts behind them, which the gate reads.
             correct = round(acc * n) if n else 0
-            w.writerow({"model": model, "attack": attack, "norm": norm, "eps": eps, "n_samples": n, "n_correct": correct,
-                        "n_robust": round(rob * n) if n else 0, "n_success": round(asr * correct) if correct else 0, "clean_accuracy": acc,
-                        "robust_accuracy": rob, "attack_success_rate": asr, "median_l2": "" if math.isnan(med) else med})
+            w.writerow(
+                {
+                    "model": model,
+                    "attack": attack,
+                    "norm": norm,
+                    "eps": eps,
+                    "n_samples": n,
+                    "n_correct": correct,
+                    "n_robust": round(rob * n) if n else 0,
+                    "n_success": round(asr * correct) if correct else 0,
+                    "clean_accuracy": acc,
+                    "robust_accuracy": rob,
+                    "attack_success_rate": asr,
+                    "median_l2": "" if math.isnan(med) else med,
+                }
+            )
     frame = pd.DataFrame(clean, columns=["model", "n_samples", "clean_accuracy"])
     frame.insert(2, "n_correct", (frame["clean_accuracy"] * frame["n_samples"]).round().astype(int))
     frame.to_csv(run_dir / "clean.csv", index=False)
@@ -92,8 +105,15 @@ def test_baseline_file_is_sorted_rounded_and_counts_samples(tmp_path, baseline_f
     text = baseline_file.read_text()
     body = json.loads(text)
     assert text == json.dumps(body, indent=2, sort_keys=True) + "\n"
-    assert body["run"] == {"suite": "smoke", "spec_hash": "a" * 64, "dataset": "digits", "fingerprint": "f" * 64,
-                           "eval_fingerprint": "e" * 64, "threat_models": ["l2", "linf"], "bench_version": "0.1.0"}
+    assert body["run"] == {
+        "suite": "smoke",
+        "spec_hash": "a" * 64,
+        "dataset": "digits",
+        "fingerprint": "f" * 64,
+        "eval_fingerprint": "e" * 64,
+        "threat_models": ["l2", "linf"],
+        "bench_version": "0.1.0",
+    }
     m = body["metrics"]
     # 2 clean + 6 rows x (robust, success) + 1 median of the one min-norm attack; none for worst_case.
     assert len(m) == 2 + 12 + 1
@@ -222,12 +242,15 @@ def test_step_summary_untouched_without_the_variable(tmp_path, baseline_file, mo
     assert res.exit_code == 0 and "##" not in res.output
 
 
-@pytest.mark.parametrize(("identity", "message"), [
-    ({"spec_hash": "b" * 64}, "spec hash differs (baseline aaaaaaaaaaaa, run bbbbbbbbbbbb); pass --allow-spec-change"),
-    ({"data": {"eval_fingerprint": "9" * 64}}, "dataset eval fingerprint differs (baseline eeeeeeeeeeee, run 999999999999)"),
-    ({"data": {"fingerprint": "8" * 64}}, "dataset fingerprint differs (baseline ffffffffffff, run 888888888888)"),
-    ({"data": {"name": "mnist"}}, "dataset differs (baseline digits, run mnist)"),
-])
+@pytest.mark.parametrize(
+    ("identity", "message"),
+    [
+        ({"spec_hash": "b" * 64}, "spec hash differs (baseline aaaaaaaaaaaa, run bbbbbbbbbbbb); pass --allow-spec-change"),
+        ({"data": {"eval_fingerprint": "9" * 64}}, "dataset eval fingerprint differs (baseline eeeeeeeeeeee, run 999999999999)"),
+        ({"data": {"fingerprint": "8" * 64}}, "dataset fingerprint differs (baseline ffffffffffff, run 888888888888)"),
+        ({"data": {"name": "mnist"}}, "dataset differs (baseline digits, run mnist)"),
+    ],
+)
 def test_incomparable_runs_are_refused_with_exit_2(tmp_path, baseline_file, identity, message):
     xml_path = tmp_path / "check.xml"
     res = invoke("check", make_run(tmp_path / "cur", **identity), "--baseline", baseline_file, "--junit", xml_path)
@@ -271,10 +294,13 @@ def test_tolerance_option_widens_the_gate(tmp_path, baseline_file):
     assert res.exit_code == 0, res.output
 
 
-@pytest.mark.parametrize(("setup", "message"), [
-    (lambda d: (d / "smoke").mkdir(), "not a bench run folder (no manifest.json and no records/"),
-    (lambda d: (make_run(d) / "summary.csv").unlink(), "no summary.csv; run `bench report"),
-])
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda d: (d / "smoke").mkdir(), "not a bench run folder (no manifest.json and no records/"),
+        (lambda d: (make_run(d) / "summary.csv").unlink(), "no summary.csv; run `bench report"),
+    ],
+)
 def test_unusable_run_folder_is_exit_2(tmp_path, setup, message):
     setup(tmp_path)
     res = invoke("baseline", tmp_path / "smoke", "-o", tmp_path / "b.json")
@@ -287,12 +313,15 @@ def test_baseline_refuses_an_unfinished_run(tmp_path):
     assert not (tmp_path / "b.json").exists()
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "no such baseline file; write one with `bench baseline RUN_DIR -o"),
-    ("{not json", "not a readable baseline file (JSONDecodeError)"),
-    ('{"format": 99}', "unsupported baseline format 99"),
-    ('{"format": 1, "run": {}}', "malformed baseline file"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such baseline file; write one with `bench baseline RUN_DIR -o"),
+        ("{not json", "not a readable baseline file (JSONDecodeError)"),
+        ('{"format": 99}', "unsupported baseline format 99"),
+        ('{"format": 1, "run": {}}', "malformed baseline file"),
+    ],
+)
 def test_unusable_baseline_file_is_exit_2(tmp_path, content, message):
     path = tmp_path / "b.json"
     if content is not None:
@@ -307,18 +336,55 @@ def test_reads_what_write_report_writes(tmp_path):
     n = 20
     label = np.arange(n) % 10
     clean_pred = np.where(np.arange(n) < 18, label, (label + 1) % 10)  # 18 of 20 correct
-    base = {"model": "m", "use": "", "view": "logits", "tag": "naive", "source": "", "sample": np.arange(n),
-            "sample_hash": [f"h{i}" for i in range(n)], "label": label, "clean_pred": clean_pred, "l0": 0.0, "l2": 0.0,
-            "linf": 0.0, "projected": False, "seconds": 0.0}
+    base = {
+        "model": "m",
+        "use": "",
+        "view": "logits",
+        "tag": "naive",
+        "source": "",
+        "sample": np.arange(n),
+        "sample_hash": [f"h{i}" for i in range(n)],
+        "label": label,
+        "clean_pred": clean_pred,
+        "l0": 0.0,
+        "l2": 0.0,
+        "linf": 0.0,
+        "projected": False,
+        "seconds": 0.0,
+    }
     ok = clean_pred == label
     broken = ok & (np.arange(n) < 9)  # the attack breaks 9 of the 18
-    clean = pd.DataFrame({**base, "attack": "clean", "kind": "clean", "norm": "linf", "eps": 0.0, "adv_pred": clean_pred,
-                          "success": False, "robust": ok})
-    cw = pd.DataFrame({**base, "attack": "cw", "use": "bench.cw_l2", "kind": "min_norm", "norm": "l2", "eps": math.inf,
-                       "adv_pred": np.where(broken, (label + 1) % 10, clean_pred), "success": broken, "robust": ok & ~broken,
-                       "l2": np.where(broken, np.linspace(0.1, 0.9, n), 0.0)})
-    fgsm = pd.DataFrame({**base, "attack": "fgsm", "use": "torchattacks.fgsm", "kind": "fixed_eps", "norm": "linf", "eps": 0.1,
-                         "adv_pred": clean_pred, "success": False, "robust": ok, "linf": 0.1})
+    clean = pd.DataFrame(
+        {**base, "attack": "clean", "kind": "clean", "norm": "linf", "eps": 0.0, "adv_pred": clean_pred, "success": False, "robust": ok}
+    )
+    cw = pd.DataFrame(
+        {
+            **base,
+            "attack": "cw",
+            "use": "bench.cw_l2",
+            "kind": "min_norm",
+            "norm": "l2",
+            "eps": math.inf,
+            "adv_pred": np.where(broken, (label + 1) % 10, clean_pred),
+            "success": broken,
+            "robust": ok & ~broken,
+            "l2": np.where(broken, np.linspace(0.1, 0.9, n), 0.0),
+        }
+    )
+    fgsm = pd.DataFrame(
+        {
+            **base,
+            "attack": "fgsm",
+            "use": "torchattacks.fgsm",
+            "kind": "fixed_eps",
+            "norm": "linf",
+            "eps": 0.1,
+            "adv_pred": clean_pred,
+            "success": False,
+            "robust": ok,
+            "linf": 0.1,
+        }
+    )
     # An adaptive attack at fgsm's budget too: bench.results.flags currently fails on runs without a naive/adaptive pair.
     pgd = fgsm.assign(attack="pgd", use="torchattacks.pgd", tag="adaptive")
     for frame in (clean, cw, fgsm, pgd):
@@ -349,4 +415,7 @@ def test_summary_without_needed_columns_is_exit_2(tmp_path):
     (run_dir / "summary.csv").write_text("model,attack\nm,a\n")
     res = invoke("baseline", run_dir, "-o", tmp_path / "b.json")
     assert res.exit_code == 2
-    assert "summary.csv: lacks columns norm, eps, n_samples, n_correct, n_robust, n_success, robust_accuracy, attack_success_rate" in res.output
+    assert (
+        "summary.csv: lacks columns norm, eps, n_samples, n_correct, n_robust, n_success, robust_accuracy, attack_success_rate"
+        in res.output
+    )

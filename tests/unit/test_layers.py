@@ -135,7 +135,7 @@ def cycles(imports: list[Import], known: set[str]) -> list[list[str]]:
         state[node] = 1
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                found.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+                found.append(path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt])
             elif nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = 2
@@ -150,15 +150,18 @@ def test_no_import_cycles():
     assert cycles(graph(), known_modules()) == []
 
 
-@pytest.mark.parametrize("source, module, why", [
-    ("import torch\n", "bench.reporting.figures", "never imports torch"),
-    ("def f():\n    import torch\n", "bench.results.metrics", "never imports torch"),
-    ("from bench.reporting.run_report import write_report\n", "bench.pipeline.runner", "never draws a report"),
-    ("from bench.pipeline.data import load_data\n", "bench.results.flags", "computed from records alone"),
-    ("from bench.spec.load import load_suite\n", "bench.attacks.cw", "spec.schema only"),
-    ("import torch\n", "bench.attacks.cw", "only inside functions"),
-    ("from ..results import metrics\n", "bench.spec.plan", "only itself and the registries"),
-])
+@pytest.mark.parametrize(
+    "source, module, why",
+    [
+        ("import torch\n", "bench.reporting.figures", "never imports torch"),
+        ("def f():\n    import torch\n", "bench.results.metrics", "never imports torch"),
+        ("from bench.reporting.run_report import write_report\n", "bench.pipeline.runner", "never draws a report"),
+        ("from bench.pipeline.data import load_data\n", "bench.results.flags", "computed from records alone"),
+        ("from bench.spec.load import load_suite\n", "bench.attacks.cw", "spec.schema only"),
+        ("import torch\n", "bench.attacks.cw", "only inside functions"),
+        ("from ..results import metrics\n", "bench.spec.plan", "only itself and the registries"),
+    ],
+)
 def test_the_checker_catches_wrong_way_imports(source, module, why):
     imports = imports_of(source, module, is_package=False)
     found = violations(imports, known_modules())
@@ -189,12 +192,21 @@ def test_light_commands_import_no_torch(tmp_path):
     from bench.spec.load import load_suite
 
     suite = ROOT / "suites" / "smoke.yaml"
-    spec = load_suite(suite, ["attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]", "models.baseline.train.epochs=2",
-                              "models.teacher.train.epochs=2", "models.distilled.train.epochs=2"])
+    spec = load_suite(
+        suite,
+        [
+            "attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]",
+            "models.baseline.train.epochs=2",
+            "models.teacher.train.epochs=2",
+            "models.distilled.train.epochs=2",
+        ],
+    )
     run_dir = run_and_report(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
     commands = [
         ["validate", str(ROOT / "suites" / "mnist.yaml")],
-        ["ls", "attacks"], ["ls", "architectures"], ["ls", "datasets"],
+        ["ls", "attacks"],
+        ["ls", "architectures"],
+        ["ls", "datasets"],
         ["report", str(run_dir)],
         ["leaderboard", str(run_dir)],
         ["baseline", str(run_dir), "-o", str(tmp_path / "b.json")],

@@ -19,17 +19,57 @@ OK = [True] * 4
 def _model(m, pgd_breaks, eps=(0.1, 0.3), correct=OK):
     """A model attacked by naive PGD (breaking ``pgd_breaks`` samples at every eps) and adaptive margin PGD (sample 0)."""
     broken = [i < pgd_breaks for i in range(4)]
-    return [clean(m, correct),
-            fixed(m, "pgd", correct, {e: broken for e in eps}),
-            fixed(m, "pgdm", correct, {e: [True, False, False, False] for e in eps}, use="bench.pgd_margin", tag="adaptive")]
+    return [
+        clean(m, correct),
+        fixed(m, "pgd", correct, {e: broken for e in eps}),
+        fixed(m, "pgdm", correct, {e: [True, False, False, False] for e in eps}, use="bench.pgd_margin", tag="adaptive"),
+    ]
 
 
-FLAGS = pd.DataFrame([
-    {"model": "b", "attack": "", "check": "naive-adaptive-gap", "category": "masking", "verdict": "fail", "value": 0.5, "threshold": "", "message": ""},
-    {"model": "b", "attack": "pgd", "check": "monotone", "category": "sanity", "verdict": "warn", "value": 0.1, "threshold": "", "message": ""},
-    {"model": "b", "attack": "", "check": "gradient-masking", "category": "verdict", "verdict": "fail", "value": 2, "threshold": "", "message": ""},
-    {"model": "c", "attack": "pgd", "check": "monotone", "category": "sanity", "verdict": "fail", "value": 0.1, "threshold": "", "message": ""},
-])
+FLAGS = pd.DataFrame(
+    [
+        {
+            "model": "b",
+            "attack": "",
+            "check": "naive-adaptive-gap",
+            "category": "masking",
+            "verdict": "fail",
+            "value": 0.5,
+            "threshold": "",
+            "message": "",
+        },
+        {
+            "model": "b",
+            "attack": "pgd",
+            "check": "monotone",
+            "category": "sanity",
+            "verdict": "warn",
+            "value": 0.1,
+            "threshold": "",
+            "message": "",
+        },
+        {
+            "model": "b",
+            "attack": "",
+            "check": "gradient-masking",
+            "category": "verdict",
+            "verdict": "fail",
+            "value": 2,
+            "threshold": "",
+            "message": "",
+        },
+        {
+            "model": "c",
+            "attack": "pgd",
+            "check": "monotone",
+            "category": "sanity",
+            "verdict": "fail",
+            "value": 0.1,
+            "threshold": "",
+            "message": "",
+        },
+    ]
+)
 
 
 @pytest.fixture

@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 
 from bench.results.metrics import (
-    clean_accuracy, common_eps, naive_vs_adaptive, robustness_metric, summarize, wilson, worst_case, worst_case_at,
+    clean_accuracy,
+    common_eps,
+    naive_vs_adaptive,
+    robustness_metric,
+    summarize,
+    wilson,
+    worst_case,
+    worst_case_at,
 )
 from tests.unit.report_fixtures import clean, fixed, min_norm, records
 

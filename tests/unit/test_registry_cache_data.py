@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from bench.attacks import ATTACKS
-from bench.pipeline.store import ModelStore
+from bench.errors import DataError
 from bench.pipeline.cells import model_key
 from bench.pipeline.data import DataBundle, load_data
-from bench.errors import DataError
+from bench.pipeline.store import ModelStore
 from bench.registry import Registry, UnknownKeyError
 from bench.spec.schema import ModelSpec, TrainSpec
 
@@ -54,7 +54,9 @@ def bundle(train: str = "t", ev: str = "e") -> DataBundle:
 def test_model_key_covers_what_determines_the_weights():
     m = ModelSpec(id="a", kind="baseline", arch="tiny-mlp")
     base = model_key(m, bundle().train_fingerprint, 0, None, None)
-    assert model_key(m.model_copy(update={"id": "renamed"}), bundle().train_fingerprint, 0, None, None) == base, "the id is a name, not content"
+    assert model_key(m.model_copy(update={"id": "renamed"}), bundle().train_fingerprint, 0, None, None) == base, (
+        "the id is a name, not content"
+    )
     assert model_key(m, bundle(ev="other").train_fingerprint, 0, None, None) == base, "the eval subset does not change training"
     changed = [
         model_key(m.model_copy(update={"train": TrainSpec(epochs=4)}), bundle().train_fingerprint, 0, None, None),
@@ -108,7 +110,9 @@ def test_truncated_idx_file_is_a_data_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Mnist, "md5", {k: __import__("hashlib").md5(gzip.open(raw / k).read()).hexdigest() for k in Mnist.md5})
     with open(raw / "t10k-images-idx3-ubyte.gz", "wb") as fh:
         fh.write(gzip.compress(b"\x00\x00\x08\x03" + (3).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\x00" * 10))
-    monkeypatch.setitem(Mnist.md5, "t10k-images-idx3-ubyte.gz", __import__("hashlib").md5(gzip.open(raw / "t10k-images-idx3-ubyte.gz").read()).hexdigest())
+    monkeypatch.setitem(
+        Mnist.md5, "t10k-images-idx3-ubyte.gz", __import__("hashlib").md5(gzip.open(raw / "t10k-images-idx3-ubyte.gz").read()).hexdigest()
+    )
     with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz: truncated: expected 2352 bytes of data, found 10"):
         load_data("mnist", [tmp_path], 0, None, 2)
 

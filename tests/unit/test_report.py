@@ -14,13 +14,21 @@ from report_fixtures import clean, fixed, min_norm, records, run_folder
 
 import bench.results.tables
 from bench.cli import cli
-from bench.results.examples import examples_path, save_examples
 from bench.reporting.run_report import write_report
+from bench.results.examples import examples_path, save_examples
 
 OK = [True] * 5 + [False]
 FIGURES = ["robust_accuracy_vs_eps", "temperature", "min_l2_cdf", "naive_vs_adaptive", "examples"]
-SECTIONS = ["Clean accuracy", "Attacks", "Naive vs adaptive", "Minimal perturbations (Papernot's robustness metric)", "Across seeds",
-            "Diagnostics", "Figures", "Provenance"]
+SECTIONS = [
+    "Clean accuracy",
+    "Attacks",
+    "Naive vs adaptive",
+    "Minimal perturbations (Papernot's robustness metric)",
+    "Across seeds",
+    "Diagnostics",
+    "Figures",
+    "Provenance",
+]
 
 
 class _Html(HTMLParser):
@@ -59,14 +67,40 @@ def _records():
     return records(*per_model)
 
 
-FLAGS = pd.DataFrame([
-    {"model": "distilled-s0", "attack": "", "check": "naive-adaptive-gap", "category": "masking", "verdict": "fail", "value": 0.8,
-     "threshold": "fail>=0.2", "message": "naive 80%, adaptive 0%"},
-    {"model": "distilled-s1", "attack": "fgsm", "check": "iterative-weaker", "category": "sanity", "verdict": "warn", "value": 0.03,
-     "threshold": "warn>0.02", "message": "x"},
-    {"model": "baseline", "attack": "", "check": "naive-adaptive-gap", "category": "masking", "verdict": "pass", "value": 0.0,
-     "threshold": "fail>=0.2", "message": "ok"},
-])
+FLAGS = pd.DataFrame(
+    [
+        {
+            "model": "distilled-s0",
+            "attack": "",
+            "check": "naive-adaptive-gap",
+            "category": "masking",
+            "verdict": "fail",
+            "value": 0.8,
+            "threshold": "fail>=0.2",
+            "message": "naive 80%, adaptive 0%",
+        },
+        {
+            "model": "distilled-s1",
+            "attack": "fgsm",
+            "check": "iterative-weaker",
+            "category": "sanity",
+            "verdict": "warn",
+            "value": 0.03,
+            "threshold": "warn>0.02",
+            "message": "x",
+        },
+        {
+            "model": "baseline",
+            "attack": "",
+            "check": "naive-adaptive-gap",
+            "category": "masking",
+            "verdict": "pass",
+            "value": 0.0,
+            "threshold": "fail>=0.2",
+            "message": "ok",
+        },
+    ]
+)
 
 
 def _make_run(root):
@@ -108,9 +142,16 @@ def test_html_report_is_self_contained_and_holds_every_table_and_figure(written)
     imgs = [a for t, a in p.tags if t == "img"]
     assert len(imgs) == len(FIGURES)
     assert all(a["src"].startswith("data:image/png;base64,") for a in imgs)
-    assert {a["alt"] for a in imgs} == {f"papers: {t}" for t in [
-        "robust accuracy vs eps", "attack success and clean accuracy vs distillation temperature", "CDF of minimal L2 perturbations",
-        "naive vs adaptive robust accuracy", "clean and adversarial examples (each model's strongest attack)"]}
+    assert {a["alt"] for a in imgs} == {
+        f"papers: {t}"
+        for t in [
+            "robust accuracy vs eps",
+            "attack success and clean accuracy vs distillation temperature",
+            "CDF of minimal L2 perturbations",
+            "naive vs adaptive robust accuracy",
+            "clean and adversarial examples (each model's strongest attack)",
+        ]
+    }
     assert p.h2 == SECTIONS
     # Tables: clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
     assert sum(t == "table" for t, _ in p.tags) == 8

@@ -7,14 +7,21 @@ import math
 import pandas as pd
 import pytest
 
+from bench.results.metrics import wilson
 from bench.results.seeds import SEED_COLUMNS, model_temperatures, seed_aggregate
 from bench.spec.sweep import seed_id, split_seed
-from bench.results.metrics import wilson
 
 
-@pytest.mark.parametrize("k, n, lo, hi", [
-    (0, 10, 0.0, 0.2775), (5, 10, 0.2366, 0.7634), (10, 10, 0.7225, 1.0), (1, 2, 0.0945, 0.9055), (80, 100, 0.7111, 0.8666),
-])
+@pytest.mark.parametrize(
+    "k, n, lo, hi",
+    [
+        (0, 10, 0.0, 0.2775),
+        (5, 10, 0.2366, 0.7634),
+        (10, 10, 0.7225, 1.0),
+        (1, 2, 0.0945, 0.9055),
+        (80, 100, 0.7111, 0.8666),
+    ],
+)
 def test_wilson_matches_known_values(k, n, lo, hi):
     got = wilson(k, n)
     assert got[0] == pytest.approx(lo, abs=1e-4)
@@ -25,10 +32,17 @@ def test_wilson_of_nothing_is_nan():
     assert all(math.isnan(v) for v in wilson(0, 0))
 
 
-@pytest.mark.parametrize("item, expected", [
-    ("distilled-s1", ("distilled", "1")), ("distilled-t20-s12", ("distilled-t20", "12")), ("distilled-t20", ("distilled-t20", None)),
-    ("pgd", ("pgd", None)), ("-s1", ("-s1", None)), ("s1", ("s1", None)),
-])
+@pytest.mark.parametrize(
+    "item, expected",
+    [
+        ("distilled-s1", ("distilled", "1")),
+        ("distilled-t20-s12", ("distilled-t20", "12")),
+        ("distilled-t20", ("distilled-t20", None)),
+        ("pgd", ("pgd", None)),
+        ("-s1", ("-s1", None)),
+        ("s1", ("s1", None)),
+    ],
+)
 def test_split_seed(item, expected):
     assert split_seed(item) == expected
 
@@ -39,16 +53,23 @@ def test_seed_id_and_split_seed_are_inverses(base, seed):
 
 
 def _summary(rows):
-    return pd.DataFrame([{"model": m, "attack": a, "norm": "linf", "eps": 0.3, "robust_accuracy": r, "attack_success_rate": s}
-                         for m, a, r, s in rows])
+    return pd.DataFrame(
+        [{"model": m, "attack": a, "norm": "linf", "eps": 0.3, "robust_accuracy": r, "attack_success_rate": s} for m, a, r, s in rows]
+    )
 
 
 def test_mean_and_sample_std_across_seeds_per_base_model_and_attack():
-    summary = _summary([
-        ("distilled-s0", "pgd", 0.1, 0.9), ("distilled-s1", "pgd", 0.2, 0.8), ("distilled-s2", "pgd", 0.3, 0.7),
-        ("distilled-t20-s0", "pgd", 0.5, 0.5), ("distilled-t20-s1", "pgd", 0.7, 0.3),
-        ("baseline", "pgd", 0.0, 1.0), ("lonely-s3", "pgd", 0.4, 0.6),
-    ])
+    summary = _summary(
+        [
+            ("distilled-s0", "pgd", 0.1, 0.9),
+            ("distilled-s1", "pgd", 0.2, 0.8),
+            ("distilled-s2", "pgd", 0.3, 0.7),
+            ("distilled-t20-s0", "pgd", 0.5, 0.5),
+            ("distilled-t20-s1", "pgd", 0.7, 0.3),
+            ("baseline", "pgd", 0.0, 1.0),
+            ("lonely-s3", "pgd", 0.4, 0.6),
+        ]
+    )
     clean = pd.DataFrame({"model": ["distilled-s0", "distilled-s1", "baseline"], "clean_accuracy": [0.9, 0.8, 0.99]})
     out = seed_aggregate(summary, clean)
     assert list(out.columns) == SEED_COLUMNS
@@ -66,7 +87,9 @@ def test_mean_and_sample_std_across_seeds_per_base_model_and_attack():
 
 
 def test_attack_seeds_aggregate_too():
-    out = seed_aggregate(_summary([("m", "pgd-s0", 0.2, 0.8), ("m", "pgd-s1", 0.4, 0.6)]), pd.DataFrame(columns=["model", "clean_accuracy"]))
+    out = seed_aggregate(
+        _summary([("m", "pgd-s0", 0.2, 0.8), ("m", "pgd-s1", 0.4, 0.6)]), pd.DataFrame(columns=["model", "clean_accuracy"])
+    )
     assert out[["model", "attack", "n_seeds", "seeds"]].values.tolist() == [["m", "pgd", 2, "0 1"]]
 
 
@@ -76,7 +99,13 @@ def test_no_sweep_gives_an_empty_table_with_columns():
 
 
 def test_model_temperatures_from_the_manifest_spec():
-    spec = {"models": [{"id": "baseline", "train": {}}, {"id": "teacher", "train": {"temperature": 100}},
-                       {"id": "distilled", "teacher": "teacher", "train": {"temperature": 20.0}}, {"id": "bare"}]}
+    spec = {
+        "models": [
+            {"id": "baseline", "train": {}},
+            {"id": "teacher", "train": {"temperature": 100}},
+            {"id": "distilled", "teacher": "teacher", "train": {"temperature": 20.0}},
+            {"id": "bare"},
+        ]
+    }
     assert model_temperatures(spec) == {"baseline": 1.0, "teacher": 100.0, "distilled": 20.0, "bare": 1.0}
     assert model_temperatures(None) == {} and model_temperatures({}) == {}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import SpecError
-from bench.spec.plan import PlannedAttack, attack_plan, estimate_cost, model_seed
 from bench.spec.load import parse_suite
+from bench.spec.plan import PlannedAttack, attack_plan, estimate_cost, model_seed
 
 
 def suite(**extra):
     data = {
-        "name": "sw", "dataset": {"name": "digits", "eval_size": 50},
+        "name": "sw",
+        "dataset": {"name": "digits", "eval_size": 50},
         "models": [
             {"id": "baseline", "kind": "baseline", "arch": "tiny-mlp"},
             {"id": "teacher", "kind": "teacher", "arch": "tiny-mlp", "evaluate": False, "train": {"temperature": 100}},
@@ -59,12 +60,15 @@ def test_fractional_temperatures_make_safe_ids():
     assert "distilled-t0p5" in [m.id for m in spec.models]
 
 
-@pytest.mark.parametrize("extra,message", [
-    ({"temperatures": [0, 10]}, "temperatures: values must be positive"),
-    ({"seeds": [1, 1]}, "seeds: values must be distinct and non-negative"),
-    ({"temperatures": []}, "temperatures: list should have at least 1 item after validation, not 0"),
-    ({"temperaturs": [1]}, "temperaturs: unknown field; did you mean 'temperatures'?"),
-])
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        ({"temperatures": [0, 10]}, "temperatures: values must be positive"),
+        ({"seeds": [1, 1]}, "seeds: values must be distinct and non-negative"),
+        ({"temperatures": []}, "temperatures: list should have at least 1 item after validation, not 0"),
+        ({"temperaturs": [1]}, "temperaturs: unknown field; did you mean 'temperatures'?"),
+    ],
+)
 def test_sweep_errors_name_the_yaml_path(extra, message):
     with pytest.raises(SpecError) as info:
         parse_suite(suite(**extra))
