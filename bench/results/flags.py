@@ -35,8 +35,16 @@ LARGE_LINF = 0.5
 
 
 def _row(model: str, attack: str, check: str, category: str, verdict: str, value: float, threshold: str, message: str) -> dict[str, object]:
-    return {"model": model, "attack": attack, "check": check, "category": category, "verdict": verdict,
-            "value": value, "threshold": threshold, "message": message}
+    return {
+        "model": model,
+        "attack": attack,
+        "check": check,
+        "category": category,
+        "verdict": verdict,
+        "value": value,
+        "threshold": threshold,
+        "message": message,
+    }
 
 
 def _grade(value: float, warn: float, fail: float, higher_is_bad: bool = True) -> str:
@@ -56,8 +64,10 @@ def check_saturation(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
     for model, g in diag.groupby("model", sort=False):
         frac = float(g["softmax_onehot"].mean())
         verdict = _grade(frac, SATURATION_WARN, SATURATION_FAIL)
-        msg = (f"{frac:.0%} of inputs have an exactly one-hot softmax; |logit| median {g['max_abs_logit'].median():.3g}, "
-               f"max {g['max_abs_logit'].max():.3g}; top-2 gap median {g['logit_gap'].median():.3g}")
+        msg = (
+            f"{frac:.0%} of inputs have an exactly one-hot softmax; |logit| median {g['max_abs_logit'].median():.3g}, "
+            f"max {g['max_abs_logit'].max():.3g}; top-2 gap median {g['logit_gap'].median():.3g}"
+        )
         yield _row(model, "", "softmax-saturation", "masking", verdict, frac, f"warn>={SATURATION_WARN:g}, fail>={SATURATION_FAIL:g}", msg)
 
 
@@ -97,8 +107,16 @@ def check_iterative_vs_single_step(summary: pd.DataFrame) -> Iterator[dict[str, 
         for r in g[g["use"].map(_role) == "iterative"].itertuples():
             diff = float(r.robust_accuracy) - best_single
             verdict = "fail" if diff > ITERATIVE_TOL else "pass"
-            yield _row(model, r.attack, "iterative-weaker", "sanity", verdict, diff, f"fail>{ITERATIVE_TOL:g}",
-                       f"{r.attack} leaves {r.robust_accuracy:.1%} robust at {norm} eps {eps:g}, single-step {best_single:.1%}")
+            yield _row(
+                model,
+                r.attack,
+                "iterative-weaker",
+                "sanity",
+                verdict,
+                diff,
+                f"fail>{ITERATIVE_TOL:g}",
+                f"{r.attack} leaves {r.robust_accuracy:.1%} robust at {norm} eps {eps:g}, single-step {best_single:.1%}",
+            )
 
 
 def check_monotone_eps(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -110,8 +128,16 @@ def check_monotone_eps(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
             continue
         rise = float(max(acc[i + 1] - acc[i] for i in range(len(acc) - 1)))
         verdict = "warn" if rise > MONOTONE_TOL else "pass"
-        yield _row(model, attack, "non-monotone-eps", "sanity", verdict, max(rise, 0.0), f"warn>{MONOTONE_TOL:g}",
-                   f"robust accuracy rises by up to {max(rise, 0):.1%} between consecutive eps")
+        yield _row(
+            model,
+            attack,
+            "non-monotone-eps",
+            "sanity",
+            verdict,
+            max(rise, 0.0),
+            f"warn>{MONOTONE_TOL:g}",
+            f"robust accuracy rises by up to {max(rise, 0):.1%} between consecutive eps",
+        )
 
 
 def check_unbounded(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -123,9 +149,16 @@ def check_unbounded(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
             continue
         rate = float(r.attack_success_rate)
         verdict = _grade(rate, UNBOUNDED_WARN, UNBOUNDED_FAIL, higher_is_bad=False)
-        yield _row(r.model, r.attack, "unbounded-incomplete", "sanity", verdict, rate,
-                   f"warn<{UNBOUNDED_WARN:g}, fail<{UNBOUNDED_FAIL:g}",
-                   f"{r.attack} succeeds on {rate:.1%} with {'no budget' if unbounded else f'eps {r.eps:g}'}; it should reach ~100%")
+        yield _row(
+            r.model,
+            r.attack,
+            "unbounded-incomplete",
+            "sanity",
+            verdict,
+            rate,
+            f"warn<{UNBOUNDED_WARN:g}, fail<{UNBOUNDED_FAIL:g}",
+            f"{r.attack} succeeds on {rate:.1%} with {'no budget' if unbounded else f'eps {r.eps:g}'}; it should reach ~100%",
+        )
 
 
 def check_transfer_beats_whitebox(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -140,10 +173,17 @@ def check_transfer_beats_whitebox(summary: pd.DataFrame) -> Iterator[dict[str, o
         for r in white.itertuples():
             diff = float(r.robust_accuracy - best_other["robust_accuracy"])
             verdict = _grade(diff, TRANSFER_WARN, TRANSFER_FAIL)
-            yield _row(model, r.attack, "transfer-beats-whitebox", "masking", verdict, diff,
-                       f"warn>={TRANSFER_WARN:g}, fail>={TRANSFER_FAIL:g}",
-                       f"{best_other['attack']} leaves {best_other['robust_accuracy']:.1%} robust at {norm} eps {eps:g}, "
-                       f"white-box {r.attack} {r.robust_accuracy:.1%}")
+            yield _row(
+                model,
+                r.attack,
+                "transfer-beats-whitebox",
+                "masking",
+                verdict,
+                diff,
+                f"warn>={TRANSFER_WARN:g}, fail>={TRANSFER_FAIL:g}",
+                f"{best_other['attack']} leaves {best_other['robust_accuracy']:.1%} robust at {norm} eps {eps:g}, "
+                f"white-box {r.attack} {r.robust_accuracy:.1%}",
+            )
 
 
 def check_gap(records: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -154,9 +194,17 @@ def check_gap(records: pd.DataFrame) -> Iterator[dict[str, object]]:
         worst = g.loc[g["gap"].idxmax()]
         gap = float(worst["gap"])
         verdict = _grade(gap, GAP_WARN, GAP_FAIL)
-        yield _row(model, "", "naive-adaptive-gap", "masking", verdict, gap, f"warn>={GAP_WARN:g}, fail>={GAP_FAIL:g}",
-                   f"naive attacks leave {worst['naive_robust_accuracy']:.1%} robust, adaptive {worst['adaptive_robust_accuracy']:.1%} "
-                   f"({worst['norm']} eps {worst['eps']:g})")
+        yield _row(
+            model,
+            "",
+            "naive-adaptive-gap",
+            "masking",
+            verdict,
+            gap,
+            f"warn>={GAP_WARN:g}, fail>={GAP_FAIL:g}",
+            f"naive attacks leave {worst['naive_robust_accuracy']:.1%} robust, adaptive {worst['adaptive_robust_accuracy']:.1%} "
+            f"({worst['norm']} eps {worst['eps']:g})",
+        )
 
 
 def overall(flags: pd.DataFrame) -> Iterator[dict[str, object]]:

@@ -38,8 +38,16 @@ def clean_accuracy(records: pd.DataFrame) -> pd.DataFrame:
     for model, g in records[records["attack"] == CLEAN].groupby("model", sort=False):
         n, k = len(g), int((g["clean_pred"] == g["label"]).sum())
         lo, hi = wilson(k, n)
-        rows.append({"model": model, "n_samples": n, "n_correct": k, "clean_accuracy": k / n if n else math.nan,
-                     "clean_accuracy_lo": lo, "clean_accuracy_hi": hi})
+        rows.append(
+            {
+                "model": model,
+                "n_samples": n,
+                "n_correct": k,
+                "clean_accuracy": k / n if n else math.nan,
+                "clean_accuracy_lo": lo,
+                "clean_accuracy_hi": hi,
+            }
+        )
     return pd.DataFrame(rows, columns=["model", "n_samples", "n_correct", "clean_accuracy", "clean_accuracy_lo", "clean_accuracy_hi"])
 
 
@@ -78,7 +86,7 @@ SUMMARY_KEYS = ["model", "attack", "use", "view", "tag", "source", "kind", "norm
 def summarize(records: pd.DataFrame) -> pd.DataFrame:
     """One row per model x attack x eps, plus a ``worst_case`` row per model x norm x eps."""
     attacked = records[records["attack"] != CLEAN]
-    rows = [dict(zip(SUMMARY_KEYS, key)) | _rates(g) for key, g in attacked.groupby(SUMMARY_KEYS, sort=False, dropna=False)]
+    rows = [dict(zip(SUMMARY_KEYS, key, strict=True)) | _rates(g) for key, g in attacked.groupby(SUMMARY_KEYS, sort=False, dropna=False)]
     frame = pd.DataFrame(rows)
     worst = worst_case(records)
     if len(worst):
@@ -140,8 +148,18 @@ def common_eps(eps_sets: Iterable[Iterable[float]], finite_only: bool = False) -
     return keyed[0][max(common)]
 
 
-WORST_COLUMNS = [*SUMMARY_KEYS, "n_samples", "n_correct", "n_robust", "n_success", "clean_accuracy", "robust_accuracy",
-                 "robust_accuracy_lo", "robust_accuracy_hi", "attack_success_rate"]
+WORST_COLUMNS = [
+    *SUMMARY_KEYS,
+    "n_samples",
+    "n_correct",
+    "n_robust",
+    "n_success",
+    "clean_accuracy",
+    "robust_accuracy",
+    "robust_accuracy_lo",
+    "robust_accuracy_hi",
+    "attack_success_rate",
+]
 
 
 def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
@@ -154,13 +172,28 @@ def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
         for eps in sorted(set(g["eps"])):
             robust, correct, n = worst_case_at(g, eps)
             lo, hi = wilson(robust, n)
-            rows.append({
-                "model": model, "attack": WORST, "use": "", "view": "", "tag": tag or "", "source": "",
-                "kind": "", "norm": norm, "eps": eps, "n_samples": n, "n_correct": correct, "n_robust": robust,
-                "n_success": correct - robust, "clean_accuracy": correct / n,
-                "robust_accuracy": robust / n, "robust_accuracy_lo": lo, "robust_accuracy_hi": hi,
-                "attack_success_rate": 1 - robust / max(correct, 1) if correct else math.nan,
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "attack": WORST,
+                    "use": "",
+                    "view": "",
+                    "tag": tag or "",
+                    "source": "",
+                    "kind": "",
+                    "norm": norm,
+                    "eps": eps,
+                    "n_samples": n,
+                    "n_correct": correct,
+                    "n_robust": robust,
+                    "n_success": correct - robust,
+                    "clean_accuracy": correct / n,
+                    "robust_accuracy": robust / n,
+                    "robust_accuracy_lo": lo,
+                    "robust_accuracy_hi": hi,
+                    "attack_success_rate": 1 - robust / max(correct, 1) if correct else math.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=WORST_COLUMNS)
 
 
@@ -172,7 +205,9 @@ def naive_vs_adaptive(records: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["model", "norm", "eps", "naive_robust_accuracy", "adaptive_robust_accuracy", "gap"])
     keys = ["model", "norm", "eps"]
     merged = naive[keys + ["robust_accuracy"]].merge(adaptive[keys + ["robust_accuracy"]], on=keys, suffixes=("_naive", "_adaptive"))
-    merged = merged.rename(columns={"robust_accuracy_naive": "naive_robust_accuracy", "robust_accuracy_adaptive": "adaptive_robust_accuracy"})
+    merged = merged.rename(
+        columns={"robust_accuracy_naive": "naive_robust_accuracy", "robust_accuracy_adaptive": "adaptive_robust_accuracy"}
+    )
     merged["gap"] = merged["naive_robust_accuracy"] - merged["adaptive_robust_accuracy"]
     return merged.reset_index(drop=True)
 
@@ -187,7 +222,15 @@ def robustness_metric(records: pd.DataFrame) -> pd.DataFrame:
     for (model, attack, norm), g in mn.groupby(["model", "attack", "norm"], sort=False):
         ok = g[g["clean_pred"] == g["label"]]
         won = ok[ok["success"]]
-        rows.append({"model": model, "attack": attack, "norm": norm, "n_correct": len(ok), "found": len(won),
-                     "mean_min_norm": float(won[norm].mean()) if len(won) else math.nan,
-                     "median_min_norm": float(won[norm].median()) if len(won) else math.nan})
+        rows.append(
+            {
+                "model": model,
+                "attack": attack,
+                "norm": norm,
+                "n_correct": len(ok),
+                "found": len(won),
+                "mean_min_norm": float(won[norm].mean()) if len(won) else math.nan,
+                "median_min_norm": float(won[norm].median()) if len(won) else math.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=["model", "attack", "norm", "n_correct", "found", "mean_min_norm", "median_min_norm"])

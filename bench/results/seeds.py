@@ -21,8 +21,16 @@ from bench.results.records import CLEAN
 from bench.spec.sweep import split_seed
 
 SEED_COLUMNS = [
-    "model", "attack", "norm", "eps", "n_seeds", "seeds",
-    "accuracy_mean", "accuracy_std", "success_mean", "success_std",
+    "model",
+    "attack",
+    "norm",
+    "eps",
+    "n_seeds",
+    "seeds",
+    "accuracy_mean",
+    "accuracy_std",
+    "success_mean",
+    "success_std",
 ]
 """``accuracy`` is the robust accuracy (the clean accuracy on ``attack == "clean"`` rows);
 ``success`` the attack success rate; ``std`` is the sample standard deviation (ddof=1)."""
@@ -53,8 +61,10 @@ def _groups(frame: pd.DataFrame) -> list[dict[str, Any]]:
     split_m = frame["model"].map(split_seed)
     split_a = frame["attack"].map(split_seed)
     f = frame.assign(
-        _bm=[s[0] for s in split_m], _ms=[s[1] for s in split_m],
-        _ba=[s[0] for s in split_a], _as=[s[1] for s in split_a],
+        _bm=[s[0] for s in split_m],
+        _ms=[s[1] for s in split_m],
+        _ba=[s[0] for s in split_a],
+        _as=[s[1] for s in split_a],
     )
     f = f[f["_ms"].notna() | f["_as"].notna()]
     out = []
@@ -63,13 +73,21 @@ def _groups(frame: pd.DataFrame) -> list[dict[str, Any]]:
             continue
         acc = g["robust_accuracy"].to_numpy(dtype=float)
         suc = g["attack_success_rate"].to_numpy(dtype=float)
-        seeds = sorted({_seed_label(ms, as_) for ms, as_ in zip(g["_ms"], g["_as"])}, key=_natural)
-        out.append({
-            "model": model, "attack": attack, "norm": norm, "eps": float(eps), "n_seeds": len(g),
-            "seeds": " ".join(seeds),
-            "accuracy_mean": float(np.mean(acc)), "accuracy_std": float(np.std(acc, ddof=1)),
-            "success_mean": _nanmean(suc), "success_std": _nanstd(suc),
-        })
+        seeds = sorted({_seed_label(ms, as_) for ms, as_ in zip(g["_ms"], g["_as"], strict=True)}, key=_natural)
+        out.append(
+            {
+                "model": model,
+                "attack": attack,
+                "norm": norm,
+                "eps": float(eps),
+                "n_seeds": len(g),
+                "seeds": " ".join(seeds),
+                "accuracy_mean": float(np.mean(acc)),
+                "accuracy_std": float(np.std(acc, ddof=1)),
+                "success_mean": _nanmean(suc),
+                "success_std": _nanstd(suc),
+            }
+        )
     return out
 
 

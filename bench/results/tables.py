@@ -11,9 +11,28 @@ from bench.results.metrics import clean_accuracy, naive_vs_adaptive, robustness_
 from bench.results.seeds import seed_aggregate
 
 SUMMARY_COLUMNS = [
-    "model", "attack", "use", "view", "tag", "source", "norm", "eps", "n_samples", "n_correct", "n_robust", "n_success", "clean_accuracy",
-    "robust_accuracy", "robust_accuracy_lo", "robust_accuracy_hi", "attack_success_rate",
-    "attack_success_rate_lo", "attack_success_rate_hi", "median_l2", "median_linf", "median_l0",
+    "model",
+    "attack",
+    "use",
+    "view",
+    "tag",
+    "source",
+    "norm",
+    "eps",
+    "n_samples",
+    "n_correct",
+    "n_robust",
+    "n_success",
+    "clean_accuracy",
+    "robust_accuracy",
+    "robust_accuracy_lo",
+    "robust_accuracy_hi",
+    "attack_success_rate",
+    "attack_success_rate_lo",
+    "attack_success_rate_hi",
+    "median_l2",
+    "median_linf",
+    "median_l0",
     "n_projected",
 ]
 
