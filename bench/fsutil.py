@@ -47,3 +47,51 @@ def remove_temp_files(folder: Path) -> int:
         tmp.unlink(missing_ok=True)
         count += 1
     return count
+
+
+def publish_once(path: Path, data: bytes) -> bool:
+    """Create ``path`` holding ``data`` unless it exists already; True when this call created it.
+
+    First writer wins, without locks: the data go to a temporary file first, which
+    is then hard-linked to ``path``. ``link`` fails when the name exists, atomically,
+    also on NFS, so a published file is never overwritten or seen half-written.
+    File systems without hard links fall back to an exclusive-create claim file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:
+            return _publish_by_claim(Path(tmp), path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def unpublish(path: Path) -> None:
+    """Remove a file ``publish_once`` created (and its claim), so the next writer may publish again."""
+    path.unlink(missing_ok=True)
+    _claim(path).unlink(missing_ok=True)
+
+
+def _claim(path: Path) -> Path:
+    return path.with_name(path.name + ".claim")
+
+
+def _publish_by_claim(tmp: Path, path: Path) -> bool:
+    claim = _claim(path)
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    if path.exists():
+        return False
+    os.replace(tmp, path)
+    return True

@@ -4,6 +4,12 @@
 ``<key>.json`` its metadata. Every file is written to a temporary name and
 renamed, so a reader sees either nothing or a complete file. A checkpoint whose
 digest does not match is reported, deleted and retrained, never loaded.
+
+Publishing is first-writer-wins: the checkpoint is hard-linked into place, which
+fails when the key exists, so a key is never overwritten, even by two machines
+racing on a network file system where the per-key file lock does not hold. The
+same recipe trained at another thread count gives other weights; the first
+published stands.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import torch
 from filelock import FileLock
 
 from bench.errors import CacheError
-from bench.fsutil import atomic_write_bytes, atomic_write_text
+from bench.fsutil import atomic_write_text, publish_once, unpublish
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +68,11 @@ class ModelStore:
         if not ckpt.exists():
             return None
         data = ckpt.read_bytes()
-        expected = digest_path.read_text().strip() if digest_path.exists() else ""
+        expected = digest_path.read_text().strip() if digest_path.exists() else None
         actual = hashlib.sha256(data).hexdigest()
-        if actual != expected:
+        # No digest yet: its publisher is between linking the checkpoint and writing the digest (or died
+        # there). A linked checkpoint is complete, so it is loaded below instead of deleted under its writer.
+        if expected is not None and actual != expected:
             log.warning("checkpoint %s is corrupt (sha256 %s, expected %s); retraining", ckpt, actual[:12], expected[:12] or "none")
             self._discard(key)
             return None
@@ -77,19 +85,27 @@ class ModelStore:
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         return state, meta
 
-    def save(self, key: str, state: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-        """Store a checkpoint: data first, then its digest, then metadata, each atomically."""
+    def save(self, key: str, state: dict[str, torch.Tensor], meta: dict[str, Any]) -> bool:
+        """Publish a checkpoint unless ``key`` exists; False when another writer published it first.
+
+        The checkpoint is the commit point; only its publisher then writes the digest and the metadata.
+        """
         ckpt, digest_path, meta_path = self.paths(key)
         buf = io.BytesIO()
         torch.save({k: v.detach().cpu() for k, v in state.items()}, buf)
         data = buf.getvalue()
-        atomic_write_bytes(ckpt, data)
+        if not publish_once(ckpt, data):
+            log.info("model %s: another writer published it first; its weights stand", key[:12])
+            return False
         atomic_write_text(digest_path, hashlib.sha256(data).hexdigest() + "\n")
         atomic_write_text(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return True
 
     def _discard(self, key: str) -> None:
-        for p in self.paths(key):
-            p.unlink(missing_ok=True)
+        ckpt, digest_path, meta_path = self.paths(key)
+        unpublish(ckpt)
+        digest_path.unlink(missing_ok=True)
+        meta_path.unlink(missing_ok=True)
 
 
 def default_store_root() -> Path:

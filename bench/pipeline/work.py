@@ -86,14 +86,25 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
             "test_accuracy": acc,
             "data": data.train_fingerprint,
         }
-        ws.store.save(key, module.state_dict(), meta)
+        mine = weights_digest(module.state_dict())
+        if not ws.store.save(key, module.state_dict(), meta):
+            # Another run published this recipe while we trained (no shared lock across machines): its weights stand.
+            found = ws.store.load(key)
+            if found is None:
+                raise CacheError(f"model {spec.id}: another run published it first, but its checkpoint cannot be read (key {key[:12]})")
+            load_weights(module, found[0], f"cache {key[:12]}")
+            ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]))
+            return _trained(ws, ref, module, "cache", start, {"raced": True, "discarded_weights": mine})
         log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
-    return _trained(ws, ModelRef(spec.id, spec.arch, key, weights_digest(module.state_dict())), module, "trained", start)
+    return _trained(ws, ModelRef(spec.id, spec.arch, key, mine), module, "trained", start)
 
 
-def _trained(ws: Workspace, ref: ModelRef, module: torch.nn.Module, origin: str, start: float) -> dict[str, Any]:
+def _trained(
+    ws: Workspace, ref: ModelRef, module: torch.nn.Module, origin: str, start: float, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     ws.remember(ref, module.to(ws.device).eval())
-    return {"ref": ref, "key": ref.key, "weights": ref.weights, "origin": origin, "seconds": round(time.perf_counter() - start, 2)}
+    entry = {"ref": ref, "key": ref.key, "weights": ref.weights, "origin": origin, "seconds": round(time.perf_counter() - start, 2)}
+    return entry | (extra or {})
 
 
 def sample_hashes(x: torch.Tensor) -> list[str]:
