@@ -44,3 +44,7 @@ class RunFailed(Exception):
         self.run_dir = run_dir
         lines = "; ".join(f"{cell}: {why}" for cell, why in failures)
         super().__init__(f"{len(failures)} cell(s) failed: {lines}")
+
+
+class ExecutorError(BenchError):
+    """The executor cannot run: a bad flag combination, Dask not installed, or a scheduler that cannot be reached."""

@@ -45,10 +45,40 @@ if TYPE_CHECKING:
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="auto picks CUDA when present."
 )
 @click.option("--force", is_flag=True, help="Recompute every attack cell (trained models are still reused).")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default=None,
+    envvar="BENCH_EXECUTOR",
+    help="Where cells run: local (one after another, here; the default) or dask. [env: BENCH_EXECUTOR; default: the suite's executor.kind]",
+)
+@click.option(
+    "--workers", type=int, default=None, help="Dask: start a LocalCluster on 127.0.0.1 with N worker processes (default: one per core)."
+)
+@click.option("--threads-per-worker", type=int, default=None, help="Dask: cells each local worker runs at once (default 1).")
+@click.option(
+    "--scheduler",
+    default=None,
+    envvar="BENCH_SCHEDULER",
+    help="Dask: address of a running scheduler, e.g. tcp://host:8786. [env: BENCH_SCHEDULER]",
+)
+@click.option("--torch-threads", type=int, default=None, help="Dask: torch threads per cell (default: each worker's share of its cores).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or info logs; print only the run folder.")
 @handle_errors
 def run(
-    spec: Path, out: Path, overrides: tuple[str, ...], data_dir: str | None, cache_dir: Path | None, device: str, force: bool, quiet: bool
+    spec: Path,
+    out: Path,
+    overrides: tuple[str, ...],
+    data_dir: str | None,
+    cache_dir: Path | None,
+    device: str,
+    force: bool,
+    executor: str | None,
+    workers: int | None,
+    threads_per_worker: int | None,
+    scheduler: str | None,
+    torch_threads: int | None,
+    quiet: bool,
 ) -> None:
     """Train or load the suite's models, attack them, and write tables and plots.
 
@@ -57,13 +87,20 @@ def run(
     is the run folder, which holds manifest.json, records/, summary.csv, summary.md,
     flags.csv and plots/.
     """
+    from bench.pipeline.executors import resolve
     from bench.pipeline.runner import RunOptions
     from bench.spec.load import load_suite
 
     setup_logging(quiet)
     suite = load_suite(spec, overrides)
     opts = RunOptions(
-        out=out, data_dir=data_dir, device=device, store_root=(cache_dir / "models") if cache_dir else None, force=force, quiet=quiet
+        out=out,
+        data_dir=data_dir,
+        device=device,
+        store_root=(cache_dir / "models") if cache_dir else None,
+        force=force,
+        quiet=quiet,
+        executor=resolve(suite.executor, executor, workers, threads_per_worker, scheduler, torch_threads),
     )
     try:
         run_dir = run_and_report(suite, opts)

@@ -5,12 +5,17 @@ names that hash everything that determines them, so a re-run finds finished
 cells by name (``RunFolder.is_done``) and recomputes only what is missing or
 changed. A failed cell is collected, recorded in the manifest and returned;
 the ``bench run`` command then draws the report and reports the failures.
+
+Cells run here, one after another (the ``local`` executor), or as Dask tasks
+(``bench.pipeline.executors.dask_driver``); both record the same entries and
+write the same records.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,7 @@ from bench.pipeline import provenance
 from bench.pipeline.cells import AttackCell, Cell, DataRef, EvalCell, ModelRef, TrainCell
 from bench.pipeline.data import DataBundle, load_data
 from bench.pipeline.datasets import data_roots
+from bench.pipeline.executors import ExecutorOptions, where_ran
 from bench.pipeline.store import default_store_root
 from bench.pipeline.work import execute
 from bench.pipeline.workspace import Workspace, WorkspacePaths
@@ -41,6 +47,7 @@ class RunOptions:
     store_root: Path | None = None
     force: bool = False
     quiet: bool = True
+    executor: ExecutorOptions = ExecutorOptions()
 
 
 @dataclass
@@ -115,8 +122,14 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     state = RunState()
     _write_manifest(run_dir, manifest, state)
     try:
-        models = _run_models(spec, opts, ws, data, state)
-        _run_attacks(spec, opts, ws, data, models, state)
+        if opts.executor.kind == "dask":
+            from bench.pipeline.executors.dask_driver import run_on_dask
+
+            manifest["executor"] = run_on_dask(spec, data_ref(spec, data), paths, opts.executor, opts.force, opts.quiet, state)
+        else:
+            manifest["executor"] = {"kind": "local"}
+            models = _run_models(spec, opts, ws, data, state)
+            _run_attacks(spec, opts, ws, data, models, state)
         if not state.failures:
             # Only a complete run may drop shards: a failed model's earlier results stay for the next try.
             _remove_stale(run_dir, state.keep)
@@ -152,13 +165,15 @@ def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBund
             state.fail(train.name, f"teacher {m.teacher} is not available")
             continue
         try:
-            done = execute(train, ws)
+            done = _execute(train, ws)
             model: ModelRef = done.pop("ref")
             state.cells[train.name] = done
             evaluation = EvalCell(model, ref, diagnose=m.evaluate)
             state.keep |= {Path(p).name for p in evaluation.outputs}
             if opts.force or not folder.is_done(evaluation.outputs):
-                execute(evaluation, ws)
+                state.cells[evaluation.name] = _execute(evaluation, ws)
+            else:
+                state.cells[evaluation.name] = {"origin": "done"}
         except BenchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed model must not stop the other cells
@@ -186,9 +201,17 @@ def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBun
             state.cells[cell.name] = {"key": cell.key, "origin": "done"}
             continue
         try:
-            state.cells[cell.name] = execute(cell, ws)
+            state.cells[cell.name] = _execute(cell, ws)
         except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
             state.fail(cell.name, exc)
+
+
+def _execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
+    """``execute``, plus where and for how long the cell ran, for the manifest."""
+    start = time.perf_counter()
+    entry = execute(cell, ws)
+    entry.setdefault("seconds", round(time.perf_counter() - start, 2))
+    return entry | where_ran(ws.paths.device)
 
 
 def _remove_stale(run_dir: Path, keep: set[str]) -> None:

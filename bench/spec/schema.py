@@ -101,6 +101,16 @@ class AttackSpec(StrictModel):
     batch_size: int | None = Field(None, ge=1, description="Samples per attack batch (default: the attack's own, `bench ls attacks`).")
 
 
+class ExecutorSpec(StrictModel):
+    """Where a run's cells execute; changes no result, so it is not part of the spec hash."""
+
+    kind: Literal["local", "dask"] = Field("local", description="local: one after another in this process; dask: on Dask workers.")
+    workers: int | None = Field(None, ge=1, description="Dask: start a LocalCluster on 127.0.0.1 with this many worker processes.")
+    threads_per_worker: int | None = Field(None, ge=1, description="Dask: cells each worker runs at once (default 1).")
+    scheduler: str | None = Field(None, description="Dask: address of a running scheduler, e.g. tcp://host:8786.")
+    torch_threads: int | None = Field(None, ge=1, description="Dask: torch threads per cell (default: the worker's share of its cores).")
+
+
 class SuiteSpec(StrictModel):
     """A whole benchmark suite."""
 
@@ -111,6 +121,7 @@ class SuiteSpec(StrictModel):
     attacks: list[AttackSpec] = Field(default_factory=list)
     temperatures: list[float] | None = Field(None, min_length=1, description="Sweep: one teacher/student pair per T (ids <id>-t<T>).")
     seeds: list[int] | None = Field(None, min_length=1, description="Sweep: every model and attack once per seed (ids <id>-s<seed>).")
+    executor: ExecutorSpec | None = Field(None, description="Default executor for `bench run` (its flags and $BENCH_EXECUTOR win).")
 
     def model(self, model_id: str) -> ModelSpec:
         """The model spec with this id."""
@@ -120,9 +131,10 @@ class SuiteSpec(StrictModel):
         """sha256 of the canonical JSON of the resolved spec, without machine-specific paths.
 
         Data are identified by their fingerprint and external checkpoints by their
-        model key, so the same suite hashes alike on every machine.
+        model key, so the same suite hashes alike on every machine. Where it runs
+        (``executor``) is not part of what it computes.
         """
-        data = self.model_dump(mode="json", exclude={"dataset": {"root"}})
+        data = self.model_dump(mode="json", exclude={"dataset": {"root"}, "executor": True})
         for m in data["models"]:
             m["checkpoint"] = Path(m["checkpoint"]).name if m["checkpoint"] else None
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))

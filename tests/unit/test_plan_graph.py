@@ -1,4 +1,4 @@
-"""The run's task graph, its critical path and ideal wall time."""
+"""The run's task graph, its critical path and ideal wall time, and how the executor is chosen."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
+from bench.errors import ExecutorError, SpecError
+from bench.pipeline.executors import ExecutorOptions, resolve
 from bench.spec.load import load_suite
 from bench.spec.plan import PlannedCell, cell_graph, critical_path, ideal_wall_time, tails
+from bench.spec.schema import ExecutorSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "suites" / "smoke.yaml"
@@ -57,3 +60,43 @@ def test_validate_prints_critical_path_and_ideal_wall_time():
     assert lines[-2].startswith("critical path (~") and "train teacher-t" in lines[-2] and " -> " in lines[-2]
     assert lines[-1].startswith("ideal wall time on 8 worker(s): ~")
     assert "critical path" not in CliRunner().invoke(cli, ["validate", str(SMOKE)]).output
+
+
+def test_executor_comes_from_flags_then_the_suite():
+    assert resolve(None) == ExecutorOptions("local")
+    suite = ExecutorSpec(kind="dask", workers=4, torch_threads=2)
+    assert resolve(suite) == ExecutorOptions("dask", workers=4, torch_threads=2)
+    assert resolve(suite, workers=2) == ExecutorOptions("dask", workers=2, torch_threads=2)
+    assert resolve(suite, "local") == ExecutorOptions("local"), "another executor drops the suite's Dask settings"
+    assert resolve(suite, scheduler="tcp://10.0.0.1:8786") == ExecutorOptions("dask", scheduler="tcp://10.0.0.1:8786", torch_threads=2)
+
+
+@pytest.mark.parametrize(
+    "opts, message",
+    [
+        (ExecutorOptions("local", workers=2), "--workers: only with --executor dask"),
+        (ExecutorOptions("dask", workers=0), "--workers 0: must be at least 1"),
+        (ExecutorOptions("dask", workers=2, scheduler="tcp://h:1"), "--scheduler: the running cluster has its own workers"),
+        (ExecutorOptions("dask", scheduler="h:8786"), "--scheduler h:8786: expected an address like tcp://host:8786"),
+        (ExecutorOptions("ray"), "executor 'ray': choose one of local, dask"),
+    ],
+)
+def test_bad_executor_options_are_one_line_errors(opts, message):
+    with pytest.raises(ExecutorError, match=message):
+        opts.check()
+
+
+def test_bad_executor_flags_exit_2_with_one_line(tmp_path):
+    res = CliRunner().invoke(cli, ["run", str(SMOKE), "--out", str(tmp_path), "--workers", "2"])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == "error: --workers: only with --executor dask (the local executor runs cells in this process)"
+    assert not (tmp_path / "smoke").exists(), "nothing written"
+
+
+def test_the_suite_may_name_its_executor_without_changing_its_hash():
+    plain = load_suite(SMOKE)
+    on_dask = load_suite(SMOKE, ["executor={kind: dask, workers: 4}"])
+    assert on_dask.executor == ExecutorSpec(kind="dask", workers=4)
+    assert on_dask.spec_hash() == plain.spec_hash()
+    with pytest.raises(SpecError, match=r"executor\.workerz: unknown field; did you mean 'workers'\?"):
+        load_suite(SMOKE, ["executor={kind: dask, workerz: 4}"])
