@@ -41,8 +41,9 @@ def breakdown(run_dir: Path) -> None:
     for name, c in cells.items():
         print(f"{name:40s} {c['origin']:8s} {c.get('seconds', 0.0):8.1f}")
     train = sum(c.get("seconds", 0.0) for n, c in cells.items() if n.startswith("train ") and c["origin"] == "trained")
-    attack = sum(c.get("seconds", 0.0) for n, c in cells.items() if not n.startswith("train ") and c["origin"] == "ran")
-    print(f"total training {train:.1f} s, attacks {attack:.1f} s")
+    evaluate = sum(c.get("seconds", 0.0) for n, c in cells.items() if n.startswith("evaluate ") and c["origin"] == "ran")
+    attack = sum(c.get("seconds", 0.0) for n, c in cells.items() if not n.startswith(("train ", "evaluate ")) and c["origin"] == "ran")
+    print(f"total training {train:.1f} s, clean evaluation {evaluate:.1f} s, attacks {attack:.1f} s")
 
 
 def main() -> None:
