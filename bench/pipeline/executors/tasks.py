@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 
 import torch
 
+from bench.errors import ExecutorError
 from bench.fsutil import canonical_hash
 from bench.pipeline.cells import AttackCell, Cell, DataRef, EvalCell, ModelRef, TrainCell
 from bench.pipeline.executors import cpu_count, kept, where_ran
@@ -88,6 +90,11 @@ def _ref(outcome: Outcome) -> ModelRef:
 
 
 def _unless_done(cell: Cell, ws: Workspace, force: bool) -> dict[str, Any]:
+    if not (ws.paths.run_dir / "records").is_dir():
+        raise ExecutorError(
+            f"{ws.paths.run_dir}: the run folder is not visible on worker host {socket.gethostname()}; "
+            "Dask workers need the driver's paths (a shared file system)"
+        )
     if not force and RunFolder(ws.paths.run_dir).is_done(cell.outputs):
         return {"origin": "done"}
     return execute(cell, ws)
