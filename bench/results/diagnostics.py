@@ -1,0 +1,24 @@
+"""The per-sample gradient-masking diagnostics of a run folder: schema and reader (pandas only).
+
+``bench.pipeline.diagnostics`` computes them on a model; the masking checks
+(``bench.results.flags``) read them from here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS = ["model", "sample", "max_abs_logit", "logit_gap", "softmax_onehot", "grad_zero", "grad_l1"]
+
+
+def read_diagnostics(run_dir: Path, only: set[str] | None = None) -> pd.DataFrame:
+    """The diagnostics of a run folder, from every shard or only those named in ``only`` (empty frame if none)."""
+    shards = sorted(p for p in (run_dir / "diagnostics").glob("*.csv") if only is None or p.name in only)
+    if not shards:
+        return pd.DataFrame(columns=COLUMNS)
+    frame = pd.concat([pd.read_csv(p) for p in shards], ignore_index=True)
+    for col in ("softmax_onehot", "grad_zero"):
+        frame[col] = frame[col].astype(str).str.lower().isin(["true", "1"])
+    return frame

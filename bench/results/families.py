@@ -1,0 +1,53 @@
+"""What each registered attack *is*, for the checks and the leaderboard: its family and its role.
+
+Records name an attack by its registry key (``use``). The masking checks need
+to know which attacks are single-step, iterative, gradient-free, or expected to
+reach 100% without a budget; the leaderboard groups attacks of one family
+across backends (``art.cw_l2`` and ``bench.cw_l2`` are both ``cw``). One table
+answers both, and a test checks that every registry key has a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["single-step", "iterative", "gradient-free", "minimum-norm", "other"]
+TRANSFER = "transfer"
+
+
+@dataclass(frozen=True)
+class Family:
+    """An attack's family (a leaderboard column) and its role in the sanity checks."""
+
+    name: str
+    role: Role
+    # Unbounded, it should break ~every sample (C&W, DeepFool); JSMA caps the pixels it changes, so it need not.
+    reaches_all: bool = False
+
+
+FAMILIES: dict[str, Family] = {
+    "torchattacks.fgsm": Family("fgsm", "single-step"),
+    "art.fgsm": Family("fgsm", "single-step"),
+    "torchattacks.pgd": Family("pgd", "iterative"),
+    "torchattacks.pgdl2": Family("pgd", "iterative"),
+    "art.pgd": Family("pgd", "iterative"),
+    "bench.pgd_margin": Family("pgd_margin", "iterative"),
+    "torchattacks.square": Family("square", "gradient-free"),
+    "torchattacks.cw": Family("cw", "minimum-norm", reaches_all=True),
+    "art.cw_l2": Family("cw", "minimum-norm", reaches_all=True),
+    "bench.cw_l2": Family("cw", "minimum-norm", reaches_all=True),
+    "torchattacks.deepfool": Family("deepfool", "minimum-norm", reaches_all=True),
+    "art.deepfool": Family("deepfool", "minimum-norm", reaches_all=True),
+    "art.jsma": Family("jsma", "minimum-norm"),
+}
+
+
+def family_of(use: str) -> Family:
+    """The family of a registry key; an unlisted key (a test's or a plug-in's attack) is its own family, role ``other``."""
+    return FAMILIES.get(use) or Family(use.split(".", 1)[-1], "other")
+
+
+def family_name(use: str, source: str = "") -> str:
+    """The leaderboard column of an attack: its family, or ``transfer`` when it was crafted on another model."""
+    return TRANSFER if source else family_of(use).name
