@@ -82,8 +82,6 @@ class Attack(ABC):
     default_tag: ClassVar[Literal["naive", "adaptive"]] = "naive"
     description: ClassVar[str] = ""
     Params: ClassVar[type[AttackParams]] = NoParams
-    # Part of every attack cell's cache key: bump it when a change alters the attack's output.
-    version: ClassVar[int] = 1
     # Large batches amortise per-call overhead; attacks with per-sample early exits prefer smaller ones.
     default_batch_size: ClassVar[int] = 500
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+import os
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,9 @@ from bench.pipeline import provenance
 from bench.pipeline.cells import AttackCell, Cell, DataRef, EvalCell, ModelRef, TrainCell
 from bench.pipeline.data import DataBundle, load_data
 from bench.pipeline.datasets import data_roots
+from bench.pipeline.fingerprint import BASE_PACKAGES, attack_packages
 from bench.pipeline.store import default_store_root
-from bench.pipeline.work import execute
+from bench.pipeline.work import attack_code, evaluate_code, execute, train_code
 from bench.pipeline.workspace import Workspace, WorkspacePaths
 from bench.results.run_folder import RunFolder
 from bench.spec.plan import attack_plan, model_seed, topo_models
@@ -50,6 +53,7 @@ class RunState:
     cells: dict[str, dict[str, object]] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
     keep: set[str] = field(default_factory=set)
+    clean: dict[str, str] = field(default_factory=dict)  # model id -> its clean shard, which attack cells read
 
     def fail(self, cell: str, exc: BaseException | str) -> None:
         """Record a failed cell; the run goes on with the cells that do not depend on it."""
@@ -87,7 +91,8 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     roots = data_roots(opts.data_dir, spec.dataset.root)
     data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size)
     run_dir = prepare_run_dir(opts.out, spec.name)
-    paths = WorkspacePaths(run_dir, (opts.store_root or default_store_root()), tuple(roots), str(device), opts.quiet)
+    store = (opts.store_root or default_store_root()).expanduser().resolve()
+    paths = WorkspacePaths(run_dir, store, tuple(roots), str(device), opts.quiet)
     ws = Workspace(paths, data)
     manifest: dict[str, Any] = {
         "suite": spec.name,
@@ -108,7 +113,9 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
             "n_train": len(data.y_train),
             "n_eval": len(data.y_eval),
         },
+        "runtime": asdict(ws.runtime),
         "model_store": str(ws.store.root),
+        # When this invocation ran; each cell's own "computed" says when its numbers were made.
         "started": provenance.now(),
         "status": "running",
     }
@@ -120,6 +127,8 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
         if not state.failures:
             # Only a complete run may drop shards: a failed model's earlier results stay for the next try.
             _remove_stale(run_dir, state.keep)
+        # Only these files feed the tables: a failed cell's older shard stays on disk but is not reported.
+        manifest["outputs"] = sorted(state.keep)
         manifest["status"] = "failed" if state.failures else "complete"
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
@@ -144,10 +153,12 @@ def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBund
     ref = data_ref(spec, data)
     folder = RunFolder(ws.paths.run_dir)
     models: dict[str, ModelRef] = {}
+    clean = state.clean
+    base = ws.runtime.subset(BASE_PACKAGES)
     for mid in topo_models(spec):
         m = spec.model(mid)
         teacher = models.get(m.teacher) if m.teacher else None
-        train = TrainCell(m, ref, model_seed(spec, mid), teacher)
+        train = TrainCell(m, ref, model_seed(spec, mid), base, train_code(m.arch), teacher)
         if m.teacher and teacher is None:
             state.fail(train.name, f"teacher {m.teacher} is not available")
             continue
@@ -155,10 +166,13 @@ def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBund
             done = execute(train, ws)
             model: ModelRef = done.pop("ref")
             state.cells[train.name] = done
-            evaluation = EvalCell(model, ref, diagnose=m.evaluate)
+            evaluation = EvalCell(model, ref, m.evaluate, base, evaluate_code())
             state.keep |= {Path(p).name for p in evaluation.outputs}
             if opts.force or not folder.is_done(evaluation.outputs):
-                execute(evaluation, ws)
+                state.cells[evaluation.name] = execute(evaluation, ws)
+            else:
+                state.cells[evaluation.name] = {"origin": "done", "computed": folder.provenance(evaluation.shard)}
+            clean[mid] = Path(evaluation.shard).name
         except BenchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed model must not stop the other cells
@@ -172,23 +186,45 @@ def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBun
     """Run each attack cell that is not done yet; isolate failures."""
     ref = data_ref(spec, data)
     folder = RunFolder(ws.paths.run_dir)
+    ran = 0
     for planned in attack_plan(spec):
         a = spec.attacks[planned.attack]
         name = f"{a.id} on {planned.model}"
         if planned.model not in models or (planned.source and planned.source not in models):
             state.fail(name, "its model is not available")
             continue
-        cell: Cell = AttackCell(
-            a, models[planned.model], ref, model_seed(spec, planned.model), models[planned.source] if planned.source else None
-        )
+        source = models[planned.source] if planned.source else None
+        seed = model_seed(spec, planned.model)
+        runtime = ws.runtime.subset(attack_packages(a.use))
+        cell: Cell = AttackCell(a, models[planned.model], ref, seed, runtime, attack_code(a.use), state.clean[planned.model], source)
         state.keep |= {Path(p).name for p in cell.outputs}
         if folder.is_done(cell.outputs) and not opts.force:
-            state.cells[cell.name] = {"key": cell.key, "origin": "done"}
+            state.cells[cell.name] = {"key": cell.key, "origin": "done", "computed": folder.provenance(cell.shard)}
             continue
         try:
             state.cells[cell.name] = execute(cell, ws)
         except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
             state.fail(cell.name, exc)
+        ran += 1
+        _pause_for_tests(ws.paths.run_dir, ran)
+
+
+PAUSE_ENV = "BENCH_TEST_PAUSE_AFTER_CELLS"
+
+
+def _pause_for_tests(run_dir: Path, ran: int) -> None:
+    """Test hook: with $BENCH_TEST_PAUSE_AFTER_CELLS=N, stop after N attack cells of this invocation, say so, and wait.
+
+    Tests that interrupt or kill a run use it to signal at a known point instead of
+    guessing with a clock; nothing else sets the variable.
+    """
+    after = os.environ.get(PAUSE_ENV)
+    if not after or ran != int(after):
+        return
+    (run_dir / ".paused").write_text(str(ran))
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _remove_stale(run_dir: Path, keep: set[str]) -> None:

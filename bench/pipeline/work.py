@@ -7,8 +7,10 @@ manifest records about it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +18,85 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.attacks import ATTACKS
+from bench.attacks import ATTACKS, losses, ops, views
 from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
 from bench.fsutil import atomic_write_text
-from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, clean_shard_name, model_key, weights_digest
+from bench.pipeline import diagnostics, training
+from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
+from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
 from bench.pipeline.models import build_model
+from bench.pipeline.provenance import cell_provenance
 from bench.pipeline.store import load_state_dict
 from bench.pipeline.training import fit, predict_logits, soft_labels
 from bench.pipeline.workspace import Workspace, load_weights
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import CLEAN, UNBOUNDED, read_shard, within_budget, write_shard
+from bench.results.run_folder import RECORDS, provenance_path
 from bench.spec.schema import view_name
 
 log = logging.getLogger(__name__)
 
 
+@cache
+def architecture_code(arch: str) -> str:
+    """Digest of an architecture's class and its bench bases: part of every result computed with it."""
+    return digest(*architecture_classes(arch))
+
+
+@cache
+def train_code(arch: str) -> str:
+    """Digest of the code that determines a trained model: its architecture, the training loop and the train step."""
+    return digest(architecture_code(arch), training, train)
+
+
+@cache
+def evaluate_code() -> str:
+    """Digest of the code behind clean predictions and diagnostics."""
+    return digest(diagnostics, training.predict_logits, evaluate, sample_hashes)
+
+
+@cache
+def attack_code(use: str) -> str:
+    """Digest of the code behind an attack cell: the attack's modules, the contract's helpers and the cell itself."""
+    return digest(*attack_modules(use), ops, views, losses, attack, _rows, training.predict_logits)
+
+
+def code_of(cell: Cell) -> str:
+    """The code digest this process would compute ``cell`` with."""
+    if isinstance(cell, TrainCell):
+        return train_code(cell.model.arch)
+    if isinstance(cell, EvalCell):
+        return evaluate_code()
+    return attack_code(cell.attack.use)
+
+
 def execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
     """Compute one cell from its value and the workspace's paths; write its outputs; return its manifest entry.
 
-    A ``TrainCell`` also returns its ``ModelRef`` under ``"ref"``, for the cells that depend on it.
+    The cell names the runtime and code it was planned with; a process with other
+    library versions, another device type or other code refuses it rather than
+    write results under a key that does not describe them. A ``TrainCell`` also
+    returns its ``ModelRef`` under ``"ref"``, for the cells that depend on it.
     """
+    here = ws.runtime.subset([name for name, _ in cell.runtime.packages])
+    if cell.runtime != here:
+        raise CacheError(f"{cell.name}: planned for {cell.runtime.describe()}, but this process has {here.describe()}")
+    if cell.code != code_of(cell):
+        raise CacheError(f"{cell.name}: the code here differs from the code the run was planned with")
     if isinstance(cell, TrainCell):
         return train(cell, ws)
     if isinstance(cell, EvalCell):
         return evaluate(cell, ws)
     return attack(cell, ws)
+
+
+def _record(ws: Workspace, output: str, start: float) -> dict[str, Any]:
+    prov = cell_provenance(ws.device, time.perf_counter() - start)
+    atomic_write_text(provenance_path(ws.paths.run_dir, output), json.dumps(prov, indent=2, sort_keys=True) + "\n")
+    return prov
 
 
 def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
@@ -58,16 +111,17 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
             raise CacheError(f"models[{spec.id}].checkpoint: no such file {path}")
         state = load_state_dict(path)
         load_weights(module, state, str(path))
-        digest = weights_digest(state)
-        ref = ModelRef(spec.id, spec.arch, model_key(spec, data.train_fingerprint, cell.seed, None, digest), digest, str(path))
-        return _trained(ws, ref, module, "checkpoint", start)
-    key = model_key(spec, data.train_fingerprint, cell.seed, cell.teacher.weights if cell.teacher else None, None)
+        sha = weights_digest(state)
+        ref = ModelRef(spec.id, spec.arch, cell.key(sha), sha, architecture_code(spec.arch), str(path))
+        return _trained(ws, ref, module, "checkpoint", start, cell_provenance(ws.device, time.perf_counter() - start))
+    key = cell.key()
     with ws.store.lock(key):
         found = ws.store.load(key)
         if found is not None:
             load_weights(module, found[0], f"cache {key[:12]}")
             log.info("model %s: loaded from the store (%s)", spec.id, key[:12])
-            return _trained(ws, ModelRef(spec.id, spec.arch, key, weights_digest(found[0])), module, "cache", start)
+            ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]), architecture_code(spec.arch))
+            return _trained(ws, ref, module, "cache", start, found[1].get("provenance"))
         targets = None
         if spec.kind == "student":
             if cell.teacher is None:
@@ -77,6 +131,7 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         fit(module, data.x_train, data.y_train, spec.train, cell.seed, soft_targets=targets, desc=f"train {spec.id}", quiet=ws.paths.quiet)
         seconds = time.perf_counter() - start
         acc = float((predict_logits(module, data.x_test).argmax(1).cpu() == data.y_test).float().mean())
+        prov = cell_provenance(ws.device, seconds)
         meta = {
             "id": spec.id,
             "kind": spec.kind,
@@ -85,15 +140,20 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
             "seconds": round(seconds, 2),
             "test_accuracy": acc,
             "data": data.train_fingerprint,
+            "provenance": prov,
         }
         ws.store.save(key, module.state_dict(), meta)
         log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
-    return _trained(ws, ModelRef(spec.id, spec.arch, key, weights_digest(module.state_dict())), module, "trained", start)
+    ref = ModelRef(spec.id, spec.arch, key, weights_digest(module.state_dict()), architecture_code(spec.arch))
+    return _trained(ws, ref, module, "trained", start, prov)
 
 
-def _trained(ws: Workspace, ref: ModelRef, module: torch.nn.Module, origin: str, start: float) -> dict[str, Any]:
+def _trained(
+    ws: Workspace, ref: ModelRef, module: torch.nn.Module, origin: str, start: float, prov: dict[str, Any] | None
+) -> dict[str, Any]:
     ws.remember(ref, module.to(ws.device).eval())
-    return {"ref": ref, "key": ref.key, "weights": ref.weights, "origin": origin, "seconds": round(time.perf_counter() - start, 2)}
+    entry = {"ref": ref, "key": ref.key, "weights": ref.weights, "origin": origin, "seconds": round(time.perf_counter() - start, 2)}
+    return entry | {"computed": prov}
 
 
 def sample_hashes(x: torch.Tensor) -> list[str]:
@@ -106,6 +166,7 @@ def sample_hashes(x: torch.Tensor) -> list[str]:
 
 def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
     """Write the model's clean shard (every test sample) and, if it is attacked, its diagnostics."""
+    start = time.perf_counter()
     data = ws.data(cell.data)
     module = ws.module(cell.model, data)
     logits = predict_logits(module, data.x_test).cpu()
@@ -146,7 +207,7 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
         atomic_write_text(path, diag.to_csv(index=False, float_format="%.9g"))
         drop_older(path)
     replace_shard(run_dir / cell.shard, frame)
-    return {"origin": "ran"}
+    return {"origin": "ran", "computed": _record(ws, cell.shard, start)}
 
 
 def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
@@ -158,7 +219,10 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     cls = ATTACKS.get(spec.use)
     atk = cls(spec.params, spec.norm or cls.norms[0], attack_seed(cell.seed, spec.id), spec.batch_size or cls.default_batch_size)
     n = min(spec.n_samples or len(data.y_eval), len(data.y_eval))
-    clean_shard = read_shard(ws.paths.run_dir / "records" / clean_shard_name(cell.model, cell.data))
+    clean_path = ws.paths.run_dir / RECORDS / cell.clean
+    if not clean_path.is_file():
+        raise CacheError(f"{cell.name}: the clean records it is judged against are missing ({clean_path}); evaluate the model first")
+    clean_shard = read_shard(clean_path)
     clean_all = clean_shard["clean_pred"].to_numpy()[data.eval_index]
     hashes = clean_shard["sample_hash"].to_numpy()[data.eval_index]
     x, y = data.x_eval[:n].to(crafter.device), data.y_eval[:n].to(crafter.device)
@@ -203,9 +267,9 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
             frames.append(_rows(base, e, adv_e, norms_e, moved, per))
     frame = pd.concat(frames, ignore_index=True)
     replace_shard(ws.paths.run_dir / cell.shard, frame)
-    seconds = time.perf_counter() - start
-    log.info("cell %s: %.1fs", cell.name, seconds)
-    return {"key": cell.key, "origin": "ran", "seconds": round(seconds, 2), "projected": int(frame["projected"].sum())}
+    prov = _record(ws, cell.shard, start)
+    log.info("cell %s: %.1fs", cell.name, prov["seconds"])
+    return {"key": cell.key, "origin": "ran", "seconds": prov["seconds"], "projected": int(frame["projected"].sum()), "computed": prov}
 
 
 def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np.ndarray], moved: np.ndarray, per: float) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from bench.attacks.views import make_view
 from bench.errors import CacheError, DataError
 from bench.pipeline.cells import DataRef, ModelRef, weights_digest
 from bench.pipeline.data import DataBundle, load_data
+from bench.pipeline.fingerprint import Runtime
 from bench.pipeline.models import build_model
 from bench.pipeline.store import ModelStore, load_state_dict
 from bench.spec.schema import view_name
@@ -44,6 +45,7 @@ class Workspace:
         self.paths = paths
         self.store = ModelStore(paths.store_root)
         self.device = torch.device(paths.device)
+        self.runtime = Runtime.here(self.device.type)
         self._data: dict[DataRef, DataBundle] = {}
         self._preloaded = data
         self._modules: dict[str, nn.Module] = {}
@@ -75,7 +77,9 @@ class Workspace:
             if ref.checkpoint is not None:
                 state = load_state_dict(Path(ref.checkpoint))
             else:
-                found = self.store.load(ref.key)
+                # Under the key's lock: a writer publishes data, then digest, and a half-published pair must not look corrupt.
+                with self.store.lock(ref.key):
+                    found = self.store.load(ref.key)
                 if found is None:
                     raise CacheError(f"model {ref.id}: not in the model store {self.store.root} (key {ref.key[:12]})")
                 state = found[0]

@@ -31,7 +31,7 @@ from bench.reporting.markdown import render_markdown
 from bench.results.examples import load_strongest
 from bench.results.records import WORST
 from bench.results.run_folder import RunFolder
-from bench.results.seeds import model_temperatures
+from bench.results.seeds import temperature_sweep
 from bench.results.tables import SUMMARY_COLUMNS, RunTables, compute_tables
 
 log = logging.getLogger(__name__)
@@ -110,15 +110,18 @@ def provenance_section(manifest: dict[str, Any]) -> Section:
     if not manifest:
         return Section("Provenance", "No manifest.json in this run folder.")
     data = manifest.get("data") or {}
+    cells = cell_provenance(manifest)
+    computed = [str(c) for c in cells["computed at"] if c != "–"]
     items = [
         ("suite", manifest.get("suite")),
         ("status", manifest.get("status")),
-        ("started", manifest.get("started")),
-        ("finished", manifest.get("finished")),
+        ("results computed", f"{min(computed)} to {max(computed)} (each cell's own time, below)" if computed else "not recorded"),
+        ("this invocation started", manifest.get("started")),
+        ("this invocation finished", manifest.get("finished")),
         ("spec hash", manifest.get("spec_hash")),
         ("seed", manifest.get("seed")),
         ("git commit", manifest.get("git_commit")),
-        ("device", manifest.get("device")),
+        ("device of this invocation", manifest.get("device")),
         ("data", f"{data.get('name', '?')} ({data.get('source', '?')}), {data.get('n_train', '?')} train / {data.get('n_eval', '?')} eval"),
         ("data fingerprint", data.get("fingerprint")),
         ("train fingerprint", data.get("train_fingerprint")),
@@ -129,7 +132,31 @@ def provenance_section(manifest: dict[str, Any]) -> Section:
     versions = manifest.get("versions") or {}
     vt = pd.DataFrame({"package": list(versions), "version": [str(v) for v in versions.values()]})
     spec = json.dumps(manifest.get("spec", {}), indent=2, sort_keys=True)
-    return Section("Provenance", "From manifest.json.", (Table(kv), Table(vt)), code=spec, code_title="resolved spec")
+    text = (
+        "From manifest.json. A cell reused from an earlier invocation keeps the time, host, device, threads and versions "
+        "of the invocation that computed it; the package table is this invocation's."
+    )
+    return Section("Provenance", text, (Table(kv), Table(vt), Table(cells)), code=spec, code_title="resolved spec")
+
+
+def cell_provenance(manifest: dict[str, Any]) -> pd.DataFrame:
+    """One row per cell: how this invocation got it, and when, where and with which torch it was computed."""
+    rows = []
+    for name, entry in (manifest.get("cells") or {}).items():
+        prov = (entry or {}).get("computed") or {}
+        rows.append(
+            {
+                "cell": name,
+                "origin": str(entry.get("origin", "–")),
+                "computed at": str(prov.get("computed_at", "–")),
+                "host": str(prov.get("host", "–")),
+                "device": str(prov.get("device", "–")),
+                "threads": str(prov.get("threads", "–")),
+                "torch": str((prov.get("versions") or {}).get("torch", "–")),
+                "seconds": str(prov.get("seconds", entry.get("seconds", "–"))),
+            }
+        )
+    return pd.DataFrame(rows, columns=["cell", "origin", "computed at", "host", "device", "threads", "torch", "seconds"])
 
 
 def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: dict[str, Any], suite: str) -> tuple[list[Plot], list[str]]:
@@ -144,8 +171,8 @@ def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: d
         ("robust_accuracy_vs_eps", lambda: plot_robust_accuracy(t.summary, suite, out), "no bounded attacks"),
         (
             "temperature",
-            lambda: plot_temperature(t.summary, t.clean, model_temperatures(manifest.get("spec")), suite, out),
-            "the attacked models span fewer than two training temperatures",
+            lambda: plot_temperature(t.summary, t.clean, temperature_sweep(manifest.get("spec")), suite, out),
+            "the suite has no temperature sweep with two or more attacked temperatures",
         ),
         ("min_l2_cdf", lambda: plot_min_norm_cdf(records, suite, out), "no minimum-norm L2 attack"),
         (
@@ -185,7 +212,7 @@ def write_report(run_dir: Path) -> pd.DataFrame:
     run = RunFolder(run_dir)
     manifest, suite = run.manifest, run.suite
     records = run.records()
-    t = compute_tables(records, run.diagnostics())
+    t = compute_tables(records, run.diagnostics(), manifest.get("spec"))
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))

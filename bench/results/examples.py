@@ -80,8 +80,12 @@ def load_examples(path: Path) -> Examples | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             ex = Examples(
-                x=z["x"], x_adv=z["x_adv"], label=z["label"], clean_pred=z["clean_pred"],
-                adv_pred=z["adv_pred"], eps=float(z["eps"]),
+                x=z["x"],
+                x_adv=z["x_adv"],
+                label=z["label"],
+                clean_pred=z["clean_pred"],
+                adv_pred=z["adv_pred"],
+                eps=float(z["eps"]),
             )
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         log.warning("%s: unreadable examples file, skipped (%s)", path, exc)

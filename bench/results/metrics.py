@@ -38,8 +38,16 @@ def clean_accuracy(records: pd.DataFrame) -> pd.DataFrame:
     for model, g in records[records["attack"] == CLEAN].groupby("model", sort=False):
         n, k = len(g), int((g["clean_pred"] == g["label"]).sum())
         lo, hi = wilson(k, n)
-        rows.append({"model": model, "n_samples": n, "n_correct": k, "clean_accuracy": k / n if n else math.nan,
-                     "clean_accuracy_lo": lo, "clean_accuracy_hi": hi})
+        rows.append(
+            {
+                "model": model,
+                "n_samples": n,
+                "n_correct": k,
+                "clean_accuracy": k / n if n else math.nan,
+                "clean_accuracy_lo": lo,
+                "clean_accuracy_hi": hi,
+            }
+        )
     return pd.DataFrame(rows, columns=["model", "n_samples", "n_correct", "clean_accuracy", "clean_accuracy_lo", "clean_accuracy_hi"])
 
 
@@ -78,7 +86,7 @@ SUMMARY_KEYS = ["model", "attack", "use", "view", "tag", "source", "kind", "norm
 def summarize(records: pd.DataFrame) -> pd.DataFrame:
     """One row per model x attack x eps, plus a ``worst_case`` row per model x norm x eps."""
     attacked = records[records["attack"] != CLEAN]
-    rows = [dict(zip(SUMMARY_KEYS, key)) | _rates(g) for key, g in attacked.groupby(SUMMARY_KEYS, sort=False, dropna=False)]
+    rows = [dict(zip(SUMMARY_KEYS, key, strict=True)) | _rates(g) for key, g in attacked.groupby(SUMMARY_KEYS, sort=False, dropna=False)]
     frame = pd.DataFrame(rows)
     worst = worst_case(records)
     if len(worst):
@@ -140,8 +148,18 @@ def common_eps(eps_sets: Iterable[Iterable[float]], finite_only: bool = False) -
     return keyed[0][max(common)]
 
 
-WORST_COLUMNS = [*SUMMARY_KEYS, "n_samples", "n_correct", "n_robust", "n_success", "clean_accuracy", "robust_accuracy",
-                 "robust_accuracy_lo", "robust_accuracy_hi", "attack_success_rate"]
+WORST_COLUMNS = [
+    *SUMMARY_KEYS,
+    "n_samples",
+    "n_correct",
+    "n_robust",
+    "n_success",
+    "clean_accuracy",
+    "robust_accuracy",
+    "robust_accuracy_lo",
+    "robust_accuracy_hi",
+    "attack_success_rate",
+]
 
 
 def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
@@ -154,27 +172,81 @@ def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
         for eps in sorted(set(g["eps"])):
             robust, correct, n = worst_case_at(g, eps)
             lo, hi = wilson(robust, n)
-            rows.append({
-                "model": model, "attack": WORST, "use": "", "view": "", "tag": tag or "", "source": "",
-                "kind": "", "norm": norm, "eps": eps, "n_samples": n, "n_correct": correct, "n_robust": robust,
-                "n_success": correct - robust, "clean_accuracy": correct / n,
-                "robust_accuracy": robust / n, "robust_accuracy_lo": lo, "robust_accuracy_hi": hi,
-                "attack_success_rate": 1 - robust / max(correct, 1) if correct else math.nan,
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "attack": WORST,
+                    "use": "",
+                    "view": "",
+                    "tag": tag or "",
+                    "source": "",
+                    "kind": "",
+                    "norm": norm,
+                    "eps": eps,
+                    "n_samples": n,
+                    "n_correct": correct,
+                    "n_robust": robust,
+                    "n_success": correct - robust,
+                    "clean_accuracy": correct / n,
+                    "robust_accuracy": robust / n,
+                    "robust_accuracy_lo": lo,
+                    "robust_accuracy_hi": hi,
+                    "attack_success_rate": 1 - robust / max(correct, 1) if correct else math.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=WORST_COLUMNS)
 
 
+NVA_COLUMNS = ["model", "norm", "eps", "n_samples", "naive_robust_accuracy", "adaptive_robust_accuracy", "gap"]
+
+
+def covers(records: pd.DataFrame, eps: float) -> bool:
+    """Whether these rows say anything at budget ``eps``: an attack ran at exactly eps, or a minimum-norm one ran unbounded."""
+    fixed = records.loc[records["kind"] == "fixed_eps", "eps"].map(eps_key)
+    unbounded = (records["kind"] == "min_norm") & records["eps"].map(math.isinf).astype(bool)
+    return bool((fixed == eps_key(eps)).any() or unbounded.any())
+
+
 def naive_vs_adaptive(records: pd.DataFrame) -> pd.DataFrame:
-    """Per model x norm x eps: worst-case robust accuracy under naive vs adaptive attacks, and the gap."""
-    naive = worst_case(records, "naive")
-    adaptive = worst_case(records, "adaptive")
-    if not len(naive) or not len(adaptive):
-        return pd.DataFrame(columns=["model", "norm", "eps", "naive_robust_accuracy", "adaptive_robust_accuracy", "gap"])
-    keys = ["model", "norm", "eps"]
-    merged = naive[keys + ["robust_accuracy"]].merge(adaptive[keys + ["robust_accuracy"]], on=keys, suffixes=("_naive", "_adaptive"))
-    merged = merged.rename(columns={"robust_accuracy_naive": "naive_robust_accuracy", "robust_accuracy_adaptive": "adaptive_robust_accuracy"})
-    merged["gap"] = merged["naive_robust_accuracy"] - merged["adaptive_robust_accuracy"]
-    return merged.reset_index(drop=True)
+    """Per model x norm x eps: worst-case robust accuracy under the naive attacks, under the adaptive ones, and the gap.
+
+    Like is compared with like, so that the gap measures masking rather than one
+    attack being weaker than another:
+
+    * only at an eps where the naive group has an *iterative* attack (PGD, not FGSM
+      alone, not a minimum-norm attack with one fixed constant) and the adaptive
+      group covers that eps too;
+    * on the samples both groups attacked (``n_samples``), each group's worst case
+      taken per sample as everywhere else.
+    """
+    from bench.results.families import family_of
+
+    attacked = records[records["attack"] != CLEAN]
+    rows = []
+    for (model, norm), g in attacked.groupby(["model", "norm"], sort=False):
+        naive, adaptive = g[g["tag"] == "naive"], g[g["tag"] == "adaptive"]
+        iterative = naive[(naive["kind"] == "fixed_eps") & (naive["use"].map(lambda u: family_of(u).role) == "iterative")]
+        common = sorted(set(naive["sample"]) & set(adaptive["sample"]))
+        if not len(iterative) or not common:
+            continue
+        naive, adaptive = naive[naive["sample"].isin(common)], adaptive[adaptive["sample"].isin(common)]
+        for eps in sorted(set(iterative["eps"].astype(float))):
+            if not covers(adaptive, eps):
+                continue
+            n_robust, _, n = worst_case_at(naive, eps)
+            a_robust, _, _ = worst_case_at(adaptive, eps)
+            rows.append(
+                {
+                    "model": model,
+                    "norm": norm,
+                    "eps": eps,
+                    "n_samples": n,
+                    "naive_robust_accuracy": n_robust / n,
+                    "adaptive_robust_accuracy": a_robust / n,
+                    "gap": (n_robust - a_robust) / n,
+                }
+            )
+    return pd.DataFrame(rows, columns=NVA_COLUMNS)
 
 
 def robustness_metric(records: pd.DataFrame) -> pd.DataFrame:
@@ -187,7 +259,15 @@ def robustness_metric(records: pd.DataFrame) -> pd.DataFrame:
     for (model, attack, norm), g in mn.groupby(["model", "attack", "norm"], sort=False):
         ok = g[g["clean_pred"] == g["label"]]
         won = ok[ok["success"]]
-        rows.append({"model": model, "attack": attack, "norm": norm, "n_correct": len(ok), "found": len(won),
-                     "mean_min_norm": float(won[norm].mean()) if len(won) else math.nan,
-                     "median_min_norm": float(won[norm].median()) if len(won) else math.nan})
+        rows.append(
+            {
+                "model": model,
+                "attack": attack,
+                "norm": norm,
+                "n_correct": len(ok),
+                "found": len(won),
+                "mean_min_norm": float(won[norm].mean()) if len(won) else math.nan,
+                "median_min_norm": float(won[norm].median()) if len(won) else math.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=["model", "attack", "norm", "n_correct", "found", "mean_min_norm", "median_min_norm"])

@@ -83,7 +83,12 @@ def write_shard(path: Path, frame: pd.DataFrame) -> None:
 
 def read_shard(path: Path) -> pd.DataFrame:
     """Read one shard with the schema's dtypes."""
-    frame = pd.read_csv(path, dtype={k: v for k, v in COLUMNS.items() if v != "bool"}, keep_default_na=False, na_values={"l0": ["nan"], "l2": ["nan"], "linf": ["nan"]})
+    frame = pd.read_csv(
+        path,
+        dtype={k: v for k, v in COLUMNS.items() if v != "bool"},
+        keep_default_na=False,
+        na_values={"l0": ["nan"], "l2": ["nan"], "linf": ["nan"]},
+    )
     for col, dtype in COLUMNS.items():
         if dtype == "bool":
             frame[col] = frame[col].astype(str).str.lower().isin(["true", "1"])

@@ -39,13 +39,13 @@ class RunFolder:
 
     def __init__(self, path: Path) -> None:
         if not self.is_run_folder(path):
-            raise BenchError(f"{path}: not a bench run folder (no {MANIFEST} and no {RECORDS}/; `bench run` writes both)")
+            raise BenchError(f"{path}: not a bench run folder (no {RECORDS}/ folder; `bench run` creates it before any cell runs)")
         self.path = path
 
     @staticmethod
     def is_run_folder(path: Path) -> bool:
-        """Whether ``path`` looks like a run folder: ``bench run`` creates both markers before any cell runs."""
-        return (path / RECORDS).is_dir() or (path / MANIFEST).is_file()
+        """Whether ``path`` is a run folder: ``bench run`` creates ``records/`` before anything else."""
+        return (path / RECORDS).is_dir()
 
     @cached_property
     def manifest(self) -> dict[str, Any]:

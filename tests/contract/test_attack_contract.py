@@ -107,21 +107,53 @@ def test_contract(key, norm, tiny_model, digits):
     assert adv.shape == x.shape
     assert adv.dtype == x.dtype
     assert float(adv.min()) >= 0.0 and float(adv.max()) <= 1.0
-    delta = (adv - x).flatten(1)
     if eps is not None:
-        bound = delta.abs().amax(1) if norm == "linf" else delta.norm(dim=1)
-        assert float(bound.max()) <= eps + 1e-5
+        # The harness projects whatever a backend returns, so checking the output's norm would test the harness;
+        # the contract asks a fixed-budget backend to stay within the ball itself, leaving nothing to correct.
+        assert not out.projected.any(), f"{key} returned points outside the eps-ball or [0, 1]"
     assert accuracy(tiny_model, adv, y) <= accuracy(tiny_model, x, y) + 1e-9
     again, _ = run(key, norm, tiny_model, x, y)
     assert torch.equal(again.x_adv, adv), "same seed, same result"
     assert out.projected.shape == (N,)
 
 
-@pytest.mark.parametrize("key", ["torchattacks.fgsm", "bench.pgd_margin", "bench.cw_l2"])
-def test_attacks_actually_attack(key, tiny_model, digits):
+class Overshoots(Attack):
+    """A backend that ignores its budget: the harness must project it and say so."""
+
+    description = "steps 1.0 in every pixel"
+
+    def generate(self, model, x, y, eps):
+        return x + 1.0
+
+
+def test_the_harness_projects_and_flags_a_backend_that_overshoots(tiny_model, digits):
+    x, y = digits.x_eval[:8], digits.y_eval[:8]
+    model = CraftingModel(view=make_view(tiny_model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    out = Overshoots({}, "linf", seed=0)(model, x, y, 0.1)
+    assert out.projected.all()
+    assert float((out.x_adv - x).abs().max()) <= 0.1 + 1e-6 and float(out.x_adv.max()) <= 1.0
+
+
+# Budgets at which each attack must break a clearly weak model (FAST is only for the contract's speed).
+STRONG = {
+    "art.cw_l2": {"binary_search_steps": 3, "max_iter": 30, "learning_rate": 0.1, "initial_const": 1.0},
+    "torchattacks.cw": {"c": 10.0, "steps": 100, "lr": 0.1},
+    "torchattacks.deepfool": {"steps": 50},
+    "torchattacks.square": {"n_queries": 300},
+}
+
+
+@pytest.mark.parametrize("key,norm", list(cases()))
+def test_every_attack_actually_attacks(key, norm, tiny_model, digits):
+    # An adapter that returns x unchanged, or one that lost its gradient, fails here: the tiny MLP is
+    # 80% accurate on these samples and every registered attack brings it to 50% or less.
     x, y = digits.x_eval[:N], digits.y_eval[:N]
-    out, _ = run(key, ATTACKS.get(key).norms[0], tiny_model, x, y)
-    assert accuracy(tiny_model, out.x_adv, y) < accuracy(tiny_model, x, y) - 0.2
+    cls = ATTACKS.get(key)
+    attack = cls(STRONG.get(key, FAST.get(key, {})), norm, seed=123, batch_size=16)
+    model = CraftingModel(view=make_view(tiny_model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    out = attack(model, x, y, EPS[norm] if cls.kind == "fixed_eps" else None)
+    before, after = accuracy(tiny_model, x, y), accuracy(tiny_model, out.x_adv, y)
+    assert before >= 0.75 and after <= before - 0.3, f"{key} ({norm}): accuracy {before:.2f} -> {after:.2f}"
 
 
 @pytest.mark.parametrize("key", [k for k in ATTACKS.keys() if ATTACKS.get(k).kind == "fixed_eps"])

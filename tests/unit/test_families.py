@@ -40,3 +40,8 @@ def test_family_name(use, source, family):
 def test_an_unlisted_key_is_its_own_family_with_no_role():
     fam = family_of("myplugin.fancy")
     assert (fam.name, fam.role, fam.reaches_all) == ("fancy", "other", False)
+
+
+def test_an_unlisted_key_named_like_a_listed_one_shares_its_family():
+    assert family_of("myplugin.pgd") == FAMILIES["torchattacks.pgd"]
+    assert family_of("myplugin.cw_l2") == FAMILIES["art.cw_l2"]

@@ -169,6 +169,35 @@ def test_cli_writes_each_format(tmp_path, runs):
     assert res.exit_code == 0 and res.output.startswith("<!DOCTYPE html>") and "digits: linf eps 0.1" in res.output
     assert '<tr class="fail">' in res.output and "<script" not in res.output
     res = cr.invoke(cli, ["leaderboard", *map(str, runs)])
-    assert res.exit_code == 0 and "| rank | model | suite | clean |" in res.output
+    assert res.exit_code == 0 and "| rank | model | suite | samples | attacks | clean |" in res.output
     res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--eps", "0.2"])
     assert res.exit_code == 2 and res.output.startswith("error: --eps 0.2 (linf) was not evaluated") and len(res.output.splitlines()) == 1
+
+
+def test_runs_on_different_evaluation_subsets_are_not_ranked_together(tmp_path):
+    a = run_folder(tmp_path, "subset-a", records(*_model("a", 1)), eval_fingerprint="1" * 64)
+    b = run_folder(tmp_path, "subset-b", records(*_model("b", 3)), eval_fingerprint="2" * 64)
+    boards = build_leaderboards([load_run(a), load_run(b)])
+    assert [list(board.frame["model"]) for board in boards] == [["a"], ["b"]]
+    assert all(board.frame["rank"].tolist() == [1] for board in boards)
+    text = render(boards, "md")
+    assert "(group 1 of 2)" in text and "(group 2 of 2)" in text and "Evaluation set 111111111111" in text
+
+
+def test_a_model_attacked_only_with_fgsm_never_outranks_one_attacked_with_cw(tmp_path):
+    weak = run_folder(
+        tmp_path, "weak", records(clean("w", OK), fixed("w", "fgsm", OK, {0.3: [True, False, False, False]}, use="torchattacks.fgsm"))
+    )
+    strong = run_folder(
+        tmp_path,
+        "strong",
+        records(
+            clean("s", OK),
+            fixed("s", "fgsm", OK, {0.3: [True, False, False, False]}, use="torchattacks.fgsm"),
+            min_norm("s", "cw", OK, [0.1, 0.1, 0.1, math.inf], norm="linf"),
+        ),
+    )
+    boards = build_leaderboards([load_run(weak), load_run(strong)])
+    assert len(boards) == 2 and {tuple(b.frame["model"]) for b in boards} == {("w",), ("s",)}
+    row = next(b for b in boards if list(b.frame["model"]) == ["s"]).frame.iloc[0]
+    assert (set(row["attacks"].split(", ")), row["n_samples"]) == ({"fgsm", "cw"}, 4)

@@ -54,13 +54,19 @@ class _Html(HTMLParser):
             self.h2.append(data)
 
 
+TEMPS = {"baseline": 1.0, "distilled-t100-s0": 100.0, "distilled-t100-s1": 100.0, "distilled-t10-s0": 10.0}
+
+
 def _records():
     per_model = []
-    for m in ["baseline", "distilled-s0", "distilled-s1"]:
+    # A temperature x seed sweep, as `temperatures: [10, 100]` and `seeds: [0, 1]` would make it (T=10 kept to one seed).
+    for m in ["baseline", "distilled-t100-s0", "distilled-t100-s1", "distilled-t10-s0"]:
         strong = m == "baseline"
         per_model += [
             clean(m, OK),
             fixed(m, "fgsm", OK, {0.1: [strong] * 2 + [0] * 4, 0.3: [strong] * 4 + [0] * 2}, use="torchattacks.fgsm"),
+            # An iterative naive attack: naive vs adaptive is compared only where the naive side has one.
+            fixed(m, "pgd", OK, {0.1: [strong] * 2 + [0] * 4, 0.3: [strong] * 5 + [0]}),
             fixed(m, "pgd-margin", OK, {0.1: [1, 1, 0, 0, 0, 0], 0.3: [1] * 6}, use="bench.pgd_margin", tag="adaptive"),
             min_norm(m, "cw", OK, [0.4, 0.8, 1.2, 1.6, math.inf, 0.2]),
         ]
@@ -70,7 +76,7 @@ def _records():
 FLAGS = pd.DataFrame(
     [
         {
-            "model": "distilled-s0",
+            "model": "distilled-t100-s0",
             "attack": "",
             "check": "naive-adaptive-gap",
             "category": "masking",
@@ -80,7 +86,7 @@ FLAGS = pd.DataFrame(
             "message": "naive 80%, adaptive 0%",
         },
         {
-            "model": "distilled-s1",
+            "model": "distilled-t100-s1",
             "attack": "fgsm",
             "check": "iterative-weaker",
             "category": "sanity",
@@ -104,9 +110,14 @@ FLAGS = pd.DataFrame(
 
 
 def _make_run(root):
-    r = run_folder(root, "papers", _records(), temps={"baseline": 1.0, "distilled-s0": 100.0, "distilled-s1": 100.0})
+    r = run_folder(
+        root,
+        "papers",
+        _records(),
+        temps={"baseline": 1.0, "distilled-t100-s0": 100.0, "distilled-t100-s1": 100.0, "distilled-t10-s0": 10.0},
+    )
     x = np.random.default_rng(0).random((6, 1, 8, 8), dtype=np.float32)
-    for m in ["baseline", "distilled-s0"]:
+    for m in ["baseline", "distilled-t100-s0"]:
         save_examples(examples_path(r, m, "pgd-margin"), x, np.clip(x + 0.3, 0, 1), [0] * 6, [0] * 5 + [1], [1] * 6, 0.3)
     return r
 
@@ -130,7 +141,7 @@ def test_write_report_writes_every_table_figure_and_report(written):
         assert (run / "plots" / f"{fig}.png").is_file() and (run / "plots" / f"{fig}.svg").is_file(), fig
     assert len(summary) and "worst_case" in set(summary["attack"])
     seeds = pd.read_csv(run / "seeds.csv")
-    pgd = seeds[(seeds["model"] == "distilled") & (seeds["attack"] == "pgd-margin") & (seeds["eps"] == 0.1)].iloc[0]
+    pgd = seeds[(seeds["model"] == "distilled-t100") & (seeds["attack"] == "pgd-margin") & (seeds["eps"] == 0.1)].iloc[0]
     assert pgd["n_seeds"] == 2 and pgd["accuracy_mean"] == pytest.approx(3 / 6)
 
 
