@@ -53,7 +53,7 @@ def table_sections(t: RunTables) -> list[Section]:
         ],
         median_l2=[fmt(v) for v in s["median_l2"]],
     )
-    nva = display_frame(t.nva, ["model", "norm", "eps"]).assign(
+    nva = display_frame(t.nva, ["model", "norm", "eps", "n_samples"]).assign(
         naive=[pct(v) for v in t.nva["naive_robust_accuracy"]],
         adaptive=[pct(v) for v in t.nva["adaptive_robust_accuracy"]],
         gap=[f"{100 * v:+.1f} pts" for v in t.nva["gap"]],
@@ -72,7 +72,9 @@ def table_sections(t: RunTables) -> list[Section]:
         ),
         Section(
             "Naive vs adaptive",
-            "Worst-case robust accuracy within each group, per sample; the gap is the robustness illusion.",
+            "Worst-case robust accuracy within each group, per sample, on the samples both groups attacked, at each eps "
+            "where the naive group has an iterative attack (so the gap measures masking, not a weaker attack; "
+            "docs/flags.md). The gap is the robustness illusion.",
             (Table(nva),),
         ),
         Section(
