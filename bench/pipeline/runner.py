@@ -20,12 +20,12 @@ from typing import Any
 from bench.errors import BenchError, OutputError
 from bench.fsutil import atomic_write_text, remove_temp_files
 from bench.pipeline import provenance
-from bench.pipeline.cells import AttackCell, Cell, DataRef, EvalCell, ModelRef, TrainCell
+from bench.pipeline.build import attack_cell, eval_cell, train_cell
+from bench.pipeline.cells import Cell, DataRef, EvalCell, ModelRef
 from bench.pipeline.data import DataBundle, load_data
 from bench.pipeline.datasets import data_roots
-from bench.pipeline.fingerprint import BASE_PACKAGES, attack_packages
 from bench.pipeline.store import default_store_root
-from bench.pipeline.work import attack_code, evaluate_code, execute, train_code
+from bench.pipeline.work import execute
 from bench.pipeline.workspace import Workspace, WorkspacePaths
 from bench.results.run_folder import RunFolder
 from bench.spec.plan import attack_plan, model_seed, topo_models
@@ -53,7 +53,7 @@ class RunState:
     cells: dict[str, dict[str, object]] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
     keep: set[str] = field(default_factory=set)
-    clean: dict[str, str] = field(default_factory=dict)  # model id -> its clean shard, which attack cells read
+    evaluations: dict[str, EvalCell] = field(default_factory=dict)  # model id -> its evaluation, whose clean shard attacks read
 
     def fail(self, cell: str, exc: BaseException | str) -> None:
         """Record a failed cell; the run goes on with the cells that do not depend on it."""
@@ -153,12 +153,11 @@ def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBund
     ref = data_ref(spec, data)
     folder = RunFolder(ws.paths.run_dir)
     models: dict[str, ModelRef] = {}
-    clean = state.clean
-    base = ws.runtime.subset(BASE_PACKAGES)
+    evaluations = state.evaluations
     for mid in topo_models(spec):
         m = spec.model(mid)
         teacher = models.get(m.teacher) if m.teacher else None
-        train = TrainCell(m, ref, model_seed(spec, mid), base, train_code(m.arch), teacher)
+        train = train_cell(m, ref, model_seed(spec, mid), ws.runtime, teacher)
         if m.teacher and teacher is None:
             state.fail(train.name, f"teacher {m.teacher} is not available")
             continue
@@ -166,13 +165,13 @@ def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBund
             done = execute(train, ws)
             model: ModelRef = done.pop("ref")
             state.cells[train.name] = done
-            evaluation = EvalCell(model, ref, m.evaluate, base, evaluate_code())
+            evaluation = eval_cell(model, ref, m.evaluate, ws.runtime)
             state.keep |= {Path(p).name for p in evaluation.outputs}
             if opts.force or not folder.is_done(evaluation.outputs):
                 state.cells[evaluation.name] = execute(evaluation, ws)
             else:
                 state.cells[evaluation.name] = {"origin": "done", "computed": folder.provenance(evaluation.shard)}
-            clean[mid] = Path(evaluation.shard).name
+            evaluations[mid] = evaluation
         except BenchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed model must not stop the other cells
@@ -195,8 +194,7 @@ def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBun
             continue
         source = models[planned.source] if planned.source else None
         seed = model_seed(spec, planned.model)
-        runtime = ws.runtime.subset(attack_packages(a.use))
-        cell: Cell = AttackCell(a, models[planned.model], ref, seed, runtime, attack_code(a.use), state.clean[planned.model], source)
+        cell: Cell = attack_cell(a, models[planned.model], ref, seed, ws.runtime, state.evaluations[planned.model], source)
         state.keep |= {Path(p).name for p in cell.outputs}
         if folder.is_done(cell.outputs) and not opts.force:
             state.cells[cell.name] = {"key": cell.key, "origin": "done", "computed": folder.provenance(cell.shard)}
