@@ -7,6 +7,7 @@ import click
 from bench import __version__
 from bench.commands.baseline import baseline
 from bench.commands.check import check
+from bench.commands.describe import describe
 from bench.commands.leaderboard import leaderboard
 from bench.commands.ls import ls
 from bench.commands.report import report
@@ -28,7 +29,7 @@ def cli() -> None:
     """
 
 
-for command in (run, validate, ls, report, baseline, check, leaderboard):
+for command in (run, validate, ls, describe, report, baseline, check, leaderboard):
     cli.add_command(command)
 
 

@@ -32,7 +32,13 @@ class AttackError(RuntimeError):
 
 
 class AttackParams(StrictModel):
-    """Base of every attack's parameters: frozen, strict, and able to estimate its own cost."""
+    """Base of every attack's parameters: frozen, strict, and able to estimate its own cost.
+
+    Each field's ``description`` is what `bench describe` and `bench ls attacks --params`
+    print; ``synonyms`` maps the names other libraries use to this attack's own.
+    """
+
+    list_fields: ClassVar[bool] = True
 
     def cost(self) -> int:
         """Rough forward+backward passes per sample and budget, for `bench validate`'s cost estimate."""

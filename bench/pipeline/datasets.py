@@ -2,8 +2,9 @@
 
 Adding a dataset:
 
-1. Subclass ``Dataset``: set ``name``, ``shape`` (C, H, W), ``n_classes``, ``n_train``
-   and ``scale`` (the value of a white pixel), and implement ``load(roots)``
+1. Subclass ``Dataset``: set ``name``, ``shape`` (C, H, W), ``n_classes``, ``n_train``,
+   ``n_test`` (so `bench validate` can check sizes without loading anything) and
+   ``scale`` (the value of a white pixel), and implement ``load(roots)``
    returning a ``Split`` of uint8 arrays and where they came from.
 2. Register it below under its key (``DATASETS.register("my-data", MyData)``).
 3. ``bench ls datasets`` lists it; ``bench.pipeline.data.load_data`` turns it into
@@ -44,6 +45,7 @@ class Dataset:
     shape: tuple[int, int, int] = (1, 28, 28)
     n_classes: int = 10
     n_train: int = 60000
+    n_test: int = 10000
     scale: float = 255.0
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:
@@ -159,6 +161,7 @@ class Digits(Dataset):
     name = "digits"
     shape = (1, 8, 8)
     n_train = 1437
+    n_test = 360
     scale = 16.0
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:

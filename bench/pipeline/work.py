@@ -27,11 +27,11 @@ from bench.pipeline import diagnostics, training
 from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
 from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
-from bench.pipeline.models import build_model
+from bench.pipeline.models import build_model, load_weights
 from bench.pipeline.provenance import cell_provenance
 from bench.pipeline.store import load_state_dict
 from bench.pipeline.training import fit, predict_logits, soft_labels
-from bench.pipeline.workspace import Workspace, load_weights
+from bench.pipeline.workspace import Workspace
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import CLEAN, UNBOUNDED, read_shard, within_budget, write_shard
 from bench.results.run_folder import RECORDS, provenance_path
@@ -110,7 +110,7 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         if not path.is_file():
             raise CacheError(f"models[{spec.id}].checkpoint: no such file {path}")
         state = load_state_dict(path)
-        load_weights(module, state, str(path))
+        load_weights(module, state, str(path), spec.arch)
         sha = weights_digest(state)
         ref = ModelRef(spec.id, spec.arch, cell.key(sha), sha, architecture_code(spec.arch), str(path))
         return _trained(ws, ref, module, "checkpoint", start, cell_provenance(ws.device, time.perf_counter() - start))
@@ -118,7 +118,7 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
     with ws.store.lock(key):
         found = ws.store.load(key)
         if found is not None:
-            load_weights(module, found[0], f"cache {key[:12]}")
+            load_weights(module, found[0], f"cache {key[:12]}", spec.arch)
             log.info("model %s: loaded from the store (%s)", spec.id, key[:12])
             ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]), architecture_code(spec.arch))
             return _trained(ws, ref, module, "cache", start, found[1].get("provenance"))
