@@ -28,7 +28,7 @@ def handle_errors(func: F) -> F:
                 click.echo(f"error: {line}", err=True)
             sys.exit(exc.exit_code)
         except RunFailed as exc:
-            click.echo(f"error: {len(exc.failures)} cell(s) failed:", err=True)
+            click.echo(f"error: {len(exc.failures)} {exc.what}:", err=True)
             for cell, why in exc.failures:
                 click.echo(f"  - {cell}: {why}", err=True)
             click.echo(exc.run_dir)

@@ -205,8 +205,7 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
         diag = diagnose(cell.model.id, module, data.x_eval, data.y_eval, data.eval_index)
         path = run_dir / cell.diagnostics
         atomic_write_text(path, diag.to_csv(index=False, float_format="%.9g"))
-        drop_older(path)
-    replace_shard(run_dir / cell.shard, frame)
+    write_shard(run_dir / cell.shard, frame)
     return {"origin": "ran", "computed": _record(ws, cell.shard, start)}
 
 
@@ -241,7 +240,7 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
         "label": label,
         "clean_pred": clean,
     }
-    examples = examples_path(ws.paths.run_dir, cell.model.id, spec.id)
+    examples = examples_path(ws.paths.run_dir, Path(cell.shard).name)
     frames = []
     budgets: list[float | None] = list(spec.eps) if cls.kind == "fixed_eps" else [None]
     for eps in budgets:
@@ -266,7 +265,7 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
             norms_e = {k: np.where(within, v, 0.0) for k, v in norms.items()}
             frames.append(_rows(base, e, adv_e, norms_e, moved, per))
     frame = pd.concat(frames, ignore_index=True)
-    replace_shard(ws.paths.run_dir / cell.shard, frame)
+    write_shard(ws.paths.run_dir / cell.shard, frame)
     prov = _record(ws, cell.shard, start)
     log.info("cell %s: %.1fs", cell.name, prov["seconds"])
     return {"key": cell.key, "origin": "ran", "seconds": prov["seconds"], "projected": int(frame["projected"].sum()), "computed": prov}
@@ -289,20 +288,3 @@ def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np
             "seconds": per,
         }
     )
-
-
-def drop_older(path: Path) -> None:
-    """Remove the same cell's files under older keys (an edited attack, retrained weights).
-
-    Without this, an interrupted run would leave both versions for `bench report` to count twice.
-    """
-    prefix = path.name.split(".", 1)[0] + "."
-    for other in path.parent.glob(prefix + "*.csv"):
-        if other != path:
-            other.unlink(missing_ok=True)
-
-
-def replace_shard(path: Path, frame: pd.DataFrame) -> None:
-    """Write a cell's shard atomically, then remove that cell's shards under older keys."""
-    write_shard(path, frame)
-    drop_older(path)
