@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +114,12 @@ class IdxDataset(Dataset):
     def _download(self, roots: list[Path]) -> Path | None:
         if not roots or os.environ.get("BENCH_OFFLINE"):
             return None
-        target = roots[-1]
+        # The first folder is the one the user named (--data-dir, the spec's root, $BENCH_DATA_DIR); the user cache
+        # is the target only when nothing else was given.
+        target = roots[0]
+        folder = target / self.subdir / "raw"
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        created = missing[-1] if missing else None  # the highest folder this attempt will create
         try:
             import torchvision.datasets as tvd
 
@@ -121,8 +127,10 @@ class IdxDataset(Dataset):
             getattr(tvd, self.mirror_class)(root=str(target), train=True, download=True)
         except Exception as exc:  # noqa: BLE001 - any network/IO failure means "not available offline"
             log.info("download of %s failed: %s", self.name, exc)
+            if created is not None:
+                # Only what this attempt created, so a failed download leaves no empty or half-written folders behind.
+                shutil.rmtree(created, ignore_errors=True)
             return None
-        folder = target / self.subdir / "raw"
         return folder if all((folder / f).is_file() for f in self.md5) else None
 
 
