@@ -24,8 +24,9 @@ def cli() -> None:
     a teacher and a distilled student, attacks them with ART, torchattacks and bench's own
     attacks, and writes tables, plots and verdicts to results/<suite>/.
 
-    Exit codes: 0 success, 1 some cells failed (run) or a metric regressed (check),
-    2 bad input (spec, data, files, incomparable baseline).
+    Exit codes: 0 success, 1 some cells failed or a check failed with --strict (run) or a
+    metric regressed (check), 2 bad input (spec, data, files, incomparable baseline),
+    130 interrupted (run; finished cells are kept).
     """
 
 

@@ -143,7 +143,7 @@ def test_validate_and_ls():
     assert runner.invoke(cli, ["ls", "datasets"]).stdout.split()[0] == "digits"
 
 
-@pytest.mark.parametrize("args", [[], ["run"], ["validate"], ["ls"], ["report"]])
+@pytest.mark.parametrize("args", [[], ["run"], ["validate"], ["ls"], ["report"], ["describe"], ["check"], ["leaderboard"]])
 def test_help_is_useful(args):
     res = CliRunner().invoke(cli, [*args, "--help"])
     assert res.exit_code == 0
