@@ -14,6 +14,7 @@ from bench.commands import handle_errors, setup_logging
 
 if TYPE_CHECKING:
     from bench.pipeline.runner import RunOptions
+    from bench.results.run_folder import RunFolder
     from bench.spec.schema import SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -130,11 +131,15 @@ def preflight(suite: SuiteSpec) -> None:
 
 def variant_note(run_dir: Path, spec_hash: str) -> str | None:
     """A note when the run folder last held another variant of the suite: its records stay, and are reused."""
+    from bench.errors import BenchError
     from bench.results.run_folder import RunFolder
 
     if not RunFolder.is_run_folder(run_dir):
         return None
-    previous = str(RunFolder(run_dir).manifest.get("spec_hash") or "")
+    try:
+        previous = str(RunFolder(run_dir).manifest.get("spec_hash") or "")
+    except BenchError:  # an unreadable manifest is rewritten by this run; it must not stop it
+        return None
     if not previous or previous == spec_hash:
         return None
     return (
@@ -191,6 +196,7 @@ def digest(run_dir: Path) -> str:
 
 
 def _read(path: Path) -> list[dict[str, str]]:
+    """A small CSV as rows of strings (the digest needs no pandas)."""
     import csv
 
     with path.open(newline="", encoding="utf-8") as fh:
@@ -209,7 +215,8 @@ def reuse_line(manifest: dict[str, Any]) -> str:
     return f"cells: {n.get('ran', 0)} computed, {n.get('done', 0)} reused from earlier runs; models: {models or 'none'}"
 
 
-def _other_variants(folder: Any) -> int:
+def _other_variants(folder: RunFolder) -> int:
+    """How many shards on disk the last run did not plan: other variants' records, kept for reuse."""
     planned = folder.outputs
     if planned is None:
         return 0
