@@ -23,7 +23,7 @@ again in another batch (or on other hardware) it can flip back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
@@ -40,6 +40,8 @@ MIN_MARGIN_REL = 1e-4
 
 class CwL2Params(AttackParams):
     """C&W L2 settings; the defaults reach ~100% on MNIST at logit scales 100x apart."""
+
+    synonyms: ClassVar[dict[str, str]] = {"confidence": "kappa", "c": "initial_const", "steps": "max_iter", "learning_rate": "lr"}
 
     binary_search_steps: int = Field(9, ge=1, description="Outer steps of the per-sample search over c.")
     initial_const: float = Field(1e-3, gt=0, description="Starting c.")

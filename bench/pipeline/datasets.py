@@ -2,8 +2,9 @@
 
 Adding a dataset:
 
-1. Subclass ``Dataset``: set ``name``, ``shape`` (C, H, W), ``n_classes``, ``n_train``
-   and ``scale`` (the value of a white pixel), and implement ``load(roots)``
+1. Subclass ``Dataset``: set ``name``, ``shape`` (C, H, W), ``n_classes``, ``n_train``,
+   ``n_test`` (so `bench validate` can check sizes without loading anything) and
+   ``scale`` (the value of a white pixel), and implement ``load(roots)``
    returning a ``Split`` of uint8 arrays and where they came from.
 2. Register it below under its key (``DATASETS.register("my-data", MyData)``).
 3. ``bench ls datasets`` lists it; ``bench.pipeline.data.load_data`` turns it into
@@ -16,6 +17,7 @@ import gzip
 import hashlib
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,7 @@ class Dataset:
     shape: tuple[int, int, int] = (1, 28, 28)
     n_classes: int = 10
     n_train: int = 60000
+    n_test: int = 10000
     scale: float = 255.0
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:
@@ -111,7 +114,12 @@ class IdxDataset(Dataset):
     def _download(self, roots: list[Path]) -> Path | None:
         if not roots or os.environ.get("BENCH_OFFLINE"):
             return None
-        target = roots[-1]
+        # The first folder is the one the user named (--data-dir, the spec's root, $BENCH_DATA_DIR); the user cache
+        # is the target only when nothing else was given.
+        target = roots[0]
+        folder = target / self.subdir / "raw"
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        created = missing[-1] if missing else None  # the highest folder this attempt will create
         try:
             import torchvision.datasets as tvd
 
@@ -119,8 +127,10 @@ class IdxDataset(Dataset):
             getattr(tvd, self.mirror_class)(root=str(target), train=True, download=True)
         except Exception as exc:  # noqa: BLE001 - any network/IO failure means "not available offline"
             log.info("download of %s failed: %s", self.name, exc)
+            if created is not None:
+                # Only what this attempt created, so a failed download leaves no empty or half-written folders behind.
+                shutil.rmtree(created, ignore_errors=True)
             return None
-        folder = target / self.subdir / "raw"
         return folder if all((folder / f).is_file() for f in self.md5) else None
 
 
@@ -159,6 +169,7 @@ class Digits(Dataset):
     name = "digits"
     shape = (1, 8, 8)
     n_train = 1437
+    n_test = 360
     scale = 16.0
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:

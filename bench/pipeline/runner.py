@@ -5,6 +5,13 @@ names that hash everything that determines them, so a re-run finds finished
 cells by name (``RunFolder.is_done``) and recomputes only what is missing or
 changed. A failed cell is collected, recorded in the manifest and returned;
 the ``bench run`` command then draws the report and reports the failures.
+
+Run identity: ``records/`` is a content-addressed cache of every cell ever
+computed in the folder. A variant of the suite (``--set``) adds its own shards
+beside the others and the manifest's ``outputs`` names the ones the last run
+planned, which alone feed the tables. Nothing is deleted unless ``--prune``
+asks for it, and then the command says what it removed; so alternating two
+variants recomputes nothing the second time and loses no record.
 """
 
 from __future__ import annotations
@@ -13,9 +20,12 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tqdm.auto import tqdm
 
 from bench.errors import BenchError, OutputError
 from bench.fsutil import atomic_write_text, remove_temp_files
@@ -44,6 +54,7 @@ class RunOptions:
     store_root: Path | None = None
     force: bool = False
     quiet: bool = True
+    prune: bool = False  # after a complete run, delete the shards of cells this spec does not plan
 
 
 @dataclass
@@ -52,8 +63,11 @@ class RunState:
 
     cells: dict[str, dict[str, object]] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
-    keep: set[str] = field(default_factory=set)
+    keep: set[str] = field(default_factory=set)  # the outputs this run planned: the only files its tables read
     evaluations: dict[str, EvalCell] = field(default_factory=dict)  # model id -> its evaluation, whose clean shard attacks read
+    # Writes the manifest. Called after every cell, so even a killed run's manifest names the outputs it planned
+    # so far, and its report never mixes in another variant's shards.
+    save: Callable[[], None] = lambda: None
 
     def fail(self, cell: str, exc: BaseException | str) -> None:
         """Record a failed cell; the run goes on with the cells that do not depend on it."""
@@ -68,6 +82,7 @@ class RunOutcome:
 
     run_dir: Path
     failures: tuple[tuple[str, str], ...]
+    pruned: tuple[str, ...] = ()  # files --prune removed, relative to the run folder
 
 
 def prepare_run_dir(out: Path, name: str) -> Path:
@@ -119,16 +134,15 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
         "started": provenance.now(),
         "status": "running",
     }
-    state = RunState()
-    _write_manifest(run_dir, manifest, state)
+    state = RunState(save=lambda: _write_manifest(run_dir, manifest, state))
+    state.save()
+    pruned: list[str] = []
     try:
         models = _run_models(spec, opts, ws, data, state)
         _run_attacks(spec, opts, ws, data, models, state)
-        if not state.failures:
-            # Only a complete run may drop shards: a failed model's earlier results stay for the next try.
-            _remove_stale(run_dir, state.keep)
-        # Only these files feed the tables: a failed cell's older shard stays on disk but is not reported.
-        manifest["outputs"] = sorted(state.keep)
+        if opts.prune and not state.failures:
+            # Only a complete run may prune: a failed cell's earlier shard is what the next try would start from.
+            pruned = prune(run_dir, state.keep)
         manifest["status"] = "failed" if state.failures else "complete"
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
@@ -138,8 +152,8 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
         raise
     finally:
         manifest["finished"] = provenance.now()
-        _write_manifest(run_dir, manifest, state)
-    return RunOutcome(run_dir, tuple(state.failures))
+        state.save()
+    return RunOutcome(run_dir, tuple(state.failures), tuple(pruned))
 
 
 def data_ref(spec: SuiteSpec, data: DataBundle) -> DataRef:
@@ -177,6 +191,8 @@ def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBund
         except Exception as exc:  # noqa: BLE001 - a failed model must not stop the other cells
             state.fail(train.name, exc)
             continue
+        finally:
+            state.save()
         models[mid] = model
     return models
 
@@ -186,9 +202,13 @@ def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBun
     ref = data_ref(spec, data)
     folder = RunFolder(ws.paths.run_dir)
     ran = 0
-    for planned in attack_plan(spec):
+    plan = attack_plan(spec)
+    # One bar over the attack cells: a cell is often one batch, whose own bar would sit at 0/1 until it is done.
+    bar = tqdm(plan, desc="attack cells", unit="cell", disable=opts.quiet)
+    for planned in bar:
         a = spec.attacks[planned.attack]
         name = f"{a.id} on {planned.model}"
+        bar.set_postfix_str(name)
         if planned.model not in models or (planned.source and planned.source not in models):
             state.fail(name, "its model is not available")
             continue
@@ -203,6 +223,7 @@ def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBun
             state.cells[cell.name] = execute(cell, ws)
         except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
             state.fail(cell.name, exc)
+        state.save()
         ran += 1
         _pause_for_tests(ws.paths.run_dir, ran)
 
@@ -225,14 +246,25 @@ def _pause_for_tests(run_dir: Path, ran: int) -> None:
         time.sleep(0.05)
 
 
-def _remove_stale(run_dir: Path, keep: set[str]) -> None:
-    # Shards of cells no longer in the spec would otherwise leak into the tables.
+def prune(run_dir: Path, keep: set[str]) -> list[str]:
+    """Delete the shards (and their provenance and examples) of cells the last run did not plan; return what went.
+
+    Only ``bench run --prune`` calls this: they are records of other variants that a
+    later run would reuse, and someone paid for them.
+    """
+    removed = []
     for folder in ("records", "diagnostics"):
-        for path in (run_dir / folder).glob("*.csv"):
-            if path.name not in keep:
-                path.unlink()
+        for path in sorted((run_dir / folder).glob("*.csv")):
+            if path.name in keep:
+                continue
+            for extra in (run_dir / "provenance" / f"{path.name}.json", run_dir / "examples" / f"{path.stem}.npz"):
+                extra.unlink(missing_ok=True)
+            path.unlink()
+            removed.append(f"{folder}/{path.name}")
+    return removed
 
 
 def _write_manifest(run_dir: Path, manifest: dict[str, object], state: RunState) -> None:
-    body = dict(manifest, cells=state.cells, failures=[{"cell": c, "error": e} for c, e in state.failures])
+    # Only the planned outputs feed the tables: other variants' shards and a failed cell's older shard stay on disk unread.
+    body = dict(manifest, outputs=sorted(state.keep), cells=state.cells, failures=[{"cell": c, "error": e} for c, e in state.failures])
     atomic_write_text(run_dir / "manifest.json", json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")

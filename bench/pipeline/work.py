@@ -27,11 +27,11 @@ from bench.pipeline import diagnostics, training
 from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
 from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
-from bench.pipeline.models import build_model
+from bench.pipeline.models import build_model, load_weights
 from bench.pipeline.provenance import cell_provenance
 from bench.pipeline.store import load_state_dict
 from bench.pipeline.training import fit, predict_logits, soft_labels
-from bench.pipeline.workspace import Workspace, load_weights
+from bench.pipeline.workspace import Workspace
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import CLEAN, UNBOUNDED, read_shard, within_budget, write_shard
 from bench.results.run_folder import RECORDS, provenance_path
@@ -110,7 +110,7 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         if not path.is_file():
             raise CacheError(f"models[{spec.id}].checkpoint: no such file {path}")
         state = load_state_dict(path)
-        load_weights(module, state, str(path))
+        load_weights(module, state, str(path), spec.arch)
         sha = weights_digest(state)
         ref = ModelRef(spec.id, spec.arch, cell.key(sha), sha, architecture_code(spec.arch), str(path))
         return _trained(ws, ref, module, "checkpoint", start, cell_provenance(ws.device, time.perf_counter() - start))
@@ -118,7 +118,7 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
     with ws.store.lock(key):
         found = ws.store.load(key)
         if found is not None:
-            load_weights(module, found[0], f"cache {key[:12]}")
+            load_weights(module, found[0], f"cache {key[:12]}", spec.arch)
             log.info("model %s: loaded from the store (%s)", spec.id, key[:12])
             ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]), architecture_code(spec.arch))
             return _trained(ws, ref, module, "cache", start, found[1].get("provenance"))
@@ -205,8 +205,7 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
         diag = diagnose(cell.model.id, module, data.x_eval, data.y_eval, data.eval_index)
         path = run_dir / cell.diagnostics
         atomic_write_text(path, diag.to_csv(index=False, float_format="%.9g"))
-        drop_older(path)
-    replace_shard(run_dir / cell.shard, frame)
+    write_shard(run_dir / cell.shard, frame)
     return {"origin": "ran", "computed": _record(ws, cell.shard, start)}
 
 
@@ -241,7 +240,7 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
         "label": label,
         "clean_pred": clean,
     }
-    examples = examples_path(ws.paths.run_dir, cell.model.id, spec.id)
+    examples = examples_path(ws.paths.run_dir, Path(cell.shard).name)
     frames = []
     budgets: list[float | None] = list(spec.eps) if cls.kind == "fixed_eps" else [None]
     for eps in budgets:
@@ -266,7 +265,7 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
             norms_e = {k: np.where(within, v, 0.0) for k, v in norms.items()}
             frames.append(_rows(base, e, adv_e, norms_e, moved, per))
     frame = pd.concat(frames, ignore_index=True)
-    replace_shard(ws.paths.run_dir / cell.shard, frame)
+    write_shard(ws.paths.run_dir / cell.shard, frame)
     prov = _record(ws, cell.shard, start)
     log.info("cell %s: %.1fs", cell.name, prov["seconds"])
     return {"key": cell.key, "origin": "ran", "seconds": prov["seconds"], "projected": int(frame["projected"].sum()), "computed": prov}
@@ -289,20 +288,3 @@ def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np
             "seconds": per,
         }
     )
-
-
-def drop_older(path: Path) -> None:
-    """Remove the same cell's files under older keys (an edited attack, retrained weights).
-
-    Without this, an interrupted run would leave both versions for `bench report` to count twice.
-    """
-    prefix = path.name.split(".", 1)[0] + "."
-    for other in path.parent.glob(prefix + "*.csv"):
-        if other != path:
-            other.unlink(missing_ok=True)
-
-
-def replace_shard(path: Path, frame: pd.DataFrame) -> None:
-    """Write a cell's shard atomically, then remove that cell's shards under older keys."""
-    write_shard(path, frame)
-    drop_older(path)

@@ -22,7 +22,7 @@ from bench.errors import CacheError, DataError
 from bench.pipeline.cells import DataRef, ModelRef, weights_digest
 from bench.pipeline.data import DataBundle, load_data
 from bench.pipeline.fingerprint import Runtime
-from bench.pipeline.models import build_model
+from bench.pipeline.models import build_model, load_weights
 from bench.pipeline.store import ModelStore, load_state_dict
 from bench.spec.schema import view_name
 
@@ -86,7 +86,7 @@ class Workspace:
             if weights_digest(state) != ref.weights:
                 raise CacheError(f"model {ref.id}: the weights found differ from those the run was planned on")
             module = build_model(ref.arch, data.shape, data.n_classes)
-            load_weights(module, state, f"model {ref.id}")
+            load_weights(module, state, f"model {ref.id}", ref.arch)
             self._modules[ref.weights] = module.to(self.device).eval()
         return self._modules[ref.weights]
 
@@ -99,11 +99,3 @@ class Workspace:
                 view=make_view(module, view), n_classes=data.n_classes, input_shape=data.shape, device=self.device
             )
         return self._crafting[key]
-
-
-def load_weights(module: nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
-    """Load a state dict, or a one-line ``CacheError`` when it does not fit the architecture."""
-    try:
-        module.load_state_dict(state)
-    except RuntimeError as exc:
-        raise CacheError(f"{where}: weights do not fit the architecture ({str(exc).splitlines()[0][:160]})") from None

@@ -15,10 +15,14 @@ Rules, so that numbers are never compared across incompatible setups:
 * Models without any attack of the norm (e.g. teachers, which are not attacked)
   are not ranked.
 
-Ties in worst-case robust accuracy share a rank (1, 1, 3); within a tie, rows are
-listed by clean accuracy. ``unreliable`` is RobustBench's column: True when any
-gradient-masking check of that model failed, i.e. its robustness is likely an
-illusion whatever its rank.
+**Ranks are honest about noise and trust.** A model's rank is 1 + the number of
+models whose 95% Wilson interval lies entirely above its own, so models whose
+intervals overlap share a rank (equal worst cases always do); rows are listed by
+worst case, then clean accuracy. ``unreliable`` (RobustBench's column) is True
+when a gradient-masking check *or* a sanity check of that model failed
+(``bench.results.flags.model_verdicts``): its robust accuracy is then no evidence
+of robustness, so it is listed below every reliable model, unranked, with
+``why``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from bench.reporting.doc import ReportDoc, Section, Table
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.results.families import family_name
-from bench.results.flags import run_checks
+from bench.results.flags import model_verdicts, run_checks
 from bench.results.metrics import EPS_DIGITS, common_eps, covers, eps_key, naive_vs_adaptive, summarize, wilson, worst_case_at
 from bench.results.records import CLEAN
 from bench.results.run_folder import RunFolder
@@ -152,14 +156,16 @@ def choose_eps(runs: list[RunData], norm: str, eps: float | None) -> float:
     return common
 
 
-def _flag_counts(flags: pd.DataFrame, model: str) -> tuple[int, int, bool]:
+def _flag_counts(flags: pd.DataFrame, model: str) -> tuple[int, int, bool, str]:
+    """Failed and warned checks, whether the model is unreliable, and why."""
     if not len(flags) or "verdict" not in flags:
-        return 0, 0, False
+        return 0, 0, False, ""
     f = flags[flags["model"].astype(str) == model]
     # The per-model "gradient-masking" summary row (category "verdict") repeats its checks: do not count it twice.
     checks = f[f["category"] != "verdict"] if "category" in f else f
-    masking = f[f["category"] == "masking"] if "category" in f else f
-    return int((checks["verdict"] == "fail").sum()), int((checks["verdict"] == "warn").sum()), bool((masking["verdict"] == "fail").any())
+    verdict = model_verdicts(f)
+    unreliable, why = (bool(verdict["unreliable"].iloc[0]), str(verdict["why"].iloc[0])) if len(verdict) else (False, "")
+    return int((checks["verdict"] == "fail").sum()), int((checks["verdict"] == "warn").sum()), unreliable, why
 
 
 def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> dict[str, object]:
@@ -188,18 +194,40 @@ def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> di
     nva = naive_vs_adaptive(r[r["model"] == model])
     hit = nva[(nva["norm"] == norm) & (nva["eps"].map(eps_key) == eps_key(eps))] if len(nva) else nva
     row["gap"] = float(hit["gap"].iloc[0]) if len(hit) else math.nan
-    row["flags_fail"], row["flags_warn"], row["unreliable"] = _flag_counts(run.flags, model)
+    row["flags_fail"], row["flags_warn"], row["unreliable"], row["why"] = _flag_counts(run.flags, model)
     row.update({"date": run.finished, "spec_hash": run.spec_hash, "run_dir": str(run.run_dir)})
     return row
 
 
 def rank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sort by worst case (then clean accuracy, model) and add ``rank``; equal worst cases share the lowest rank."""
+    """Reliable models first, by worst case (then clean accuracy, model), ranked; unreliable ones below, unranked.
+
+    A reliable model's rank is 1 + the number of reliable models whose interval
+    (``worst_case_lo``, ``worst_case_hi``; the point value when absent) lies entirely
+    above its own: models the sample size cannot tell apart share a rank. ``rank``
+    is a nullable integer, <NA> for unreliable models.
+    """
     if not len(frame):
-        return frame.assign(rank=pd.Series(dtype=int))
-    ordered = frame.sort_values(["worst_case", "clean_accuracy", "model"], ascending=[False, False, True], kind="stable")
-    ranks = ordered["worst_case"].round(EPS_DIGITS).rank(method="min", ascending=False).astype(int)
-    return ordered.assign(rank=ranks).reset_index(drop=True)
+        return frame.assign(rank=pd.Series(dtype="Int64"))
+    flag = frame["unreliable"].astype(bool) if "unreliable" in frame else pd.Series(False, index=frame.index)
+    ordered = frame.assign(_u=flag).sort_values(
+        ["_u", "worst_case", "clean_accuracy", "model"], ascending=[True, False, False, True], kind="stable"
+    )
+    wc = ordered["worst_case"].round(EPS_DIGITS)
+    lo = ordered["worst_case_lo"] if "worst_case_lo" in ordered else wc
+    hi = ordered["worst_case_hi"] if "worst_case_hi" in ordered else wc
+    reliable = ~ordered["_u"].to_numpy()
+    ranks: list[object] = []
+    prev = 1
+    for i in range(len(ordered)):
+        if not reliable[i]:
+            ranks.append(pd.NA)
+            continue
+        above = int((lo.to_numpy()[reliable] > hi.iloc[i] + 1e-12).sum())
+        # Never rank a row listed lower above one listed higher (intervals of unequal sample counts can cross).
+        prev = max(prev, 1 + above)
+        ranks.append(prev)
+    return ordered.drop(columns="_u").assign(rank=pd.array(ranks, dtype="Int64")).reset_index(drop=True)
 
 
 def build_leaderboards(runs: list[RunData], norm: str = "linf", eps: float | None = None) -> list[Leaderboard]:
@@ -224,7 +252,7 @@ def build_leaderboards(runs: list[RunData], norm: str = "linf", eps: float | Non
         frame = rank(pd.DataFrame(rows))
         fams = [c for c in frame.columns if c.startswith("robust_")]
         lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "attacks", "clean_accuracy"]
-        tail = ["worst_case", "worst_case_lo", "worst_case_hi", "gap", "flags_fail", "flags_warn", "unreliable", "date", "spec_hash"]
+        tail = ["worst_case", "worst_case_lo", "worst_case_hi", "gap", "flags_fail", "flags_warn", "unreliable", "why", "date", "spec_hash"]
         boards.append(Leaderboard(dataset, norm, chosen, frame[[*lead, *fams, *tail, "run_dir"]], fingerprint, attacks))
     if not boards:
         raise BenchError(f"no run has {norm} attacks: {', '.join(str(r.run_dir) for r in runs)}")
@@ -244,7 +272,7 @@ def display(board: Leaderboard) -> Table:
     runs = [f"{s} ({d})" if ambiguous[s] else s for s, d in zip(f["suite"], f["run_dir"], strict=True)]
     out = pd.DataFrame(
         {
-            "rank": f["rank"].astype(str),
+            "rank": ["–" if pd.isna(r) else str(r) for r in f["rank"]],
             "model": f["model"],
             "suite": runs,
             "samples": [str(int(n)) for n in f["n_samples"]],
@@ -257,7 +285,7 @@ def display(board: Leaderboard) -> Table:
             ],
             "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
             "flags": [f"{a} fail, {b} warn" for a, b in zip(f["flags_fail"], f["flags_warn"], strict=True)],
-            "unreliable": ["yes" if u else "no" for u in f["unreliable"]],
+            "unreliable": [f"yes: {w}" if u else "no" for u, w in zip(f["unreliable"], f["why"], strict=True)],
             "date": f["date"],
             "spec": [str(h)[:12] for h in f["spec_hash"]],
         }
@@ -267,9 +295,11 @@ def display(board: Leaderboard) -> Table:
 
 def _doc(boards: list[Leaderboard]) -> ReportDoc:
     text = (
-        "Ranked by per-sample worst-case robust accuracy over every attack of the norm (95% Wilson interval). "
-        "Family columns are the worst case within each attack family; `gap` is naive minus adaptive worst case; "
-        "`unreliable` means a gradient-masking check failed."
+        "Ranked by per-sample worst-case robust accuracy over every attack of the norm (95% Wilson interval); "
+        "a rank is 1 + the number of models whose interval lies entirely above this one's, so models whose intervals "
+        "overlap share a rank. Family columns are the worst case within each attack family; `gap` is naive minus "
+        "adaptive worst case. `unreliable` means a gradient-masking or a sanity check failed (see docs/flags.md): "
+        "such models are listed last and not ranked (`–`), because their robust accuracy is no evidence of robustness."
     )
     count: dict[tuple[str, str], int] = {}
     for b in boards:

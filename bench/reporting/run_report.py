@@ -29,6 +29,7 @@ from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, p
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.results.examples import load_strongest
+from bench.results.flags import model_verdicts
 from bench.results.records import WORST
 from bench.results.run_folder import RunFolder
 from bench.results.seeds import temperature_sweep
@@ -61,7 +62,19 @@ def table_sections(t: RunTables) -> list[Section]:
     flag_cols = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
     verdicts = [str(v) for v in t.flags["verdict"]] if "verdict" in t.flags else []
     counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("fail", "warn", "pass")) if verdicts else "no checks ran"
+    nva_text = (
+        "Worst-case robust accuracy within each group, per sample, on the samples both groups attacked, at each eps "
+        "where the naive group has an iterative attack (so the gap measures masking, not a weaker attack; "
+        "docs/flags.md). The gap is the robustness illusion."
+    )
+    if not len(t.nva):
+        nva_text += (
+            " No row: no norm has an iterative naive attack (PGD) and an adaptive attack (margin PGD, C&W) at a shared eps. "
+            "Add an adaptive attack of the naive attacks' norm at one of their eps, e.g. `bench.pgd_margin`; "
+            "`bench validate` warns about this."
+        )
     sections = [
+        verdict_section(t.flags),
         Section("Clean accuracy", "Brackets are 95% Wilson intervals.", (Table(clean),)),
         Section(
             "Attacks",
@@ -70,13 +83,7 @@ def table_sections(t: RunTables) -> list[Section]:
             "that norm. eps ∞ is a minimum-norm attack without a budget.",
             (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"])),),
         ),
-        Section(
-            "Naive vs adaptive",
-            "Worst-case robust accuracy within each group, per sample, on the samples both groups attacked, at each eps "
-            "where the naive group has an iterative attack (so the gap measures masking, not a weaker attack; "
-            "docs/flags.md). The gap is the robustness illusion.",
-            (Table(nva),),
-        ),
+        Section("Naive vs adaptive", nva_text, (Table(nva),)),
         Section(
             "Minimal perturbations (Papernot's robustness metric)",
             "Mean and median minimal perturbation over the correctly "
@@ -105,6 +112,25 @@ def table_sections(t: RunTables) -> list[Section]:
         )
     )
     return sections
+
+
+def verdict_section(flags: pd.DataFrame) -> Section:
+    """Per model, one line: reliable or not, its masking verdict and its failed checks (see docs/flags.md)."""
+    v = model_verdicts(flags)
+    frame = pd.DataFrame(
+        {
+            "model": v["model"],
+            "reliable": ["no" if u else "yes" for u in v["unreliable"]],
+            "gradient masking": v["masking"],
+            "failed checks": [w or "none" for w in v["why"]],
+        }
+    )
+    text = (
+        "A model is unreliable when a gradient-masking check failed (its robustness is likely an illusion) or a sanity "
+        "check failed (the evaluation itself is broken, e.g. an unbounded attack that does not reach ~100%): its robust "
+        "accuracy is then no evidence of robustness. See docs/flags.md."
+    )
+    return Section("Verdicts", text, (Table(frame, tuple("fail" if u else "" for u in v["unreliable"])),))
 
 
 def provenance_section(manifest: dict[str, Any]) -> Section:
@@ -161,10 +187,14 @@ def cell_provenance(manifest: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["cell", "origin", "computed at", "host", "device", "threads", "torch", "seconds"])
 
 
-def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: dict[str, Any], suite: str) -> tuple[list[Plot], list[str]]:
+def draw_figures(
+    run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: dict[str, Any], suite: str, outputs: set[str] | None = None
+) -> tuple[list[Plot], list[str]]:
     """Draw every figure that applies; return the plots and one line per figure that was skipped.
 
     A skipped figure's old files are removed, so a redraw never leaves a stale figure behind.
+    A figure the run's own data should have given (the examples of its attacks) is
+    skipped with a warning, not silently.
     """
     out = run_dir / "plots"
     drawn: list[Plot] = []
@@ -182,12 +212,18 @@ def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: d
             lambda: plot_naive_vs_adaptive(t.nva, suite, out),
             "no norm has both naive and adaptive attacks at a common eps",
         ),
-        ("examples", lambda: plot_examples(load_strongest(run_dir, t.summary), suite, out), "the run saved no examples/ images"),
+        (
+            "examples",
+            lambda: plot_examples(load_strongest(run_dir, t.summary, outputs), suite, out),
+            "no examples/ images for this run's attack cells (a run folder copied without examples/, or no attack ran)",
+        ),
     ]
     for name, draw, why in attempts:
         plot = draw()
         if plot is None:
             skipped.append(f"{name}: not drawn, {why}.")
+            if name == "examples" and len(t.summary):
+                log.warning("%s", skipped[-1])
             for ext in (".png", ".svg"):
                 (out / f"{name}{ext}").unlink(missing_ok=True)
         else:
@@ -218,9 +254,10 @@ def write_report(run_dir: Path) -> pd.DataFrame:
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
-    plots, skipped = draw_figures(run_dir, records, t, manifest, suite)
+    plots, skipped = draw_figures(run_dir, records, t, manifest, suite, run.outputs)
     for line in skipped:
-        log.info("%s", line)
+        if not line.startswith("examples:") or not len(t.summary):
+            log.info("%s", line)
     doc = build_doc(suite, manifest, t, plots, skipped)
     atomic_write_text(run_dir / "summary.md", render_markdown(doc, figures=False, title=f"bench summary: {suite}"))
     atomic_write_text(run_dir / "report.md", render_markdown(doc))

@@ -243,3 +243,46 @@ def run_checks(records: pd.DataFrame, summary: pd.DataFrame, diagnostics: pd.Dat
     flags = pd.DataFrame(rows, columns=FLAG_COLUMNS)
     flags = pd.concat([flags, pd.DataFrame(list(overall(flags)), columns=FLAG_COLUMNS)], ignore_index=True)
     return flags
+
+
+VERDICT_COLUMNS = ["model", "masking", "failed_masking", "failed_sanity", "unreliable", "why"]
+
+
+def _named(frame: pd.DataFrame) -> str:
+    # "unbounded-incomplete (cw), iterative-weaker (pgd)": a check, and the attack it judged when there is one.
+    names = (f"{c} ({a})" if a not in ("", "nan") else c for c, a in zip(frame["check"], frame["attack"], strict=True))
+    return ", ".join(dict.fromkeys(names))
+
+
+def model_verdicts(flags: pd.DataFrame) -> pd.DataFrame:
+    """One row per checked model: its masking verdict, its failed checks, and whether its numbers are unreliable.
+
+    A model is *unreliable* when its masking verdict is ``fail`` (its robustness is
+    likely an illusion) or when a sanity check failed (the evaluation itself is
+    broken, e.g. a C&W that broke 85% with no budget: the robust accuracy left
+    over is the attack's failure). Every place that shows a verdict (the terminal,
+    the report, the leaderboard, ``--strict``) reads it from here.
+    """
+    if not len(flags) or "verdict" not in flags:
+        return pd.DataFrame(columns=VERDICT_COLUMNS)
+    flags = flags.astype({"model": str, "attack": str, "check": str, "category": str, "verdict": str})
+    rows = []
+    for model, g in flags.groupby("model", sort=False):
+        summary = g[g["check"] == "gradient-masking"]
+        masking = str(summary["verdict"].iloc[0]) if len(summary) else "-"
+        failed = g[(g["verdict"] == "fail") & (g["category"] != "verdict")]
+        bad_masking, bad_sanity = _named(failed[failed["category"] == "masking"]), _named(failed[failed["category"] == "sanity"])
+        why = [f"masking fail: {bad_masking}"] if bad_masking else []
+        why += [f"sanity fail: {bad_sanity}"] if bad_sanity else []
+        unreliable = masking == "fail" or bool(bad_masking or bad_sanity)
+        rows.append(dict(zip(VERDICT_COLUMNS, [model, masking, bad_masking, bad_sanity, unreliable, "; ".join(why)], strict=True)))
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def failed_checks(flags: pd.DataFrame) -> list[tuple[str, str]]:
+    """Every failed check as (``model: check (attack)``, its message); what ``--strict`` fails on."""
+    if not len(flags) or "verdict" not in flags:
+        return []
+    flags = flags.astype(str)
+    bad = flags[(flags["verdict"] == "fail") & (flags["category"] != "verdict")]
+    return [(f"{bad['model'].iloc[i]}: {_named(bad.iloc[[i]])}", str(bad["message"].iloc[i])) for i in range(len(bad))]

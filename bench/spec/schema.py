@@ -11,9 +11,9 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bench.registry import did_you_mean
@@ -21,26 +21,57 @@ from bench.registry import did_you_mean
 # No "." (shard names are "<model>__<attack>.<key>.csv") and no "__" (the separator).
 SAFE_ID = re.compile(r"^(?!.*__)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 Norm = Literal["linf", "l2", "l0"]
+# A number or a fraction of two numbers, as papers write budgets: 8/255, 0.5/255, 1e-2.
+_NUMBER = r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*"
+_FRACTION = re.compile(rf"^(?P<num>{_NUMBER})(?:/(?P<den>{_NUMBER}))?$")
+
+
+def parse_fraction(value: Any) -> float:
+    """``8/255`` -> 0.0313..., ``"0.3"`` -> 0.3, 0.3 -> 0.3; anything else raises ``ValueError``.
+
+    A regular expression and two ``float`` calls, never ``eval``: a spec is data.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        return float(value)
+    m = _FRACTION.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(f"{value!r} is not a number or a fraction like 8/255")
+    num = float(m["num"])
+    if m["den"] is None:
+        return num
+    den = float(m["den"])
+    if den == 0:
+        raise ValueError(f"{value!r} divides by zero")
+    return num / den
 
 
 class StrictModel(BaseModel):
     """Frozen, rejects unknown keys with a did-you-mean hint."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # Names users reach for that mean one of this model's fields (``confidence`` for C&W's ``kappa``).
+    synonyms: ClassVar[dict[str, str]] = {}
+    # Whether an unknown-field error lists every valid name (attack params: there is no other place to look them up).
+    list_fields: ClassVar[bool] = False
 
     @model_validator(mode="before")
     @classmethod
     def _reject_unknown(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            known = list(cls.model_fields)
             for key in data:
                 if key not in cls.model_fields:
-                    raise PydanticCustomError(
-                        "unknown_field",
-                        "unknown field{hint}",
-                        {"field": str(key), "hint": did_you_mean(str(key), known)},
-                    )
+                    raise PydanticCustomError("unknown_field", "unknown field{hint}", {"field": str(key), "hint": cls._hint(str(key))})
         return data
+
+    @classmethod
+    def _hint(cls, key: str) -> str:
+        known = list(cls.model_fields)
+        hint = f"; did you mean '{cls.synonyms[key]}'?" if key in cls.synonyms else did_you_mean(key, known)
+        if cls.list_fields:
+            hint += f" (valid: {', '.join(known) if known else 'none, it takes no params'})"
+        return hint
 
 
 class DatasetSpec(StrictModel):
@@ -90,7 +121,9 @@ class AttackSpec(StrictModel):
     use: str = Field(description="Registry key `backend.name`, see `bench ls attacks`.")
     params: dict[str, Any] = Field(default_factory=dict, description="Attack-specific parameters.")
     norm: Norm | None = Field(None, description="Threat model; defaults to the attack's own.")
-    eps: list[float] = Field(default_factory=list, description="Budgets, sorted; min-norm attacks may omit them.")
+    eps: list[float] = Field(
+        default_factory=list, description="Budgets, sorted: numbers or fractions like 8/255; min-norm attacks may omit them."
+    )
     view: Literal["logits", "probs"] | ViewSpec = Field("logits", description="What the attack differentiates.")
     tag: Literal["naive", "adaptive", "transfer"] | None = Field(
         None, description="naive or adaptive; defaults to the attack's own tag, or 'transfer' when `source` is set."
@@ -99,6 +132,16 @@ class AttackSpec(StrictModel):
     source: str | None = Field(None, description="Transfer: craft on this model, evaluate on the target.")
     n_samples: int | None = Field(None, ge=1, description="Attack only the first n evaluation samples.")
     batch_size: int | None = Field(None, ge=1, description="Samples per attack batch (default: the attack's own, `bench ls attacks`).")
+
+    @field_validator("eps", mode="before")
+    @classmethod
+    def _budgets(cls, value: Any) -> Any:
+        # `eps: 0.3` means one budget, and papers write budgets as 8/255: accept both.
+        items = value if isinstance(value, list | tuple) else [value]
+        try:
+            return [parse_fraction(v) for v in items]
+        except ValueError as exc:
+            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
 
 
 class SuiteSpec(StrictModel):
@@ -111,6 +154,7 @@ class SuiteSpec(StrictModel):
     attacks: list[AttackSpec] = Field(default_factory=list)
     temperatures: list[float] | None = Field(None, min_length=1, description="Sweep: one teacher/student pair per T (ids <id>-t<T>).")
     seeds: list[int] | None = Field(None, min_length=1, description="Sweep: every model and attack once per seed (ids <id>-s<seed>).")
+    strict: bool = Field(False, description="`bench run` exits 1 when any check fails (as --strict); does not change the results.")
 
     def model(self, model_id: str) -> ModelSpec:
         """The model spec with this id."""
@@ -122,7 +166,8 @@ class SuiteSpec(StrictModel):
         Data are identified by their fingerprint and external checkpoints by their
         model key, so the same suite hashes alike on every machine.
         """
-        data = self.model_dump(mode="json", exclude={"dataset": {"root"}})
+        # `strict` only decides the exit code, so a strict and a lenient run of one suite are the same run.
+        data = self.model_dump(mode="json", exclude={"dataset": {"root"}, "strict": True})
         for m in data["models"]:
             m["checkpoint"] = Path(m["checkpoint"]).name if m["checkpoint"] else None
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))

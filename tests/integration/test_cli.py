@@ -93,7 +93,7 @@ def test_bad_spec_exits_2_with_one_line_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["run", str(spec), "--out", str(out)])
     assert res.exit_code == 2
-    assert res.stderr == "error: attacks[1].params.stepz: unknown field; did you mean 'steps'?\n"
+    assert res.stderr == "error: attacks[1].params.stepz: unknown field; did you mean 'steps'? (valid: steps, alpha, random_start)\n"
     assert "Traceback" not in res.output
     assert not out.exists()
 
@@ -151,7 +151,7 @@ def test_validate_and_ls():
     assert runner.invoke(cli, ["ls", "datasets"]).stdout.split()[0] == "digits"
 
 
-@pytest.mark.parametrize("args", [[], ["run"], ["validate"], ["ls"], ["report"]])
+@pytest.mark.parametrize("args", [[], ["run"], ["validate"], ["ls"], ["report"], ["describe"], ["check"], ["leaderboard"]])
 def test_help_is_useful(args):
     res = CliRunner().invoke(cli, [*args, "--help"])
     assert res.exit_code == 0

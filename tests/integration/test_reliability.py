@@ -280,15 +280,15 @@ def test_a_failed_model_keeps_its_earlier_results(tmp_path, monkeypatch):
     assert [n for n in before if n.startswith("distilled__")] == [n for n in after if n.startswith("distilled__")]
 
 
-def test_an_edited_attack_replaces_its_old_shard(tmp_path):
+def test_an_edited_attack_keeps_its_old_shard_but_reports_only_the_new_one(tmp_path):
     opts = RunOptions(out=tmp_path, store_root=tmp_path / "store")
     run_suite(load_suite(SMOKE, ["attacks=[{id: pgd, use: torchattacks.pgd, params: {steps: 2}, eps: [0.1]}]"]), opts)
     spec = load_suite(SMOKE, ["attacks=[{id: pgd, use: torchattacks.pgd, params: {steps: 3}, eps: [0.1]}]"])
     run_suite(spec, opts)
     shards = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("baseline__pgd.*.csv"))
-    assert len(shards) == 1
+    assert len(shards) == 2, "the steps=2 records are a variant someone paid for: kept, for a later run to reuse"
     summary = pd.read_csv(tmp_path / "smoke" / "summary.csv")
-    assert summary.query("model == 'baseline' and attack == 'pgd'")["n_samples"].tolist() == [200]
+    assert summary.query("model == 'baseline' and attack == 'pgd'")["n_samples"].tolist() == [200], "counted once"
 
 
 def test_checkpoint_identity_is_its_contents_not_its_sums():

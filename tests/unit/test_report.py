@@ -16,10 +16,12 @@ import bench.results.tables
 from bench.cli import cli
 from bench.reporting.run_report import write_report
 from bench.results.examples import examples_path, save_examples
+from bench.results.records import shard_name
 
 OK = [True] * 5 + [False]
 FIGURES = ["robust_accuracy_vs_eps", "temperature", "min_l2_cdf", "naive_vs_adaptive", "examples"]
 SECTIONS = [
+    "Verdicts",
     "Clean accuracy",
     "Attacks",
     "Naive vs adaptive",
@@ -118,7 +120,9 @@ def _make_run(root):
     )
     x = np.random.default_rng(0).random((6, 1, 8, 8), dtype=np.float32)
     for m in ["baseline", "distilled-t100-s0"]:
-        save_examples(examples_path(r, m, "pgd-margin"), x, np.clip(x + 0.3, 0, 1), [0] * 6, [0] * 5 + [1], [1] * 6, 0.3)
+        save_examples(
+            examples_path(r, shard_name(m, "pgd-margin", "0" * 16)), x, np.clip(x + 0.3, 0, 1), [0] * 6, [0] * 5 + [1], [1] * 6, 0.3
+        )
     return r
 
 
@@ -164,11 +168,14 @@ def test_html_report_is_self_contained_and_holds_every_table_and_figure(written)
         ]
     }
     assert p.h2 == SECTIONS
-    # Tables: clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
-    assert sum(t == "table" for t, _ in p.tags) == 8
+    # Tables: verdicts, clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
+    assert sum(t == "table" for t, _ in p.tags) == 9
     assert not [t for t, _ in p.tags if t in ("script", "link", "iframe")]
     assert "http://" not in text and "https://" not in text
-    assert p.row_classes.count("fail") == 1 and p.row_classes.count("warn") == 1
+    # The failed check, and its model marked unreliable in the verdicts.
+    assert p.row_classes.count("fail") == 2 and p.row_classes.count("warn") == 1
+    verdicts = text.split("<h2>Verdicts</h2>")[1].split("<h2>")[0]
+    assert "masking fail: naive-adaptive-gap" in verdicts and verdicts.count("<tr") == 1 + 3  # header, the 3 checked models
     # Provenance from the manifest.
     for needle in ["ab" * 32, "c0ffee", "f" * 64, "2026-01-01T00:00:00+00:00", "resolved spec"]:
         assert needle in text
@@ -181,7 +188,15 @@ def test_markdown_reports_reference_the_figures_and_keep_the_summary_headings(wr
         assert f"](plots/{fig}.png)" in md
     summary = (run / "summary.md").read_text()
     assert summary.startswith("# bench summary: papers")
-    for heading in ["## Clean accuracy", "## Attacks", "## Naive vs adaptive", "## Diagnostics", "## Across seeds", "## Provenance"]:
+    for heading in [
+        "## Verdicts",
+        "## Clean accuracy",
+        "## Attacks",
+        "## Naive vs adaptive",
+        "## Diagnostics",
+        "## Across seeds",
+        "## Provenance",
+    ]:
         assert heading in summary and heading in md
     assert "](plots/" not in summary
 
@@ -201,7 +216,7 @@ def test_figures_that_no_longer_apply_are_removed_and_explained(written, tmp_pat
     shutil.rmtree(run / "examples")
     write_report(run)
     assert not (run / "plots" / "examples.png").exists() and not (run / "plots" / "examples.svg").exists()
-    assert "examples: not drawn, the run saved no examples/ images." in (run / "report.md").read_text()
+    assert "examples: not drawn, no examples/ images for this run's attack cells" in (run / "report.md").read_text()
 
 
 def test_report_without_manifest_or_attacks(tmp_path):
