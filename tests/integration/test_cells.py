@@ -11,8 +11,9 @@ from bench.commands.run import run_and_report
 from bench.pipeline.cells import AttackCell, EvalCell, TrainCell
 from bench.pipeline.data import load_data
 from bench.pipeline.datasets import data_roots
+from bench.pipeline.fingerprint import BASE_PACKAGES, attack_packages
 from bench.pipeline.runner import RunOptions, data_ref
-from bench.pipeline.work import execute
+from bench.pipeline.work import attack_code, evaluate_code, execute, train_code
 from bench.pipeline.workspace import Workspace, WorkspacePaths
 from bench.results.run_folder import RunFolder
 from bench.spec.load import load_suite
@@ -56,17 +57,21 @@ def test_cells_run_in_a_fresh_process_from_their_values_and_paths(tmp_path):
     (other / "records").mkdir(parents=True)
     ws = Workspace(WorkspacePaths(other, store, tuple(roots)), data)
     ref, refs = data_ref(spec, data), {}
+    base = ws.runtime.subset(BASE_PACKAGES)
     for mid in topo_models(spec):
         m = spec.model(mid)
-        done = execute(TrainCell(m, ref, model_seed(spec, mid), refs.get(m.teacher)), ws)
+        done = execute(TrainCell(m, ref, model_seed(spec, mid), base, train_code(m.arch), refs.get(m.teacher)), ws)
         assert done["origin"] == "cache", "every model comes from the store the first run filled"
         refs[mid] = done["ref"]
-    evaluated = [EvalCell(refs[m.id], ref, diagnose=m.evaluate) for m in spec.models]
-    attacks = [
-        AttackCell(spec.attacks[0], refs["baseline"], ref, spec.seed),
-        AttackCell(spec.attacks[1], refs["distilled"], ref, spec.seed),
-        AttackCell(spec.attacks[2], refs["distilled"], ref, spec.seed, source=refs["baseline"]),
-    ]
+    evaluated = [EvalCell(refs[m.id], ref, m.evaluate, base, evaluate_code()) for m in spec.models]
+    clean = {cell.model.id: Path(cell.shard).name for cell in evaluated}
+
+    def attack(i: int, target: str, source: str | None = None) -> AttackCell:
+        a = spec.attacks[i]
+        runtime = ws.runtime.subset(attack_packages(a.use))
+        return AttackCell(a, refs[target], ref, spec.seed, runtime, attack_code(a.use), clean[target], refs.get(source or ""))
+
+    attacks = [attack(0, "baseline"), attack(1, "distilled"), attack(2, "distilled", source="baseline")]
     job = tmp_path / "cells.pkl"
     job.write_bytes(pickle.dumps(([*evaluated, *attacks], ws.paths)))
     out = subprocess.run([sys.executable, "-c", FRESH, str(job)], capture_output=True, text=True, cwd=tmp_path)
