@@ -44,3 +44,7 @@ class RunFailed(Exception):
         self.run_dir = run_dir
         lines = "; ".join(f"{cell}: {why}" for cell, why in failures)
         super().__init__(f"{len(failures)} cell(s) failed: {lines}")
+
+
+class PluginError(BenchError):
+    """A plug-in (entry point or ``plugins:`` module) cannot be loaded or clashes with another."""

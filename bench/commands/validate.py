@@ -25,11 +25,22 @@ def validate(spec: Path, overrides: tuple[str, ...]) -> None:
 
     suite = load_suite(spec, overrides)
     click.echo(f"{spec}: ok (suite '{suite.name}', spec hash {suite.spec_hash()[:12]})")
-    click.echo(f"dataset: {suite.dataset.name}, eval {suite.dataset.eval_size} samples, train {suite.dataset.train_size or 'all'}")
+    if suite.plugins:
+        click.echo(f"plugins: {', '.join(suite.plugins)}")
+    data_file = f" from {suite.dataset.path}" if suite.dataset.path else ""
+    click.echo(
+        f"dataset: {suite.dataset.name}{data_file}, eval {suite.dataset.eval_size} samples, train {suite.dataset.train_size or 'all'}"
+    )
     for m in suite.models:
         extra = f", teacher {m.teacher}" if m.teacher else ""
         attacked = "" if m.evaluate else ", not attacked"
-        click.echo(f"model {m.id}: {m.kind} {m.arch}, T={m.train.temperature:g}, {m.train.epochs} epochs{extra}{attacked}")
+        if m.kind == "external":
+            click.echo(f"model {m.id}: external program {Path(m.checkpoint or '').name}, not trained{attacked}")
+            continue
+        augment = ""
+        if m.train.augment is not None:
+            augment = f", augment crop_padding={m.train.augment.crop_padding} flip={m.train.augment.flip}"
+        click.echo(f"model {m.id}: {m.kind} {m.arch}, T={m.train.temperature:g}, {m.train.epochs} epochs{augment}{extra}{attacked}")
     for a in suite.attacks:
         eps = ", ".join(f"{e:g}" for e in a.eps) or "unbounded"
         src = f", crafted on {a.source}" if a.source else ""
