@@ -51,3 +51,7 @@ class ChecksFailed(RunFailed):
     """`bench run --strict`: the run finished, but a masking or sanity check failed (exit code 1)."""
 
     what = "check(s) failed (--strict)"
+
+
+class PluginError(BenchError):
+    """A plug-in (entry point or ``plugins:`` module) cannot be loaded or clashes with another."""

@@ -64,3 +64,12 @@ def remove_temp_files(folder: Path) -> int:
         tmp.unlink(missing_ok=True)
         count += 1
     return count
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's contents, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -72,12 +72,21 @@ def plan_lines(suite: SuiteSpec) -> list[str]:
 
     ds = DATASETS.get(suite.dataset.name)
     d = suite.dataset
-    lines = [f"dataset: {d.name}, eval {d.eval_size} of {ds.n_test} test samples, train {d.train_size or 'all'} of {ds.n_train}"]
+    lines = [f"plugins: {', '.join(suite.plugins)}"] if suite.plugins else []
+    if d.path:
+        lines.append(f"dataset: {d.name} from {d.path}, eval {d.eval_size} samples, train {d.train_size or 'all'}")
+    else:
+        lines.append(f"dataset: {d.name}, eval {d.eval_size} of {ds.n_test} test samples, train {d.train_size or 'all'} of {ds.n_train}")
     for m in suite.models:
         extra = f", teacher {m.teacher}" if m.teacher else ""
         extra += f", seed {m.seed}" if m.seed is not None else ""
         source = f"checkpoint {m.checkpoint}" if m.checkpoint else f"T={m.train.temperature:g}, {m.train.epochs} epochs"
         attacked = "" if m.evaluate else ", not attacked"
+        if m.kind == "external":
+            lines.append(f"model {m.id}: external program {Path(m.checkpoint or '').name}, not trained{attacked}")
+            continue
+        if m.train.augment is not None and not m.checkpoint:
+            source += f", augment crop_padding={m.train.augment.crop_padding} flip={m.train.augment.flip}"
         lines.append(f"model {m.id}: {m.kind} {m.arch}, {source}{extra}{attacked}")
     cells = attack_plan(suite)
     for i, a in enumerate(suite.attacks):

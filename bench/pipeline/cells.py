@@ -39,6 +39,7 @@ class DataRef:
     train_fingerprint: str
     eval_fingerprint: str
     test_fingerprint: str
+    path: str | None = None  # the data file, for a dataset that reads one (arrays)
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,12 @@ class ModelRef:
     """A trained model as later cells see it: where to load it from and the digest its weights must have."""
 
     id: str
-    arch: str
+    arch: str | None  # None for an external model, whose network is in its file
     key: str  # the recipe's key: finds the model in the store
-    weights: str  # sha256 of the weights: keys every result computed from the model
-    code: str  # digest of the architecture's code: the same weights in an edited class are another model
-    checkpoint: str | None = None  # a user's weights file, loaded instead of the store
+    weights: str  # sha256 of the weights (of the file, for an external model): keys every result computed from the model
+    code: str  # digest of the architecture's code (of the loader, for an external model): edited code is another model
+    checkpoint: str | None = None  # a user's weights or program file, loaded instead of the store
+    external: str | None = None  # "torch.export" or "TorchScript" when ``checkpoint`` is a program
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ def model_key(
         {
             "arch": spec.arch,
             "kind": spec.kind,
-            "train": spec.train.model_dump(mode="json"),
+            "train": spec.train.canonical(),
             "data": train_fingerprint,
             "seed": seed,
             "teacher": teacher_weights,

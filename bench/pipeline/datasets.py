@@ -1,4 +1,4 @@
-"""The dataset registry: loaders that return raw uint8 arrays (numpy only, no torch).
+"""The dataset registry: loaders that return raw arrays (numpy only, no torch).
 
 Adding a dataset:
 
@@ -9,6 +9,10 @@ Adding a dataset:
 2. Register it below under its key (``DATASETS.register("my-data", MyData)``).
 3. ``bench ls datasets`` lists it; ``bench.pipeline.data.load_data`` turns it into
    tensors in [0, 1] with seeded subsets and fingerprints.
+
+A plug-in package declares the class as an entry point in the group ``bench.datasets``
+instead of step 2. Data without code need no plug-in: ``dataset: {name: arrays, path: x.npz}``
+(``bench.pipeline.arrays``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -31,7 +36,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Split:
-    """Raw uint8 images (N, C, H, W) and int64 labels for train and test."""
+    """Raw images (N, C, H, W) and int64 labels for train and test: uint8, or float32 already in [0, 1] (scale 1)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -40,7 +45,11 @@ class Split:
 
 
 class Dataset:
-    """Base for dataset loaders: static metadata plus ``load(roots)``."""
+    """Base for dataset loaders: static metadata plus ``load(roots)``.
+
+    A loader that reads one file named in the suite (``needs_path``) gets it as ``path``;
+    its metadata may then depend on the file, so it is read from the instance.
+    """
 
     name: str = ""
     shape: tuple[int, int, int] = (1, 28, 28)
@@ -48,6 +57,10 @@ class Dataset:
     n_train: int = 60000
     n_test: int = 10000
     scale: float = 255.0
+    needs_path: ClassVar[bool] = False
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:
         """Return the raw split and a human-readable description of where it came from."""
@@ -183,10 +196,22 @@ class Digits(Dataset):
         return Split(x[:cut], y[:cut], x[cut:], y[cut:]), "sklearn.datasets.load_digits"
 
 
-DATASETS: Registry[type[Dataset]] = Registry("dataset")
+DATASETS: Registry[type[Dataset]] = Registry("dataset", group="bench.datasets")
 DATASETS.register("mnist", Mnist)
 DATASETS.register("fashion-mnist", FashionMnist)
 DATASETS.register("digits", Digits)
+DATASETS.register("cifar10", "bench.pipeline.cifar10:Cifar10")
+DATASETS.register("arrays", "bench.pipeline.arrays:Arrays")
+
+
+def open_dataset(name: str, path: str | Path | None = None) -> Dataset:
+    """An instance of the dataset registered as ``name``; ``path`` only for datasets that read one file."""
+    cls = DATASETS.get(name)
+    if cls.needs_path and path is None:
+        raise DataError(f"dataset.path: the {name} dataset needs a path to its file")
+    if not cls.needs_path and path is not None:
+        raise DataError(f"dataset.path: the {name} dataset takes no path (only a dataset such as arrays reads one file)")
+    return cls(Path(path)) if path is not None else cls()
 
 
 def default_cache_root() -> Path:

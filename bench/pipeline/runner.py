@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,13 +28,15 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from bench.attacks import ATTACKS
 from bench.errors import BenchError, OutputError
 from bench.fsutil import atomic_write_text, remove_temp_files
-from bench.pipeline import provenance
+from bench.pipeline import preflight, provenance
+from bench.pipeline.architectures import ARCHITECTURES
 from bench.pipeline.build import attack_cell, eval_cell, train_cell
 from bench.pipeline.cells import Cell, DataRef, EvalCell, ModelRef
 from bench.pipeline.data import DataBundle, load_data
-from bench.pipeline.datasets import data_roots
+from bench.pipeline.datasets import DATASETS, data_roots
 from bench.pipeline.store import default_store_root
 from bench.pipeline.work import execute
 from bench.pipeline.workspace import Workspace, WorkspacePaths
@@ -104,10 +107,11 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     """Run every cell of ``spec`` that is not done yet and write the manifest; draw nothing."""
     device = provenance.resolve_device(opts.device)
     roots = data_roots(opts.data_dir, spec.dataset.root)
-    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size)
+    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size, spec.dataset.path)
+    preflight.check_models(spec, data)
     run_dir = prepare_run_dir(opts.out, spec.name)
     store = (opts.store_root or default_store_root()).expanduser().resolve()
-    paths = WorkspacePaths(run_dir, store, tuple(roots), str(device), opts.quiet)
+    paths = WorkspacePaths(run_dir, store, tuple(roots), str(device), opts.quiet, tuple(spec.plugins))
     ws = Workspace(paths, data)
     manifest: dict[str, Any] = {
         "suite": spec.name,
@@ -128,6 +132,7 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
             "n_train": len(data.y_train),
             "n_eval": len(data.y_eval),
         },
+        "origins": origins(spec),
         "runtime": asdict(ws.runtime),
         "model_store": str(ws.store.root),
         # When this invocation ran; each cell's own "computed" says when its numbers were made.
@@ -159,7 +164,19 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
 def data_ref(spec: SuiteSpec, data: DataBundle) -> DataRef:
     """The suite's data as cells name it: the dataset settings and the fingerprints they must give."""
     d = spec.dataset
-    return DataRef(d.name, spec.seed, d.train_size, d.eval_size, data.train_fingerprint, data.eval_fingerprint, data.test_fingerprint)
+    fingerprints = (data.train_fingerprint, data.eval_fingerprint, data.test_fingerprint)
+    return DataRef(d.name, spec.seed, d.train_size, d.eval_size, *fingerprints, d.path)
+
+
+def origins(spec: SuiteSpec) -> dict[str, dict[str, str]]:
+    """Where each registry key the suite uses came from: ``bench``, an installed package, or a plug-in module."""
+    archs = sorted({m.arch for m in spec.models if m.arch is not None})
+    return {
+        "plugins": {name: str(getattr(sys.modules.get(name), "__file__", "")) for name in spec.plugins},
+        "datasets": {spec.dataset.name: DATASETS.origin(spec.dataset.name)},
+        "architectures": {a: ARCHITECTURES.origin(a) for a in archs},
+        "attacks": {use: ATTACKS.origin(use) for use in sorted({a.use for a in spec.attacks})},
+    }
 
 
 def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBundle, state: RunState) -> dict[str, ModelRef]:

@@ -22,8 +22,8 @@ from bench.attacks import ATTACKS, losses, ops, views
 from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
-from bench.fsutil import atomic_write_text
-from bench.pipeline import diagnostics, training
+from bench.fsutil import atomic_write_text, file_sha256
+from bench.pipeline import diagnostics, external, training
 from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
 from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
@@ -41,14 +41,23 @@ log = logging.getLogger(__name__)
 
 
 @cache
-def architecture_code(arch: str) -> str:
-    """Digest of an architecture's class and its bench bases: part of every result computed with it."""
-    return digest(*architecture_classes(arch))
+def architecture_code(arch: str | None) -> str:
+    """Digest of an architecture's class and its bench bases: part of every result computed with it.
+
+    An external model (``arch`` None) brings its network in its file, which its weights digest covers;
+    what bench adds is the loader and its wrapper.
+    """
+    return digest(external) if arch is None else digest(*architecture_classes(arch))
 
 
 @cache
-def train_code(arch: str) -> str:
-    """Digest of the code that determines a trained model: its architecture, the training loop and the train step."""
+def train_code(arch: str | None) -> str:
+    """Digest of the code that determines a trained model: its architecture, the training loop and the train step.
+
+    For an external model (``arch`` None): the loader and the step that loads and checks it.
+    """
+    if arch is None:
+        return digest(architecture_code(None), train, _external)
     return digest(architecture_code(arch), training, train)
 
 
@@ -103,6 +112,8 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
     """Load the model from its checkpoint or the store, or train and store it."""
     spec, data = cell.model, ws.data(cell.data)
     start = time.perf_counter()
+    if spec.kind == "external":
+        return _external(cell, ws, start)
     torch.manual_seed(cell.seed)  # the initial weights, if this model gets trained below
     module = build_model(spec.arch, data.shape, data.n_classes)
     if spec.checkpoint is not None:
@@ -136,7 +147,7 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
             "id": spec.id,
             "kind": spec.kind,
             "arch": spec.arch,
-            "train": spec.train.model_dump(mode="json"),
+            "train": spec.train.canonical(),
             "seconds": round(seconds, 2),
             "test_accuracy": acc,
             "data": data.train_fingerprint,
@@ -146,6 +157,19 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
     ref = ModelRef(spec.id, spec.arch, key, weights_digest(module.state_dict()), architecture_code(spec.arch))
     return _trained(ws, ref, module, "trained", start, prov)
+
+
+def _external(cell: TrainCell, ws: Workspace, start: float) -> dict[str, Any]:
+    # A program file: loaded, checked against the data's classes, keyed by the file's sha256; never trained.
+    spec, data = cell.model, ws.data(cell.data)
+    path = Path(spec.checkpoint or "")
+    where = f"models[{spec.id}].checkpoint"
+    module = external.load_program(path)
+    external.check_outputs(module, data.x_test, data.n_classes, data.name, where)
+    sha = file_sha256(path)
+    ref = ModelRef(spec.id, None, cell.key(sha), sha, architecture_code(None), str(path), module.format)
+    log.info("model %s: %s program %s (sha256 %s)", spec.id, module.format, path.name, sha[:12])
+    return _trained(ws, ref, module, "external", start, cell_provenance(ws.device, time.perf_counter() - start))
 
 
 def _trained(

@@ -151,6 +151,7 @@ def provenance_section(manifest: dict[str, Any]) -> Section:
         ("git commit", manifest.get("git_commit")),
         ("device of this invocation", manifest.get("device")),
         ("data", f"{data.get('name', '?')} ({data.get('source', '?')}), {data.get('n_train', '?')} train / {data.get('n_eval', '?')} eval"),
+        ("plug-ins", plugin_origins(manifest)),
         ("data fingerprint", data.get("fingerprint")),
         ("train fingerprint", data.get("train_fingerprint")),
         ("eval fingerprint", data.get("eval_fingerprint")),
@@ -165,6 +166,18 @@ def provenance_section(manifest: dict[str, Any]) -> Section:
         "of the invocation that computed it; the package table is this invocation's."
     )
     return Section("Provenance", text, (Table(kv), Table(vt), Table(cells)), code=spec, code_title="resolved spec")
+
+
+def plugin_origins(manifest: dict[str, Any]) -> str:
+    """The registry keys the run used that bench does not ship, each with where it came from."""
+    origins = manifest.get("origins") or {}
+    found = [
+        f"{key} ({origin})"
+        for kind in ("datasets", "architectures", "attacks")
+        for key, origin in (origins.get(kind) or {}).items()
+        if origin != "bench"
+    ]
+    return "; ".join(found) or "none"
 
 
 def cell_provenance(manifest: dict[str, Any]) -> pd.DataFrame:

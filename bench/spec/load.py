@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,14 @@ from pydantic import ValidationError
 from bench.attacks import ATTACKS
 from bench.errors import SpecError
 from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.datasets import DATASETS
-from bench.registry import Registry, UnknownKeyError, did_you_mean
-from bench.spec.schema import SAFE_ID, AttackSpec, SuiteSpec
+from bench.pipeline.datasets import DATASETS, open_dataset
+from bench.registry import Registry, UnknownKeyError, did_you_mean, import_plugins
+from bench.spec.schema import SAFE_ID, AttackSpec, ModelSpec, SuiteSpec
 from bench.spec.sweep import expand
+
+MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# An external model is a program file: torch.export's .pt2 or a TorchScript archive.
+EXTERNAL_SUFFIXES = (".pt2", ".pt")
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
@@ -79,6 +84,11 @@ def parse_suite(data: Any, base: Path | None = None) -> SuiteSpec:
         spec = SuiteSpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(_all_errors([_format_error(e) for e in _drop_other_branches(exc.errors())])) from None
+    bad = [f"plugins[{i}]: '{name}' is not a module name" for i, name in enumerate(spec.plugins) if not MODULE_NAME.match(name)]
+    if bad:
+        raise SpecError(_all_errors(bad))
+    # The one place a suite runs code: modules it names explicitly, before the registries are consulted.
+    import_plugins(spec.plugins)
     return _cross_check(spec, base)
 
 
@@ -106,18 +116,19 @@ def _cross_check(spec: SuiteSpec, base: Path | None = None) -> SuiteSpec:
         errors.append(f"dataset.name: {UnknownKeyError('dataset', spec.dataset.name, DATASETS.keys())}")
     else:
         ds = DATASETS.get(spec.dataset.name)
-        shape = ds.shape
-        errors += _check_sizes(spec, ds.n_train, ds.n_test)
+        if ds.needs_path and spec.dataset.path is None:
+            errors.append(f"dataset.path: the {spec.dataset.name} dataset reads one file; name it, e.g. path: data.npz")
+        elif not ds.needs_path and spec.dataset.path is not None:
+            errors.append(f"dataset.path: the {spec.dataset.name} dataset takes no path (root: says where its files are)")
+        if not ds.needs_path:
+            # A dataset read from a file is checked once it is read; the registry knows the others' shape and sizes.
+            shape = ds.shape
+            errors += _check_sizes(spec, ds.n_train, ds.n_test)
     ids: dict[str, str] = {}
     for i, m in enumerate(spec.models):
         where = f"models[{i}]"
         errors += _check_id(m.id, f"{where}.id", ids)
-        if m.arch not in ARCHITECTURES:
-            errors.append(f"{where}.arch: {UnknownKeyError('architecture', m.arch, ARCHITECTURES.keys())}")
-        elif spec.dataset.name in DATASETS:
-            shape = DATASETS.get(spec.dataset.name).shape
-            if not ARCHITECTURES.get(m.arch).supports(shape):
-                errors.append(f"{where}.arch: '{m.arch}' does not fit {'x'.join(map(str, shape))} inputs of {spec.dataset.name}")
+        errors += _check_external(m, where) if m.kind == "external" else _check_arch(m, where, spec)
         if m.kind == "student" and m.teacher is None and m.checkpoint is None:
             errors.append(f"{where}.teacher: a student needs a teacher")
         if m.kind != "student" and m.teacher is not None:
@@ -168,6 +179,39 @@ def _check_scale(where: str, norm: str, eps: list[float], shape: tuple[int, int,
     e = too_big[0]
     hint = f"; budgets are on the [0, 1] scale: write {e:g}/255 for {e:g} grey levels" if norm == "linf" else ""
     return [f"{where}.eps: {e:g} is more than {limit:.4g} ({norm}), but {what}{hint}"]
+
+
+def _check_arch(m: ModelSpec, where: str, spec: SuiteSpec) -> list[str]:
+    if m.arch is None:
+        return [f"{where}.arch: required field is missing (only an external model has none)"]
+    if m.arch not in ARCHITECTURES:
+        return [f"{where}.arch: {UnknownKeyError('architecture', m.arch, ARCHITECTURES.keys())}"]
+    errors = []
+    if m.checkpoint is not None and m.checkpoint.endswith(".pt2"):
+        errors.append(f"{where}.checkpoint: a .pt2 file is a whole program (torch.export); load it as kind: external, without arch")
+    if spec.dataset.name in DATASETS and not DATASETS.get(spec.dataset.name).needs_path:
+        # A dataset read from a file has its shape checked once the path is resolved (load_suite).
+        errors += _check_fit(m.arch, DATASETS.get(spec.dataset.name).shape, spec.dataset.name, where)
+    return errors
+
+
+def _check_fit(arch: str, shape: tuple[int, int, int], dataset: str, where: str) -> list[str]:
+    if ARCHITECTURES.get(arch).supports(shape):
+        return []
+    return [f"{where}.arch: '{arch}' does not fit {'x'.join(map(str, shape))} inputs of {dataset}"]
+
+
+def _check_external(m: ModelSpec, where: str) -> list[str]:
+    errors = []
+    if m.arch is not None:
+        errors.append(f"{where}.arch: an external model brings its own network; remove arch")
+    if m.checkpoint is None:
+        errors.append(f"{where}.checkpoint: an external model needs its program file (.pt2 from torch.export, .pt from TorchScript)")
+    elif not m.checkpoint.endswith(EXTERNAL_SUFFIXES):
+        errors.append(f"{where}.checkpoint: '{m.checkpoint}' is neither .pt2 (torch.export) nor .pt (TorchScript)")
+    if "train" in m.model_fields_set:
+        errors.append(f"{where}.train: an external model is evaluated, never trained; remove train")
+    return errors
 
 
 def _check_id(value: str, where: str, seen: dict[str, str]) -> list[str]:
@@ -314,5 +358,21 @@ def _resolve_paths(spec: SuiteSpec, base: Path) -> SuiteSpec:
         return None if p is None else str((base / Path(p).expanduser()).resolve())
 
     models = [m.model_copy(update={"checkpoint": fix(m.checkpoint)}) if m.checkpoint else m for m in spec.models]
-    dataset = spec.dataset.model_copy(update={"root": fix(spec.dataset.root)}) if spec.dataset.root else spec.dataset
-    return spec.model_copy(update={"models": models, "dataset": dataset})
+    dataset = spec.dataset.model_copy(update={"root": fix(spec.dataset.root), "path": fix(spec.dataset.path)})
+    spec = spec.model_copy(update={"models": models, "dataset": dataset})
+    if dataset.path is not None:
+        _check_data_file(spec)
+    return spec
+
+
+def _check_data_file(spec: SuiteSpec) -> None:
+    # A dataset read from a file: the file must exist, and the architectures must fit its images.
+    if not Path(spec.dataset.path or "").is_file():
+        raise SpecError(f"dataset.path: no such file {spec.dataset.path}")
+    shape = open_dataset(spec.dataset.name, spec.dataset.path).shape
+    errors = []
+    for m in spec.models:
+        if m.arch is not None and m.arch in ARCHITECTURES:
+            errors += _check_fit(m.arch, shape, spec.dataset.name, f"models[{m.id}]")
+    if errors:
+        raise SpecError(_all_errors(errors))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bench.attacks import ATTACKS
 from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.datasets import DATASETS
+from bench.pipeline.datasets import open_dataset
 from bench.spec.schema import SuiteSpec
 from bench.spec.sweep import source_for
 
@@ -60,15 +60,23 @@ def attack_plan(spec: SuiteSpec) -> list[PlannedAttack]:
     return cells
 
 
+# An external model's network is unknown until it is loaded; estimate it like a small CNN.
+EXTERNAL_PASSES_PER_SECOND = 3000.0
+
+
+def _speed(arch: str | None) -> float:
+    return EXTERNAL_PASSES_PER_SECOND if arch is None else ARCHITECTURES.get(arch).passes_per_second
+
+
 def estimate_cost(spec: SuiteSpec, cells: list[PlannedAttack]) -> tuple[float, float]:
     """Rough cold-run seconds (training, attacks) from pass counts and measured per-architecture speeds."""
-    n_train = spec.dataset.train_size or DATASETS.get(spec.dataset.name).n_train
-    train = sum(m.train.epochs * n_train / ARCHITECTURES.get(m.arch).passes_per_second for m in spec.models if not m.checkpoint)
+    n_train = spec.dataset.train_size or open_dataset(spec.dataset.name, spec.dataset.path).n_train
+    train = sum(m.train.epochs * n_train / _speed(m.arch) for m in spec.models if not m.checkpoint)
     attack = 0.0
     for cell in cells:
         a = spec.attacks[cell.attack]
         cls = ATTACKS.get(a.use)
         n = min(a.n_samples or spec.dataset.eval_size, spec.dataset.eval_size)
         passes = n * max(len(a.eps), 1) * cls.Params.model_validate(a.params).cost()
-        attack += passes / ARCHITECTURES.get(spec.model(cell.source or cell.model).arch).passes_per_second
+        attack += passes / _speed(spec.model(cell.source or cell.model).arch)
     return train, attack

@@ -79,8 +79,16 @@ class DatasetSpec(StrictModel):
 
     name: str = Field(description="Dataset key, see `bench ls datasets`.")
     root: str | None = Field(None, description="Folder holding the data; see README for the search order.")
+    path: str | None = Field(None, description="The data file, for a dataset that reads one (`arrays`: an .npz), relative to the suite.")
     train_size: int | None = Field(None, ge=1, description="Training subset size (default: all).")
     eval_size: int = Field(500, ge=1, description="Number of test samples to evaluate and attack.")
+
+
+class AugmentSpec(StrictModel):
+    """Seeded, deterministic training-time augmentation (the standard CIFAR recipe is crop_padding 4, flip)."""
+
+    crop_padding: int = Field(0, ge=0, description="Random crop of the original size from the image zero-padded by this many pixels.")
+    flip: bool = Field(False, description="Random horizontal flip with probability 1/2.")
 
 
 class TrainSpec(StrictModel):
@@ -93,17 +101,27 @@ class TrainSpec(StrictModel):
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
     schedule: Literal["cosine", "constant"] = Field("cosine", description="Learning-rate schedule over all steps.")
     temperature: float = Field(1.0, gt=0, description="Softmax temperature used in training (teacher/student).")
+    augment: AugmentSpec | None = Field(None, description="Training-time augmentation (none by default).")
+
+    def canonical(self) -> dict[str, Any]:
+        """The parameters as keys hash them; ``augment`` only when set, so keys from before it existed still hold."""
+        return self.model_dump(mode="json", exclude={"augment"} if self.augment is None else set())
 
 
 class ModelSpec(StrictModel):
     """A model to train (or load) and evaluate."""
 
     id: str = Field(description="Unique, file-name-safe id, e.g. `baseline`.")
-    kind: Literal["baseline", "teacher", "student"] = Field(description="How it is trained.")
-    arch: str = Field(description="Architecture key, see `bench ls architectures`.")
+    kind: Literal["baseline", "teacher", "student", "external"] = Field(
+        description="How it is trained; `external`: a program file (`checkpoint`), evaluated, never trained."
+    )
+    arch: str | None = Field(None, description="Architecture key, see `bench ls architectures` (none for `external`).")
     teacher: str | None = Field(None, description="For a student: the id of its teacher.")
     train: TrainSpec = Field(default_factory=TrainSpec, description="Training parameters.")
-    checkpoint: str | None = Field(None, description="Load weights from this file instead of training.")
+    checkpoint: str | None = Field(
+        None,
+        description="Load a state dict from this file instead of training; for `external`, a .pt2 (torch.export) or .pt (TorchScript).",
+    )
     evaluate: bool = Field(True, description="Attack this model (teachers usually are not).")
     seed: int | None = Field(None, ge=0, description="Seed for this model's training and attacks (default: the suite's).")
 
@@ -155,6 +173,9 @@ class SuiteSpec(StrictModel):
     temperatures: list[float] | None = Field(None, min_length=1, description="Sweep: one teacher/student pair per T (ids <id>-t<T>).")
     seeds: list[int] | None = Field(None, min_length=1, description="Sweep: every model and attack once per seed (ids <id>-s<seed>).")
     strict: bool = Field(False, description="`bench run` exits 1 when any check fails (as --strict); does not change the results.")
+    plugins: list[str] = Field(
+        default_factory=list, description="Modules to import first (trusted code, like conftest.py) that register plug-ins."
+    )
 
     def model(self, model_id: str) -> ModelSpec:
         """The model spec with this id."""
@@ -163,15 +184,32 @@ class SuiteSpec(StrictModel):
     def spec_hash(self) -> str:
         """sha256 of the canonical JSON of the resolved spec, without machine-specific paths.
 
-        Data are identified by their fingerprint and external checkpoints by their
-        model key, so the same suite hashes alike on every machine.
+        Data are identified by their fingerprint and checkpoint files by the sha256 of
+        their contents (their name when they do not exist yet), so the same suite hashes
+        alike on every machine and two different ``mine.pt`` do not. Fields added later
+        count only when set, so existing suites keep their hash.
         """
         # `strict` only decides the exit code, so a strict and a lenient run of one suite are the same run.
-        data = self.model_dump(mode="json", exclude={"dataset": {"root"}, "strict": True})
-        for m in data["models"]:
-            m["checkpoint"] = Path(m["checkpoint"]).name if m["checkpoint"] else None
+        data = self.model_dump(mode="json", exclude={"dataset": {"root", "path"}, "strict": True})
+        if not data["plugins"]:
+            del data["plugins"]
+        for m, spec in zip(data["models"], self.models, strict=True):
+            m["checkpoint"] = file_sha256(m["checkpoint"]) if m["checkpoint"] else None
+            m["train"] = spec.train.canonical()
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def file_sha256(path: str) -> str:
+    """sha256 of a file's contents, or its name when it cannot be read (a spec validated before the file exists)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return Path(path).name
+    return h.hexdigest()
 
 
 def view_name(view: str | ViewSpec) -> str:

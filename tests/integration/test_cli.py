@@ -148,7 +148,9 @@ def test_validate_and_ls():
         "bench.pgd_margin",
     ]:
         assert key in keys
-    assert runner.invoke(cli, ["ls", "datasets"]).stdout.split()[0] == "digits"
+    datasets = {line.split()[0]: line for line in runner.invoke(cli, ["ls", "datasets"]).stdout.splitlines()}
+    assert {"digits", "mnist", "fashion-mnist", "cifar10", "arrays"} <= set(datasets)
+    assert datasets["cifar10"].split()[1:3] == ["3x32x32", "10"] and datasets["digits"].endswith("[bench]")
 
 
 @pytest.mark.parametrize("args", [[], ["run"], ["validate"], ["ls"], ["report"], ["describe"], ["check"], ["leaderboard"]])

@@ -9,9 +9,11 @@ from bench.results.families import FAMILIES, family_name, family_of
 
 
 def test_every_registered_attack_has_a_family():
-    missing = [key for key in ATTACKS.keys() if key not in FAMILIES]
+    # bench's own keys are listed; a plug-in's (installed or a test's) takes its family by name, see below.
+    own = [key for key in ATTACKS.keys() if ATTACKS.origin(key) == "bench"]
+    missing = [key for key in own if key not in FAMILIES]
     assert not missing, f"add these registry keys to bench.results.families.FAMILIES: {missing}"
-    assert not set(FAMILIES) - set(ATTACKS.keys()), "families of attacks that are no longer registered"
+    assert not set(FAMILIES) - set(own), "families of attacks that are no longer registered"
 
 
 def test_roles_match_what_the_attacks_declare():

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bench.attacks import ATTACKS
-from bench.errors import DataError
+from bench.errors import DataError, PluginError
 from bench.pipeline.cells import model_key
 from bench.pipeline.data import DataBundle, load_data
 from bench.pipeline.fingerprint import Runtime
@@ -21,7 +21,7 @@ from bench.spec.schema import ModelSpec, TrainSpec
 def test_registry_is_lazy_and_suggests():
     reg: Registry[object] = Registry("thing")
     reg.register("a.json", "json:dumps")
-    with pytest.raises(ValueError, match="duplicate thing key 'a.json'"):
+    with pytest.raises(PluginError, match="duplicate thing key 'a.json'"):
         reg.register("a.json", "json:loads")
     assert reg.get("a.json").__name__ == "dumps"
     with pytest.raises(UnknownKeyError) as info:

@@ -141,7 +141,11 @@ BAD_SPECS = [
         "models[0].id: '../x' is not a safe id (letters, digits, '_' and '-', starting with a letter or digit, no '__')\n"
         "attacks[6].source: no model with id 'baseline'",
     ),
-    ("bad kind", lambda d: d["models"][0].update(kind="defended"), "models[0].kind: input should be 'baseline', 'teacher' or 'student'"),
+    (
+        "bad kind",
+        lambda d: d["models"][0].update(kind="defended"),
+        "models[0].kind: input should be 'baseline', 'teacher', 'student' or 'external'",
+    ),
     ("missing use", lambda d: d["attacks"][0].pop("use"), "attacks[0].use: required field is missing"),
     (
         "bad param value",
