@@ -31,7 +31,7 @@ def validate(spec: Path, overrides: tuple[str, ...]) -> None:
     from bench.spec.load import load_suite
 
     suite = load_suite(spec, overrides)
-    if any(m.checkpoint for m in suite.models):
+    if any(m.checkpoint and m.kind != "external" for m in suite.models):
         from bench.pipeline.models import checkpoint_problems  # imports torch: only for suites that load weights
 
         problems = checkpoint_problems(suite)

@@ -140,13 +140,18 @@ def checkpoint_problems(spec: SuiteSpec) -> list[str]:
 
     Loads the files (weights only) and builds each network, but trains and reads
     no data: `bench validate` and `bench run` call it before anything costly.
+    External programs, and any checkpoint on a dataset read from a file (whose shape
+    is known only once it is read), are checked by ``bench.pipeline.preflight`` when
+    the run has loaded its data.
     """
     from bench.pipeline.store import load_state_dict
 
     ds = DATASETS.get(spec.dataset.name)
+    if ds.needs_path:
+        return []
     problems, seen = [], set()
     for m in spec.models:
-        if m.checkpoint is None or (m.checkpoint, m.arch) in seen:
+        if m.checkpoint is None or m.kind == "external" or m.arch is None or (m.checkpoint, m.arch) in seen:
             continue
         seen.add((m.checkpoint, m.arch))
         where = f"models.{m.id}.checkpoint"
