@@ -7,6 +7,7 @@ import click
 from bench import __version__
 from bench.commands.baseline import baseline
 from bench.commands.check import check
+from bench.commands.describe import describe
 from bench.commands.leaderboard import leaderboard
 from bench.commands.ls import ls
 from bench.commands.report import report
@@ -23,12 +24,13 @@ def cli() -> None:
     a teacher and a distilled student, attacks them with ART, torchattacks and bench's own
     attacks, and writes tables, plots and verdicts to results/<suite>/.
 
-    Exit codes: 0 success, 1 some cells failed (run) or a metric regressed (check),
-    2 bad input (spec, data, files, incomparable baseline).
+    Exit codes: 0 success, 1 some cells failed or a check failed with --strict (run) or a
+    metric regressed (check), 2 bad input (spec, data, files, incomparable baseline),
+    130 interrupted (run; finished cells are kept).
     """
 
 
-for command in (run, validate, ls, report, baseline, check, leaderboard):
+for command in (run, validate, ls, describe, report, baseline, check, leaderboard):
     cli.add_command(command)
 
 

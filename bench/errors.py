@@ -38,12 +38,23 @@ class RunFailed(Exception):
     """One or more cells of a run failed; the others finished (exit code 1)."""
 
     exit_code = 1
+    what = "cell(s) failed"
 
     def __init__(self, failures: list[tuple[str, str]], run_dir: str) -> None:
         self.failures = failures
         self.run_dir = run_dir
         lines = "; ".join(f"{cell}: {why}" for cell, why in failures)
-        super().__init__(f"{len(failures)} cell(s) failed: {lines}")
+        super().__init__(f"{len(failures)} {self.what}: {lines}")
+
+
+class ChecksFailed(RunFailed):
+    """`bench run --strict`: the run finished, but a masking or sanity check failed (exit code 1)."""
+
+    what = "check(s) failed (--strict)"
+
+
+class PluginError(BenchError):
+    """A plug-in (entry point or ``plugins:`` module) cannot be loaded or clashes with another."""
 
 
 class ExecutorError(BenchError):

@@ -17,7 +17,8 @@ from typing import Any
 
 import torch
 
-from bench.pipeline.cells import DataRef, ModelRef, TrainCell
+from bench.pipeline.build import train_cell
+from bench.pipeline.cells import DataRef, ModelRef
 from bench.pipeline.data import DataBundle, load_data
 from bench.pipeline.datasets import data_roots
 from bench.pipeline.runner import data_ref
@@ -55,7 +56,7 @@ def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500) -> Models:
     refs: dict[str, ModelRef] = {}
     for mid in topo_models(spec):
         m = spec.model(mid)
-        refs[mid] = execute(TrainCell(m, ref, model_seed(spec, mid), refs.get(m.teacher) if m.teacher else None), ws)["ref"]
+        refs[mid] = execute(train_cell(m, ref, model_seed(spec, mid), ws.runtime, refs.get(m.teacher) if m.teacher else None), ws)["ref"]
     return Models(ws, refs, data, ref)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.pipeline.cells import AttackCell, EvalCell
+from bench.pipeline.build import attack_cell, eval_cell
 from bench.pipeline.models import build_model
 from bench.pipeline.training import fit
 from bench.pipeline.work import execute
@@ -90,7 +90,8 @@ def main() -> None:
     data, ref = models.data, models.refs["baseline"]
     model = models.module("baseline")
     x, y = data.x_eval, data.y_eval
-    execute(EvalCell(ref, models.data_ref, diagnose=False), models.ws)  # the clean shard an attack cell reads
+    evaluation = eval_cell(ref, models.data_ref, False, models.ws.runtime)
+    execute(evaluation, models.ws)  # the clean shard an attack cell reads
     rows = []
     for name, spec, plain in [
         ("torchattacks PGD-40, eps 0.3", attack_spec("torchattacks.pgd", {"steps": 40}, [0.3]), lambda: plain_pgd(model, x, y)),
@@ -101,7 +102,7 @@ def main() -> None:
 
             clf = art_classifier(models.ws.crafting_model(ref, "logits", data))  # the same wrapper bench builds once per model
             plain = lambda: plain_art_fgsm(clf, model, x, y)  # noqa: E731
-        cell = AttackCell(spec, ref, models.data_ref, seed=0)
+        cell = attack_cell(spec, ref, models.data_ref, 0, models.ws.runtime, evaluation, None)
         tb, tp = alternate(lambda: execute(cell, models.ws), plain, args.repeat)
         rows.append((f"attack cell: {name}, {len(x)} samples", tb, tp, tb / tp, "<= 1.05"))
 

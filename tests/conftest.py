@@ -13,6 +13,21 @@ from bench.pipeline.training import fit
 from bench.spec.schema import TrainSpec
 
 
+def pytest_addoption(parser):
+    # The attack contract (tests/contract) on a plug-in's attack: --plugin my.module --attack my.key.
+    parser.addoption("--plugin", action="append", default=[], metavar="MODULE", help="import a bench plug-in module first")
+    parser.addoption("--attack", action="append", default=[], metavar="KEY", help="run the attack contract on these keys only")
+    parser.addoption(
+        "--attack-params", action="append", default=[], metavar="KEY=JSON", help="fast parameters for KEY in the attack contract"
+    )
+
+
+def pytest_configure(config):
+    from bench.registry import import_plugins
+
+    import_plugins(config.getoption("plugin"))
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path_factory, monkeypatch):
     # No test may touch the user's caches or try the network for data.

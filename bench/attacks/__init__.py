@@ -19,6 +19,12 @@ Adding an attack:
    inside ``generate``), so that listing and validating stay torch-free.
 4. ``tests/contract/test_attack_contract.py`` runs every registered attack through
    the contract (shape, bounds, mode restored, determinism); it must pass.
+
+An attack from another package (a plug-in) does steps 1 and 2 in its own code and
+declares an entry point in the group ``bench.attacks`` (``"mylib.name" = "module:Class"``),
+or a suite lists a module that calls ``ATTACKS.register`` under ``plugins:``. Its family
+comes from its name after the backend (``mylib.pgd`` is a ``pgd``), else it is a family
+of its own. The contract test runs on it with ``--attack mylib.name``; see docs/plugins.md.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from bench.registry import Registry
 if TYPE_CHECKING:
     from bench.attacks.base import Attack
 
-ATTACKS: Registry[type[Attack]] = Registry("attack")
+ATTACKS: Registry[type[Attack]] = Registry("attack", group="bench.attacks")
 
 for _key, _target in {
     "torchattacks.fgsm": "bench.attacks.torchattacks_backend:TorchattacksFgsm",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -75,6 +75,8 @@ class ArtFgsm(_ArtAttack):
 class PgdParams(AttackParams):
     """ART ProjectedGradientDescent."""
 
+    synonyms: ClassVar[dict[str, str]] = {"steps": "max_iter", "alpha": "eps_step", "step_size": "eps_step", "restarts": "num_random_init"}
+
     max_iter: int = Field(40, ge=1, description="Iterations.")
     eps_step: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / max_iter.")
     num_random_init: int = Field(1, ge=0, description="Random restarts (0: start at the input).")
@@ -137,6 +139,8 @@ class ArtJsma(_ArtAttack):
 class CwL2Params(AttackParams):
     """ART CarliniL2Method; its default of 10 iterations is too few."""
 
+    synonyms: ClassVar[dict[str, str]] = {"kappa": "confidence", "lr": "learning_rate", "c": "initial_const", "steps": "max_iter"}
+
     confidence: float = Field(0.0, ge=0, description="kappa, the margin required.")
     learning_rate: float = Field(0.01, gt=0, description="Adam-like step size.")
     binary_search_steps: int = Field(9, ge=1, description="Binary-search steps over c.")
@@ -175,6 +179,8 @@ class ArtCwL2(_ArtAttack):
 
 class DeepFoolParams(AttackParams):
     """ART DeepFool."""
+
+    synonyms: ClassVar[dict[str, str]] = {"steps": "max_iter", "overshoot": "epsilon"}
 
     max_iter: int = Field(50, ge=1, description="Maximum iterations.")
     epsilon: float = Field(0.02, ge=0, description="Overshoot.")

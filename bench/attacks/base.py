@@ -32,7 +32,13 @@ class AttackError(RuntimeError):
 
 
 class AttackParams(StrictModel):
-    """Base of every attack's parameters: frozen, strict, and able to estimate its own cost."""
+    """Base of every attack's parameters: frozen, strict, and able to estimate its own cost.
+
+    Each field's ``description`` is what `bench describe` and `bench ls attacks --params`
+    print; ``synonyms`` maps the names other libraries use to this attack's own.
+    """
+
+    list_fields: ClassVar[bool] = True
 
     def cost(self) -> int:
         """Rough forward+backward passes per sample and budget, for `bench validate`'s cost estimate."""
@@ -82,8 +88,6 @@ class Attack(ABC):
     default_tag: ClassVar[Literal["naive", "adaptive"]] = "naive"
     description: ClassVar[str] = ""
     Params: ClassVar[type[AttackParams]] = NoParams
-    # Part of every attack cell's cache key: bump it when a change alters the attack's output.
-    version: ClassVar[int] = 1
     # Large batches amortise per-call overhead; attacks with per-sample early exits prefer smaller ones.
     default_batch_size: ClassVar[int] = 500
 
@@ -124,9 +128,12 @@ class Attack(ABC):
         chunks = []
         try:
             starts = range(0, len(x), self.batch_size)
-            for i in tqdm(starts, desc=desc or name, unit="batch", disable=quiet, leave=False):
-                xb, yb = x[i : i + self.batch_size], y[i : i + self.batch_size]
-                chunks.append(self._checked(self.generate(model, xb, yb, eps), xb))
+            # Counted in samples, and only when there is more than one batch: a single batch would show 0/1 until done.
+            with tqdm(total=len(x), desc=desc or name, unit="sample", disable=quiet or len(starts) < 2, leave=False) as bar:
+                for i in starts:
+                    xb, yb = x[i : i + self.batch_size], y[i : i + self.batch_size]
+                    chunks.append(self._checked(self.generate(model, xb, yb, eps), xb))
+                    bar.update(len(xb))
         finally:
             for m, mode in modes:
                 m.training = mode

@@ -8,7 +8,7 @@ successful point of each sample is kept, so later steps cannot undo it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 class PgdMarginParams(AttackParams):
     """PGD on the logit margin."""
+
+    synonyms: ClassVar[dict[str, str]] = {"max_iter": "steps", "eps_step": "alpha", "step_size": "alpha", "num_random_init": "restarts"}
 
     steps: int = Field(100, ge=1, description="Iterations per restart.")
     alpha: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / steps.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -44,6 +44,8 @@ class TorchattacksFgsm(_Torchattack):
 class PgdParams(AttackParams):
     """PGD on cross-entropy."""
 
+    synonyms: ClassVar[dict[str, str]] = {"max_iter": "steps", "eps_step": "alpha", "step_size": "alpha"}
+
     steps: int = Field(40, ge=1, description="Iterations.")
     alpha: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / steps (Madry et al.).")
     random_start: bool = Field(True, description="Start from a random point in the eps-ball.")
@@ -77,6 +79,8 @@ class TorchattacksPgdL2(TorchattacksPgd):
 class CwParams(AttackParams):
     """torchattacks.CW has no binary search over c: one fixed constant."""
 
+    synonyms: ClassVar[dict[str, str]] = {"confidence": "kappa", "learning_rate": "lr", "max_iter": "steps", "initial_const": "c"}
+
     c: float = Field(1.0, gt=0, description="Weight of the margin loss against the L2 term.")
     kappa: float = Field(0.0, ge=0, description="Confidence margin.")
     steps: int = Field(100, ge=1, description="Adam iterations.")
@@ -103,6 +107,8 @@ class TorchattacksCw(_Torchattack):
 class DeepFoolParams(AttackParams):
     """DeepFool's linearised minimal step."""
 
+    synonyms: ClassVar[dict[str, str]] = {"max_iter": "steps", "epsilon": "overshoot"}
+
     steps: int = Field(50, ge=1, description="Maximum iterations.")
     overshoot: float = Field(0.02, ge=0, description="Overshoot factor.")
 
@@ -126,6 +132,8 @@ class TorchattacksDeepFool(_Torchattack):
 
 class SquareParams(AttackParams):
     """Square Attack: score-based, gradient-free."""
+
+    synonyms: ClassVar[dict[str, str]] = {"max_queries": "n_queries", "queries": "n_queries"}
 
     n_queries: int = Field(1000, ge=1, description="Query budget per sample.")
     p_init: float = Field(0.8, gt=0, le=1, description="Initial fraction of pixels changed.")

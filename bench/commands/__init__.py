@@ -23,10 +23,12 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except BenchError as exc:
-            click.echo(f"error: {exc}", err=True)
+            # One line per problem: a spec with three mistakes reports all three at once.
+            for line in str(exc).splitlines() or [""]:
+                click.echo(f"error: {line}", err=True)
             sys.exit(exc.exit_code)
         except RunFailed as exc:
-            click.echo(f"error: {len(exc.failures)} cell(s) failed:", err=True)
+            click.echo(f"error: {len(exc.failures)} {exc.what}:", err=True)
             for cell, why in exc.failures:
                 click.echo(f"  - {cell}: {why}", err=True)
             click.echo(exc.run_dir)

@@ -42,13 +42,18 @@ from bench.commands import handle_errors
     help="Compare only metric ids matching this glob, e.g. 'robust_accuracy/distilled/*'. Repeatable.",
 )
 @click.option(
-    "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write JUnit XML here: one testcase per metric."
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write JUnit XML here: one testcase per metric, or one error case when the check is refused (exit 2).",
 )
 @click.option(
     "--allow-spec-change",
     is_flag=True,
     help="Compare even though the suite spec changed (its hash differs). Data and threat models must still match.",
 )
+@click.option("--all", "show_all", is_flag=True, help="Print every metric, not only those that are not ok.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line (and errors).")
 @handle_errors
 def check(
     run_dir: Path,
@@ -58,6 +63,8 @@ def check(
     patterns: tuple[str, ...],
     junit: Path | None,
     allow_spec_change: bool,
+    show_all: bool,
+    quiet: bool,
 ) -> None:
     """Compare RUN_DIR with a baseline; exit 1 if a metric regressed.
 
@@ -66,37 +73,74 @@ def check(
     baseline's 95% Wilson interval. Lower is worse for all of them: a falling
     success rate means an attack got weaker. A median minimal norm regresses when
     it grows by more than --norm-tolerance (relative). A metric in the baseline but
-    not in the run is missing, and fails; a new metric is only reported.
+    not in the run is missing, and fails; a new metric is only reported. Each moved
+    metric says who gained: "defence stronger", "attack weaker", ...
+
+    Prints the metrics that are not ok (--all: every metric), then notes, hints and
+    a verdict line (-q: the verdict line only).
 
     Exit codes: 0 nothing regressed, 1 regressed or missing metrics, 2 the inputs
     cannot be compared (different dataset fingerprint, threat models, or spec hash
-    without --allow-spec-change). With $GITHUB_STEP_SUMMARY set, a Markdown report
-    is appended to that file.
+    without --allow-spec-change) or a file is unusable; --junit is written in every
+    case. With $GITHUB_STEP_SUMMARY set, a Markdown report is appended to that file.
     """
-    from bench.errors import OutputError
-    from bench.fsutil import atomic_write_text
+    from bench.errors import BenchError
     from bench.reporting.gate import Tolerance, load_baseline, read_run, run_check
-    from bench.reporting.gate_output import hints, render_junit, render_markdown, render_text, verdict_line
+    from bench.reporting.gate_output import (
+        hints,
+        render_junit,
+        render_junit_error,
+        render_markdown,
+        render_refusal_markdown,
+        render_text,
+        verdict_line,
+    )
 
     tol = Tolerance(rate=tolerance, norm=norm_tolerance)
-    base = load_baseline(baseline_path)
-    current = read_run(run_dir)
-    result = run_check(base, current, tol, patterns, allow_spec_change)
+    try:
+        base = load_baseline(baseline_path)
+        current = read_run(run_dir)
+        result = run_check(base, current, tol, patterns, allow_spec_change)
+    except BenchError as exc:
+        # A refused check must be as visible to CI as a failed one: write the JUnit and the job summary, then exit 2.
+        if junit is not None:
+            _write(junit, render_junit_error(str(exc), f"bench check {run_dir.name}"))
+        _append_summary(render_refusal_markdown(f"bench check: {run_dir.name}", str(exc)))
+        raise
     hint_lines = hints(result, str(run_dir), str(baseline_path))
-    click.echo(render_text(result, tol))
-    for note in result.notes:
-        click.echo(f"note: {note}")
-    for line in hint_lines:
-        click.echo(line)
+    if not quiet:
+        click.echo(render_text(result, tol, show_all))
+        for note in result.notes:
+            click.echo(f"note: {note}")
+        for line in hint_lines:
+            click.echo(line)
     click.echo(verdict_line(result))
     if junit is not None:
-        atomic_write_text(junit, render_junit(result, f"bench check {current.identity.suite}"))
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        try:
-            with open(step_summary, "a", encoding="utf-8") as fh:
-                fh.write(render_markdown(result, tol, f"bench check: {current.identity.suite}", hint_lines))
-        except OSError as exc:
-            raise OutputError(f"$GITHUB_STEP_SUMMARY {step_summary}: cannot append ({exc.strerror or exc})") from None
+        _write(junit, render_junit(result, f"bench check {current.identity.suite}"))
+    _append_summary(render_markdown(result, tol, f"bench check: {current.identity.suite}", hint_lines))
     if result.failed:
         sys.exit(1)
+
+
+def _write(path: Path, text: str) -> None:
+    from bench.errors import OutputError
+    from bench.fsutil import atomic_write_text
+
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _append_summary(markdown: str) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when it is set (GitHub Actions sets it)."""
+    from bench.errors import OutputError
+
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not step_summary:
+        return
+    try:
+        with open(step_summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown)
+    except OSError as exc:
+        raise OutputError(f"$GITHUB_STEP_SUMMARY {step_summary}: cannot append ({exc.strerror or exc})") from None

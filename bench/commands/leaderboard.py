@@ -19,10 +19,14 @@ from bench.commands import handle_errors
 def leaderboard(run_dirs: tuple[Path, ...], eps: float | None, norm: str, fmt: str, output: Path | None) -> None:
     """One row per model across RUN_DIRS, ranked by per-sample worst-case robust accuracy.
 
-    Columns: rank (ties share one), clean accuracy, robust accuracy per attack family,
-    worst case, naive-vs-adaptive gap, flag counts, unreliable (a gradient-masking check
-    failed), date and spec hash. Runs on different datasets get separate tables; runs
-    with no eps in common for the norm are refused (exit 2) rather than mixed.
+    Columns: rank (1 + the models whose 95% interval lies entirely above; overlapping
+    intervals share a rank), samples and attacks behind each row, clean accuracy, robust
+    accuracy per attack family, worst case, naive-vs-adaptive gap, flag counts, unreliable
+    (a masking or sanity check failed: listed last, unranked, with why), date and spec
+    hash. Runs are ranked
+    together only when their dataset, evaluation set (fingerprint), threat model and
+    attack set (keys, views, parameters, sample counts) agree; any other run gets its
+    own labelled table. Runs with no eps in common for the norm are refused (exit 2).
     """
     from bench.errors import OutputError
     from bench.fsutil import atomic_write_text

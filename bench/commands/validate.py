@@ -1,12 +1,16 @@
-"""``bench validate``: check a spec without running it."""
+"""``bench validate``: check a spec without running it, and print its plan and what it will not show."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bench.commands import handle_errors
+
+if TYPE_CHECKING:
+    from bench.spec.schema import SuiteSpec
 
 
 @click.command()
@@ -20,39 +24,163 @@ from bench.commands import handle_errors
 )
 @handle_errors
 def validate(spec: Path, overrides: tuple[str, ...], workers: int | None) -> None:
-    """Check SPEC (fields, ids, teachers, attack keys and params, eps) and print the plan.
+    """Check SPEC and print the plan: models, and each attack's effective params, targets, samples and eps.
 
-    Nothing is trained, downloaded or written. Exit code 2 with a one-line message
-    naming the YAML path when the spec is invalid. With --workers N, size a cluster
-    before running: the longest chain of dependent cells and the wall time N workers
-    would need with no scheduling overhead.
+    Checks fields, ids, teachers, attack keys and params, eps against the [0, 1]
+    input scale, sizes against the dataset, and that checkpoint files exist and fit
+    their architecture. Nothing is trained, downloaded or written. Exit code 2 with
+    one line per problem, each naming its YAML path, when the spec is invalid.
+    Warnings (exit code 0) say what the run would leave empty, e.g. a norm whose
+    naive attacks have no adaptive attack to be compared with. With --workers N, size
+    a cluster before running: the longest chain of dependent cells and the wall time
+    N workers would need with no scheduling overhead.
     """
+    from bench.errors import SpecError
     from bench.spec.load import load_suite
-    from bench.spec.plan import attack_plan, cell_graph, critical_path, estimate_cost, ideal_wall_time
-    from bench.spec.schema import view_name
 
     suite = load_suite(spec, overrides)
+    if any(m.checkpoint and m.kind != "external" for m in suite.models):
+        from bench.pipeline.models import checkpoint_problems  # imports torch: only for suites that load weights
+
+        problems = checkpoint_problems(suite)
+        if problems:
+            raise SpecError("\n".join(problems))
     click.echo(f"{spec}: ok (suite '{suite.name}', spec hash {suite.spec_hash()[:12]})")
-    click.echo(f"dataset: {suite.dataset.name}, eval {suite.dataset.eval_size} samples, train {suite.dataset.train_size or 'all'}")
+    for line in plan_lines(suite):
+        click.echo(line)
+    if workers is not None:
+        for line in scaling_lines(suite, workers):
+            click.echo(line)
+    for line in plan_warnings(suite):
+        click.echo(f"warning: {line}", err=True)
+
+
+def scaling_lines(suite: SuiteSpec, workers: int) -> list[str]:
+    """The run's critical path and its ideal wall time on ``workers`` workers, from the plan's cost model."""
+    from bench.spec.plan import cell_graph, critical_path, ideal_wall_time
+
+    graph = cell_graph(suite)
+    chain, longest = critical_path(graph)
+    total = sum(c.cost for c in graph)
+    return [
+        f"critical path ({fmt_seconds(longest)}): {' -> '.join(chain)}",
+        f"ideal wall time on {workers} worker(s): {fmt_seconds(ideal_wall_time(graph, workers))} "
+        f"(all cells {fmt_seconds(total)} of work; no run is faster than the critical path; "
+        "each worker as fast as 2 CPU cores, no scheduling overhead)",
+    ]
+
+
+def fmt_eps(eps: float) -> str:
+    """``0.1``; ``0.03137 (8/255)`` when the budget is a whole number of grey levels."""
+    levels = eps * 255
+    if 0 < eps < 1 and abs(levels - round(levels)) < 1e-6 and abs(eps * 10 - round(eps * 10)) > 1e-9:
+        return f"{eps:.4g} ({round(levels)}/255)"
+    return f"{eps:g}"
+
+
+def fmt_seconds(seconds: float) -> str:
+    """A rough duration a person can read: ``< 1 s``, ``~40 s``, ``~3.4 min``, ``~2.1 h``."""
+    if seconds < 1:
+        return "< 1 s"
+    if seconds < 90:
+        return f"~{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"~{seconds / 60:.1f} min"
+    return f"~{seconds / 3600:.1f} h"
+
+
+def plan_lines(suite: SuiteSpec) -> list[str]:
+    """The plan as `bench validate` prints it: data, models, attacks with effective settings, cells and cost."""
+    from bench.attacks import ATTACKS
+    from bench.pipeline.datasets import DATASETS
+    from bench.spec.plan import attack_plan, estimate_cost
+    from bench.spec.schema import view_name
+
+    ds = DATASETS.get(suite.dataset.name)
+    d = suite.dataset
+    lines = [f"plugins: {', '.join(suite.plugins)}"] if suite.plugins else []
+    if d.path:
+        lines.append(f"dataset: {d.name} from {d.path}, eval {d.eval_size} samples, train {d.train_size or 'all'}")
+    else:
+        lines.append(f"dataset: {d.name}, eval {d.eval_size} of {ds.n_test} test samples, train {d.train_size or 'all'} of {ds.n_train}")
     for m in suite.models:
         extra = f", teacher {m.teacher}" if m.teacher else ""
+        extra += f", seed {m.seed}" if m.seed is not None else ""
+        source = f"checkpoint {m.checkpoint}" if m.checkpoint else f"T={m.train.temperature:g}, {m.train.epochs} epochs"
         attacked = "" if m.evaluate else ", not attacked"
-        click.echo(f"model {m.id}: {m.kind} {m.arch}, T={m.train.temperature:g}, {m.train.epochs} epochs{extra}{attacked}")
-    for a in suite.attacks:
-        eps = ", ".join(f"{e:g}" for e in a.eps) or "unbounded"
-        src = f", crafted on {a.source}" if a.source else ""
-        click.echo(f"attack {a.id}: {a.use} ({a.tag}, view {view_name(a.view)}, {a.norm}, eps {eps}{src})")
+        if m.kind == "external":
+            lines.append(f"model {m.id}: external program {Path(m.checkpoint or '').name}, not trained{attacked}")
+            continue
+        if m.train.augment is not None and not m.checkpoint:
+            source += f", augment crop_padding={m.train.augment.crop_padding} flip={m.train.augment.flip}"
+        lines.append(f"model {m.id}: {m.kind} {m.arch}, {source}{extra}{attacked}")
     cells = attack_plan(suite)
+    for i, a in enumerate(suite.attacks):
+        cls = ATTACKS.get(a.use)
+        eps = ", ".join(fmt_eps(e) for e in a.eps) or "none"
+        eps += " + unbounded" if cls.kind == "min_norm" else ""
+        targets = ", ".join(c.model for c in cells if c.attack == i) or "none"
+        src = f", crafted on {a.source}" if a.source else ""
+        n = min(a.n_samples or d.eval_size, d.eval_size)
+        lines.append(f"attack {a.id}: {a.use} ({a.tag}, {cls.kind}, view {view_name(a.view)}, {a.norm}{src})")
+        lines.append(f"  eps {eps}; on {targets}; {n} samples, batches of {a.batch_size}")
+        params = ", ".join(f"{k}={v}" for k, v in a.params.items()) or "none"
+        lines.append(f"  params: {params}")
     train, attack = estimate_cost(suite, cells)
-    click.echo(f"cells: {len(suite.models)} training, {len(cells)} attack")
-    click.echo(f"rough cost on 2 CPU cores: training ~{train / 60:.1f} min, attacks ~{attack / 60:.1f} min (cold)")
-    if workers is not None:
-        graph = cell_graph(suite)
-        chain, longest = critical_path(graph)
-        total = sum(c.cost for c in graph)
-        click.echo(f"critical path (~{longest / 60:.1f} min): {' -> '.join(chain)}")
-        click.echo(
-            f"ideal wall time on {workers} worker(s): ~{ideal_wall_time(graph, workers) / 60:.1f} min "
-            f"(all cells ~{total / 60:.1f} min of work; no run is faster than the critical path; "
-            "each worker as fast as 2 CPU cores, no scheduling overhead)"
+    lines.append(f"cells: {len(suite.models)} training, {len(cells)} attack")
+    lines.append(f"rough cost on 2 CPU cores: training {fmt_seconds(train)}, attacks {fmt_seconds(attack)} (cold)")
+    return lines
+
+
+def plan_warnings(suite: SuiteSpec) -> list[str]:
+    """What a valid suite will not show: an empty naive-vs-adaptive comparison, sample counts capped by eval_size."""
+    from bench.spec.plan import attack_plan
+
+    out = []
+    d = suite.dataset
+    for i, a in enumerate(suite.attacks):
+        if a.n_samples is not None and a.n_samples > d.eval_size:
+            out.append(f"attacks[{i}].n_samples: {a.n_samples} is more than dataset.eval_size {d.eval_size}; {a.id} attacks {d.eval_size}")
+    targets: dict[str, list[int]] = {}
+    for cell in attack_plan(suite):
+        if suite.attacks[cell.attack].source is None:
+            targets.setdefault(cell.model, []).append(cell.attack)
+    empty: dict[str, list[str]] = {}
+    for model, idx in targets.items():
+        why = _no_comparison([suite.attacks[i] for i in idx])
+        if why:
+            empty.setdefault(why, []).append(model)
+    for why, models in empty.items():
+        out.append(
+            f"on {', '.join(models)}, no norm has an iterative naive attack and an adaptive attack at a shared eps, so "
+            f"'Naive vs adaptive' and the naive-adaptive-gap check will be empty; {why}"
         )
+    return out
+
+
+def _no_comparison(attacks: list[Any]) -> str | None:
+    """None when these attacks (on one model) give a naive-vs-adaptive row, else what to add (the rule of results.metrics)."""
+    from bench.attacks import ATTACKS
+    from bench.results.families import family_of
+
+    naive = [a for a in attacks if a.tag == "naive"]
+    if not naive:
+        return None
+    iterative: dict[str, set[float]] = {}
+    for a in naive:
+        if ATTACKS.get(a.use).kind == "fixed_eps" and family_of(a.use).role == "iterative":
+            iterative.setdefault(a.norm, set()).update(a.eps)
+    for norm, eps in iterative.items():
+        adaptive = [a for a in attacks if a.tag == "adaptive" and a.norm == norm]
+        if any(ATTACKS.get(a.use).kind == "min_norm" or eps & set(a.eps) for a in adaptive):
+            return None
+    # Suggest for the norm of the first naive attack an adaptive attack can work in (bench ships none for l0).
+    norm = next((a.norm for a in naive if a.norm in ("linf", "l2")), None)
+    if norm is None:
+        return "bench has no adaptive attack for their norm"
+    budgets = sorted(iterative.get(norm) or {e for a in naive if a.norm == norm for e in a.eps})
+    eps = f"[{budgets[-1]:g}]" if budgets else "[...]"
+    if norm not in iterative:
+        pgd = "torchattacks.pgd" if norm == "linf" else "torchattacks.pgdl2"
+        return f"add an iterative naive {norm} attack and an adaptive one at the same eps, e.g. {{id: pgd, use: {pgd}, eps: {eps}}}"
+    return f"add an adaptive {norm} attack at one of the naive attacks' eps, e.g. {{id: pgd-margin, use: bench.pgd_margin, eps: {eps}}}"

@@ -6,7 +6,8 @@
 
 A cell holds what to compute and the content keys of its inputs: the slice of
 the spec it needs, the weights digest of each model it uses, the fingerprints
-of its data and its seed. ``bench.pipeline.work.execute(cell, workspace)``
+of its data, its seed, the runtime (library versions, dtype, device type) and a
+digest of the code that computes it (``bench.pipeline.fingerprint``). ``bench.pipeline.work.execute(cell, workspace)``
 computes one from that and the paths of a ``Workspace`` (data roots, model
 store, run folder) alone, so it can run in this process, in a fresh one, or on
 another machine, and give the same shard.
@@ -15,21 +16,16 @@ another machine, and give the same shard.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from bench.attacks import ATTACKS
 from bench.fsutil import canonical_hash
+from bench.pipeline.fingerprint import Runtime
 from bench.results.records import CLEAN, shard_name
 from bench.spec.schema import AttackSpec, ModelSpec
 
 if TYPE_CHECKING:
     from torch import Tensor
-
-# Bump when training or attack code changes what a cached artifact would contain.
-TRAIN_VERSION = 1
-ATTACK_VERSION = 1
-DIAG_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -43,6 +39,7 @@ class DataRef:
     train_fingerprint: str
     eval_fingerprint: str
     test_fingerprint: str
+    path: str | None = None  # the data file, for a dataset that reads one (arrays)
 
 
 @dataclass(frozen=True)
@@ -50,10 +47,12 @@ class ModelRef:
     """A trained model as later cells see it: where to load it from and the digest its weights must have."""
 
     id: str
-    arch: str
+    arch: str | None  # None for an external model, whose network is in its file
     key: str  # the recipe's key: finds the model in the store
-    weights: str  # sha256 of the weights: keys every result computed from the model
-    checkpoint: str | None = None  # a user's weights file, loaded instead of the store
+    weights: str  # sha256 of the weights (of the file, for an external model): keys every result computed from the model
+    code: str  # digest of the architecture's code (of the loader, for an external model): edited code is another model
+    checkpoint: str | None = None  # a user's weights or program file, loaded instead of the store
+    external: str | None = None  # "torch.export" or "TorchScript" when ``checkpoint`` is a program
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,26 @@ class TrainCell:
     model: ModelSpec
     data: DataRef
     seed: int
+    runtime: Runtime
+    code: str  # the architecture's and the training code's digest
     teacher: ModelRef | None = None
 
     @property
     def name(self) -> str:
         """How logs, failures and the manifest name this cell."""
         return f"train {self.model.id}"
+
+    def key(self, checkpoint_sha: str | None = None) -> str:
+        """The recipe's key in the model store (a Merkle chain through the teacher's weights)."""
+        return model_key(
+            self.model,
+            self.data.train_fingerprint,
+            self.seed,
+            self.teacher.weights if self.teacher else None,
+            checkpoint_sha,
+            self.runtime,
+            self.code,
+        )
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,8 @@ class EvalCell:
     model: ModelRef
     data: DataRef
     diagnose: bool
+    runtime: Runtime
+    code: str  # the digest of clean prediction and the diagnostics
 
     @property
     def name(self) -> str:
@@ -87,12 +102,12 @@ class EvalCell:
     @property
     def shard(self) -> str:
         """The clean records shard, relative to the run folder."""
-        return f"records/{clean_shard_name(self.model, self.data)}"
+        return f"records/{clean_shard_name(self)}"
 
     @property
     def diagnostics(self) -> str:
         """The diagnostics file, relative to the run folder."""
-        key = canonical_hash([self.model.weights, self.data.eval_fingerprint, DIAG_VERSION])
+        key = canonical_hash([self.model.weights, self.model.code, self.data.eval_fingerprint, asdict(self.runtime), self.code])
         return f"diagnostics/{self.model.id}.{key[:16]}.csv"
 
     @property
@@ -109,6 +124,9 @@ class AttackCell:
     model: ModelRef
     data: DataRef
     seed: int
+    runtime: Runtime
+    code: str  # the digest of the attack's code and the attack cell's
+    clean: str  # the model's clean shard (file name), which holds the clean predictions this cell judges against
     source: ModelRef | None = None
 
     @property
@@ -122,12 +140,13 @@ class AttackCell:
         return canonical_hash(
             {
                 "attack": self.attack.model_dump(mode="json", exclude={"id", "models"}),
-                "model": self.model.weights,
-                "source": self.source.weights if self.source else None,
+                "model": [self.model.weights, self.model.code],
+                "source": [self.source.weights, self.source.code] if self.source else None,
                 "data": self.data.eval_fingerprint,
                 "seed": self.seed,
-                "version": ATTACK_VERSION,
-                "code": ATTACKS.get(self.attack.use).version,
+                "runtime": asdict(self.runtime),
+                "code": self.code,
+                "clean": self.clean,
             }
         )
 
@@ -145,23 +164,33 @@ class AttackCell:
 Cell = TrainCell | EvalCell | AttackCell
 
 
-def clean_shard_name(model: ModelRef, data: DataRef) -> str:
-    """The file name of a model's clean records: keyed by its weights and the test split."""
-    return shard_name(model.id, CLEAN, canonical_hash([model.weights, data.test_fingerprint]))
+def clean_shard_name(cell: EvalCell) -> str:
+    """The file name of a model's clean records: keyed by its weights and code, the test split, runtime and code."""
+    m = cell.model
+    return shard_name(m.id, CLEAN, canonical_hash([m.weights, m.code, cell.data.test_fingerprint, asdict(cell.runtime), cell.code]))
 
 
-def model_key(spec: ModelSpec, train_fingerprint: str, seed: int, teacher_weights: str | None, checkpoint_sha: str | None) -> str:
-    """Hash of the recipe that determines a model (a Merkle chain through its teacher's weights)."""
+def model_key(
+    spec: ModelSpec,
+    train_fingerprint: str,
+    seed: int,
+    teacher_weights: str | None,
+    checkpoint_sha: str | None,
+    runtime: Runtime,
+    code: str,
+) -> str:
+    """Hash of the recipe that determines a model: spec, data, seed, teacher's weights, runtime and code."""
     return canonical_hash(
         {
             "arch": spec.arch,
             "kind": spec.kind,
-            "train": spec.train.model_dump(mode="json"),
+            "train": spec.train.canonical(),
             "data": train_fingerprint,
             "seed": seed,
             "teacher": teacher_weights,
             "checkpoint": checkpoint_sha,
-            "version": TRAIN_VERSION,
+            "runtime": asdict(runtime),
+            "code": code,
         }
     )
 

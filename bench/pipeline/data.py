@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from bench.errors import DataError
-from bench.pipeline.datasets import DATASETS
+from bench.pipeline.datasets import open_dataset
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ def _fingerprint(name: str, x: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def load_data(name: str, roots: list[Path], seed: int, train_size: int | None, eval_size: int) -> DataBundle:
-    """Load a dataset, take seeded subsets and fingerprint exactly the data used."""
-    ds = DATASETS.get(name)()
+def load_data(name: str, roots: list[Path], seed: int, train_size: int | None, eval_size: int, path: str | None = None) -> DataBundle:
+    """Load a dataset (``path``: its file, for datasets that read one), take seeded subsets and fingerprint exactly the data used."""
+    ds = open_dataset(name, path)
     split, source = ds.load(roots)
     tr = _subset(len(split.y_train), train_size, seed, 1)
     ev = _subset(len(split.y_test), eval_size, seed, 2)
@@ -82,7 +82,7 @@ def load_data(name: str, roots: list[Path], seed: int, train_size: int | None, e
         x_test=to_float(split.x_test),
         y_test=torch.from_numpy(split.y_test),
         n_classes=ds.n_classes,
-        shape=ds.shape,
+        shape=tuple(split.x_test.shape[1:]),  # type: ignore[arg-type]
         train_fingerprint=_fingerprint(name, split.x_train[tr], split.y_train[tr]),
         eval_fingerprint=_fingerprint(name, split.x_test[ev], split.y_test[ev]),
         test_fingerprint=_fingerprint(name, split.x_test, split.y_test),

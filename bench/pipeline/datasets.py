@@ -1,13 +1,18 @@
-"""The dataset registry: loaders that return raw uint8 arrays (numpy only, no torch).
+"""The dataset registry: loaders that return raw arrays (numpy only, no torch).
 
 Adding a dataset:
 
-1. Subclass ``Dataset``: set ``name``, ``shape`` (C, H, W), ``n_classes``, ``n_train``
-   and ``scale`` (the value of a white pixel), and implement ``load(roots)``
+1. Subclass ``Dataset``: set ``name``, ``shape`` (C, H, W), ``n_classes``, ``n_train``,
+   ``n_test`` (so `bench validate` can check sizes without loading anything) and
+   ``scale`` (the value of a white pixel), and implement ``load(roots)``
    returning a ``Split`` of uint8 arrays and where they came from.
 2. Register it below under its key (``DATASETS.register("my-data", MyData)``).
 3. ``bench ls datasets`` lists it; ``bench.pipeline.data.load_data`` turns it into
    tensors in [0, 1] with seeded subsets and fingerprints.
+
+A plug-in package declares the class as an entry point in the group ``bench.datasets``
+instead of step 2. Data without code need no plug-in: ``dataset: {name: arrays, path: x.npz}``
+(``bench.pipeline.arrays``).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import gzip
 import hashlib
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -29,7 +36,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Split:
-    """Raw uint8 images (N, C, H, W) and int64 labels for train and test."""
+    """Raw images (N, C, H, W) and int64 labels for train and test: uint8, or float32 already in [0, 1] (scale 1)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -38,13 +45,22 @@ class Split:
 
 
 class Dataset:
-    """Base for dataset loaders: static metadata plus ``load(roots)``."""
+    """Base for dataset loaders: static metadata plus ``load(roots)``.
+
+    A loader that reads one file named in the suite (``needs_path``) gets it as ``path``;
+    its metadata may then depend on the file, so it is read from the instance.
+    """
 
     name: str = ""
     shape: tuple[int, int, int] = (1, 28, 28)
     n_classes: int = 10
     n_train: int = 60000
+    n_test: int = 10000
     scale: float = 255.0
+    needs_path: ClassVar[bool] = False
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:
         """Return the raw split and a human-readable description of where it came from."""
@@ -111,7 +127,12 @@ class IdxDataset(Dataset):
     def _download(self, roots: list[Path]) -> Path | None:
         if not roots or os.environ.get("BENCH_OFFLINE"):
             return None
-        target = roots[-1]
+        # The first folder is the one the user named (--data-dir, the spec's root, $BENCH_DATA_DIR); the user cache
+        # is the target only when nothing else was given.
+        target = roots[0]
+        folder = target / self.subdir / "raw"
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        created = missing[-1] if missing else None  # the highest folder this attempt will create
         try:
             import torchvision.datasets as tvd
 
@@ -119,8 +140,10 @@ class IdxDataset(Dataset):
             getattr(tvd, self.mirror_class)(root=str(target), train=True, download=True)
         except Exception as exc:  # noqa: BLE001 - any network/IO failure means "not available offline"
             log.info("download of %s failed: %s", self.name, exc)
+            if created is not None:
+                # Only what this attempt created, so a failed download leaves no empty or half-written folders behind.
+                shutil.rmtree(created, ignore_errors=True)
             return None
-        folder = target / self.subdir / "raw"
         return folder if all((folder / f).is_file() for f in self.md5) else None
 
 
@@ -159,6 +182,7 @@ class Digits(Dataset):
     name = "digits"
     shape = (1, 8, 8)
     n_train = 1437
+    n_test = 360
     scale = 16.0
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:
@@ -172,10 +196,22 @@ class Digits(Dataset):
         return Split(x[:cut], y[:cut], x[cut:], y[cut:]), "sklearn.datasets.load_digits"
 
 
-DATASETS: Registry[type[Dataset]] = Registry("dataset")
+DATASETS: Registry[type[Dataset]] = Registry("dataset", group="bench.datasets")
 DATASETS.register("mnist", Mnist)
 DATASETS.register("fashion-mnist", FashionMnist)
 DATASETS.register("digits", Digits)
+DATASETS.register("cifar10", "bench.pipeline.cifar10:Cifar10")
+DATASETS.register("arrays", "bench.pipeline.arrays:Arrays")
+
+
+def open_dataset(name: str, path: str | Path | None = None) -> Dataset:
+    """An instance of the dataset registered as ``name``; ``path`` only for datasets that read one file."""
+    cls = DATASETS.get(name)
+    if cls.needs_path and path is None:
+        raise DataError(f"dataset.path: the {name} dataset needs a path to its file")
+    if not cls.needs_path and path is not None:
+        raise DataError(f"dataset.path: the {name} dataset takes no path (only a dataset such as arrays reads one file)")
+    return cls(Path(path)) if path is not None else cls()
 
 
 def default_cache_root() -> Path:

@@ -7,9 +7,18 @@ networks themselves.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
 from torch import Tensor, nn
 
+from bench.errors import CacheError
 from bench.pipeline.architectures import ARCHITECTURES
+from bench.pipeline.datasets import DATASETS
+
+if TYPE_CHECKING:
+    from bench.spec.schema import SuiteSpec
 
 
 class Architecture(nn.Module):
@@ -85,3 +94,72 @@ class TinyMlp(Architecture):
 def build_model(arch: str, shape: tuple[int, int, int], n_classes: int) -> nn.Module:
     """Instantiate the architecture registered as ``arch`` for inputs of ``shape``."""
     return ARCHITECTURES.get(arch).load_class()(shape, n_classes)
+
+
+def _shape(t: Tensor) -> str:
+    return "x".join(map(str, t.shape)) or "scalar"
+
+
+def weights_mismatch(module: nn.Module, state: dict[str, Tensor], arch: str) -> str | None:
+    """Why ``state`` does not fit ``module``, in one line naming the tensors; None when it fits.
+
+    torch's own message spreads this over many lines; its first line alone names nothing.
+    """
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [
+        f"{k} is {_shape(state[k])} in the file but {_shape(own[k])} in {arch}"
+        for k in own
+        if k in state and state[k].shape != own[k].shape
+    ]
+
+    def some(names: list[str]) -> str:
+        return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+
+    parts = [f"missing {some(missing)}"] if missing else []
+    parts += [f"unexpected {some(unexpected)}"] if unexpected else []
+    parts += [some(shapes)] if shapes else []
+    return "; ".join(parts) or None
+
+
+def load_weights(module: nn.Module, state: dict[str, Tensor], where: str, arch: str = "the architecture") -> None:
+    """Load a state dict, or a one-line ``CacheError`` naming every tensor that does not fit."""
+    why = weights_mismatch(module, state, arch)
+    if why is None:
+        try:
+            module.load_state_dict(state)
+            return
+        except RuntimeError as exc:  # e.g. a dtype torch cannot cast; rare, so its own words, joined on one line
+            why = " ".join(str(exc).split())
+    raise CacheError(f"{where}: weights do not fit {arch} ({why})")
+
+
+def checkpoint_problems(spec: SuiteSpec) -> list[str]:
+    """Each checkpoint of the suite that cannot be read or does not fit its architecture, one line each.
+
+    Loads the files (weights only) and builds each network, but trains and reads
+    no data: `bench validate` and `bench run` call it before anything costly.
+    External programs, and any checkpoint on a dataset read from a file (whose shape
+    is known only once it is read), are checked by ``bench.pipeline.preflight`` when
+    the run has loaded its data.
+    """
+    from bench.pipeline.store import load_state_dict
+
+    ds = DATASETS.get(spec.dataset.name)
+    if ds.needs_path:
+        return []
+    problems, seen = [], set()
+    for m in spec.models:
+        if m.checkpoint is None or m.kind == "external" or m.arch is None or (m.checkpoint, m.arch) in seen:
+            continue
+        seen.add((m.checkpoint, m.arch))
+        where = f"models.{m.id}.checkpoint"
+        try:
+            state = load_state_dict(Path(m.checkpoint))
+            # Building a network draws initial weights: leave the caller's RNG where it was.
+            with torch.random.fork_rng(devices=[]):
+                load_weights(build_model(m.arch, ds.shape, ds.n_classes), state, m.checkpoint, m.arch)
+        except CacheError as exc:
+            problems.append(f"{where}: {exc}")
+    return problems

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import subprocess
+from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -31,6 +33,7 @@ def versions() -> dict[str, str]:
     return out
 
 
+@cache
 def git_commit() -> str | None:
     """The commit of the bench source tree, if it is a git checkout."""
     here = Path(bench.__file__).resolve().parent
@@ -39,6 +42,19 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def cell_provenance(device: torch.device, seconds: float) -> dict[str, Any]:
+    """When, where and with what one cell was computed; a reused cell keeps the record of its own computation."""
+    return {
+        "computed_at": now(),
+        "seconds": round(seconds, 2),
+        "host": platform.node(),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "versions": versions(),
+        "git_commit": git_commit(),
+    }
 
 
 def resolve_device(name: str) -> torch.device:

@@ -6,27 +6,42 @@ cells by name (``RunFolder.is_done``) and recomputes only what is missing or
 changed. A failed cell is collected, recorded in the manifest and returned;
 the ``bench run`` command then draws the report and reports the failures.
 
+Run identity: ``records/`` is a content-addressed cache of every cell ever
+computed in the folder. A variant of the suite (``--set``) adds its own shards
+beside the others and the manifest's ``outputs`` names the ones the last run
+planned, which alone feed the tables. Nothing is deleted unless ``--prune``
+asks for it, and then the command says what it removed; so alternating two
+variants recomputes nothing the second time and loses no record.
+
 Cells run here, one after another (the ``local`` executor), or as Dask tasks
-(``bench.pipeline.executors.dask_driver``); both record the same entries and
-write the same records.
+(``bench.pipeline.executors.dask_driver``); both build them with
+``bench.pipeline.build``, record the same entries and write the same records.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
+from bench.attacks import ATTACKS
 from bench.errors import BenchError, OutputError
 from bench.fsutil import atomic_write_text, remove_temp_files
-from bench.pipeline import provenance
-from bench.pipeline.cells import AttackCell, Cell, DataRef, EvalCell, ModelRef, TrainCell
+from bench.pipeline import preflight, provenance
+from bench.pipeline.architectures import ARCHITECTURES
+from bench.pipeline.build import attack_cell, eval_cell, train_cell
+from bench.pipeline.cells import Cell, DataRef, EvalCell, ModelRef
 from bench.pipeline.data import DataBundle, load_data
-from bench.pipeline.datasets import data_roots
-from bench.pipeline.executors import ExecutorOptions, where_ran
+from bench.pipeline.datasets import DATASETS, data_roots
+from bench.pipeline.executors import ExecutorOptions
 from bench.pipeline.store import default_store_root
 from bench.pipeline.work import execute
 from bench.pipeline.workspace import Workspace, WorkspacePaths
@@ -47,6 +62,7 @@ class RunOptions:
     store_root: Path | None = None
     force: bool = False
     quiet: bool = True
+    prune: bool = False  # after a complete run, delete the shards of cells this spec does not plan
     executor: ExecutorOptions = ExecutorOptions()
 
 
@@ -56,7 +72,11 @@ class RunState:
 
     cells: dict[str, dict[str, object]] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
-    keep: set[str] = field(default_factory=set)
+    keep: set[str] = field(default_factory=set)  # the outputs this run planned: the only files its tables read
+    evaluations: dict[str, EvalCell] = field(default_factory=dict)  # model id -> its evaluation, whose clean shard attacks read
+    # Writes the manifest. Called after every cell, so even a killed run's manifest names the outputs it planned
+    # so far, and its report never mixes in another variant's shards.
+    save: Callable[[], None] = lambda: None
 
     def fail(self, cell: str, exc: BaseException | str) -> None:
         """Record a failed cell; the run goes on with the cells that do not depend on it."""
@@ -71,6 +91,7 @@ class RunOutcome:
 
     run_dir: Path
     failures: tuple[tuple[str, str], ...]
+    pruned: tuple[str, ...] = ()  # files --prune removed, relative to the run folder
 
 
 def prepare_run_dir(out: Path, name: str) -> Path:
@@ -92,9 +113,11 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     """Run every cell of ``spec`` that is not done yet and write the manifest; draw nothing."""
     device = provenance.resolve_device(opts.device)
     roots = data_roots(opts.data_dir, spec.dataset.root)
-    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size)
+    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size, spec.dataset.path)
+    preflight.check_models(spec, data)
     run_dir = prepare_run_dir(opts.out, spec.name)
-    paths = WorkspacePaths(run_dir, (opts.store_root or default_store_root()), tuple(roots), str(device), opts.quiet)
+    store = (opts.store_root or default_store_root()).expanduser().resolve()
+    paths = WorkspacePaths(run_dir, store, tuple(roots), str(device), opts.quiet, tuple(spec.plugins))
     ws = Workspace(paths, data)
     manifest: dict[str, Any] = {
         "suite": spec.name,
@@ -115,24 +138,29 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
             "n_train": len(data.y_train),
             "n_eval": len(data.y_eval),
         },
+        "origins": origins(spec),
+        "runtime": asdict(ws.runtime),
         "model_store": str(ws.store.root),
+        # When this invocation ran; each cell's own "computed" says when its numbers were made.
         "started": provenance.now(),
         "status": "running",
     }
-    state = RunState()
-    _write_manifest(run_dir, manifest, state)
+    state = RunState(save=lambda: _write_manifest(run_dir, manifest, state))
+    state.save()
+    pruned: list[str] = []
     try:
         if opts.executor.kind == "dask":
             from bench.pipeline.executors.dask_driver import run_on_dask
 
-            manifest["executor"] = run_on_dask(spec, data_ref(spec, data), paths, opts.executor, opts.force, opts.quiet, state)
+            ref = data_ref(spec, data)
+            manifest["executor"] = run_on_dask(spec, ref, paths, ws.runtime, opts.executor, opts.force, opts.quiet, state)
         else:
             manifest["executor"] = {"kind": "local"}
             models = _run_models(spec, opts, ws, data, state)
             _run_attacks(spec, opts, ws, data, models, state)
-        if not state.failures:
-            # Only a complete run may drop shards: a failed model's earlier results stay for the next try.
-            _remove_stale(run_dir, state.keep)
+        if opts.prune and not state.failures:
+            # Only a complete run may prune: a failed cell's earlier shard is what the next try would start from.
+            pruned = prune(run_dir, state.keep)
         manifest["status"] = "failed" if state.failures else "complete"
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
@@ -142,14 +170,26 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
         raise
     finally:
         manifest["finished"] = provenance.now()
-        _write_manifest(run_dir, manifest, state)
-    return RunOutcome(run_dir, tuple(state.failures))
+        state.save()
+    return RunOutcome(run_dir, tuple(state.failures), tuple(pruned))
 
 
 def data_ref(spec: SuiteSpec, data: DataBundle) -> DataRef:
     """The suite's data as cells name it: the dataset settings and the fingerprints they must give."""
     d = spec.dataset
-    return DataRef(d.name, spec.seed, d.train_size, d.eval_size, data.train_fingerprint, data.eval_fingerprint, data.test_fingerprint)
+    fingerprints = (data.train_fingerprint, data.eval_fingerprint, data.test_fingerprint)
+    return DataRef(d.name, spec.seed, d.train_size, d.eval_size, *fingerprints, d.path)
+
+
+def origins(spec: SuiteSpec) -> dict[str, dict[str, str]]:
+    """Where each registry key the suite uses came from: ``bench``, an installed package, or a plug-in module."""
+    archs = sorted({m.arch for m in spec.models if m.arch is not None})
+    return {
+        "plugins": {name: str(getattr(sys.modules.get(name), "__file__", "")) for name in spec.plugins},
+        "datasets": {spec.dataset.name: DATASETS.origin(spec.dataset.name)},
+        "architectures": {a: ARCHITECTURES.origin(a) for a in archs},
+        "attacks": {use: ATTACKS.origin(use) for use in sorted({a.use for a in spec.attacks})},
+    }
 
 
 def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBundle, state: RunState) -> dict[str, ModelRef]:
@@ -157,28 +197,32 @@ def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBund
     ref = data_ref(spec, data)
     folder = RunFolder(ws.paths.run_dir)
     models: dict[str, ModelRef] = {}
+    evaluations = state.evaluations
     for mid in topo_models(spec):
         m = spec.model(mid)
         teacher = models.get(m.teacher) if m.teacher else None
-        train = TrainCell(m, ref, model_seed(spec, mid), teacher)
+        train = train_cell(m, ref, model_seed(spec, mid), ws.runtime, teacher)
         if m.teacher and teacher is None:
             state.fail(train.name, f"teacher {m.teacher} is not available")
             continue
         try:
-            done = _execute(train, ws)
+            done = execute(train, ws)
             model: ModelRef = done.pop("ref")
             state.cells[train.name] = done
-            evaluation = EvalCell(model, ref, diagnose=m.evaluate)
+            evaluation = eval_cell(model, ref, m.evaluate, ws.runtime)
             state.keep |= {Path(p).name for p in evaluation.outputs}
             if opts.force or not folder.is_done(evaluation.outputs):
-                state.cells[evaluation.name] = _execute(evaluation, ws)
+                state.cells[evaluation.name] = execute(evaluation, ws)
             else:
-                state.cells[evaluation.name] = {"origin": "done"}
+                state.cells[evaluation.name] = {"origin": "done", "computed": folder.provenance(evaluation.shard)}
+            evaluations[mid] = evaluation
         except BenchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed model must not stop the other cells
             state.fail(train.name, exc)
             continue
+        finally:
+            state.save()
         models[mid] = model
     return models
 
@@ -187,41 +231,70 @@ def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBun
     """Run each attack cell that is not done yet; isolate failures."""
     ref = data_ref(spec, data)
     folder = RunFolder(ws.paths.run_dir)
-    for planned in attack_plan(spec):
+    ran = 0
+    plan = attack_plan(spec)
+    # One bar over the attack cells: a cell is often one batch, whose own bar would sit at 0/1 until it is done.
+    bar = tqdm(plan, desc="attack cells", unit="cell", disable=opts.quiet)
+    for planned in bar:
         a = spec.attacks[planned.attack]
         name = f"{a.id} on {planned.model}"
+        bar.set_postfix_str(name)
         if planned.model not in models or (planned.source and planned.source not in models):
             state.fail(name, "its model is not available")
             continue
-        cell: Cell = AttackCell(
-            a, models[planned.model], ref, model_seed(spec, planned.model), models[planned.source] if planned.source else None
-        )
+        source = models[planned.source] if planned.source else None
+        seed = model_seed(spec, planned.model)
+        cell: Cell = attack_cell(a, models[planned.model], ref, seed, ws.runtime, state.evaluations[planned.model], source)
         state.keep |= {Path(p).name for p in cell.outputs}
         if folder.is_done(cell.outputs) and not opts.force:
-            state.cells[cell.name] = {"key": cell.key, "origin": "done"}
+            state.cells[cell.name] = {"key": cell.key, "origin": "done", "computed": folder.provenance(cell.shard)}
             continue
         try:
-            state.cells[cell.name] = _execute(cell, ws)
+            state.cells[cell.name] = execute(cell, ws)
         except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
             state.fail(cell.name, exc)
+        state.save()
+        ran += 1
+        _pause_for_tests(ws.paths.run_dir, ran)
 
 
-def _execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
-    """``execute``, plus where and for how long the cell ran, for the manifest."""
-    start = time.perf_counter()
-    entry = execute(cell, ws)
-    entry.setdefault("seconds", round(time.perf_counter() - start, 2))
-    return entry | where_ran(ws.paths.device)
+PAUSE_ENV = "BENCH_TEST_PAUSE_AFTER_CELLS"
 
 
-def _remove_stale(run_dir: Path, keep: set[str]) -> None:
-    # Shards of cells no longer in the spec would otherwise leak into the tables.
+def _pause_for_tests(run_dir: Path, ran: int) -> None:
+    """Test hook: with $BENCH_TEST_PAUSE_AFTER_CELLS=N, stop after N attack cells of this invocation, say so, and wait.
+
+    Tests that interrupt or kill a run use it to signal at a known point instead of
+    guessing with a clock; nothing else sets the variable.
+    """
+    after = os.environ.get(PAUSE_ENV)
+    if not after or ran != int(after):
+        return
+    (run_dir / ".paused").write_text(str(ran))
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def prune(run_dir: Path, keep: set[str]) -> list[str]:
+    """Delete the shards (and their provenance and examples) of cells the last run did not plan; return what went.
+
+    Only ``bench run --prune`` calls this: they are records of other variants that a
+    later run would reuse, and someone paid for them.
+    """
+    removed = []
     for folder in ("records", "diagnostics"):
-        for path in (run_dir / folder).glob("*.csv"):
-            if path.name not in keep:
-                path.unlink()
+        for path in sorted((run_dir / folder).glob("*.csv")):
+            if path.name in keep:
+                continue
+            for extra in (run_dir / "provenance" / f"{path.name}.json", run_dir / "examples" / f"{path.stem}.npz"):
+                extra.unlink(missing_ok=True)
+            path.unlink()
+            removed.append(f"{folder}/{path.name}")
+    return removed
 
 
 def _write_manifest(run_dir: Path, manifest: dict[str, object], state: RunState) -> None:
-    body = dict(manifest, cells=state.cells, failures=[{"cell": c, "error": e} for c, e in state.failures])
+    # Only the planned outputs feed the tables: other variants' shards and a failed cell's older shard stay on disk unread.
+    body = dict(manifest, outputs=sorted(state.keep), cells=state.cells, failures=[{"cell": c, "error": e} for c, e in state.failures])
     atomic_write_text(run_dir / "manifest.json", json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")

@@ -8,6 +8,10 @@
 Recipe: Adam with a cosine learning-rate decay. Plain SGD does not train at
 T=100 on this machine (REFERENCE.md); Adam is invariant to the 1/T scale of the
 gradients that high temperature causes, so it needs no T^2 loss rescaling.
+
+Augmentation (``train.augment``: random crops of the zero-padded image, horizontal
+flips) draws from its own seeded generator, so it is deterministic and leaves the
+shuffling of an unaugmented run exactly as it was.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from bench.spec.schema import TrainSpec
+from bench.spec.schema import AugmentSpec, TrainSpec
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,26 @@ def _optimizer(model: nn.Module, params: TrainSpec) -> torch.optim.Optimizer:
     if params.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=params.lr)
     return torch.optim.SGD(model.parameters(), lr=params.lr, momentum=params.momentum, nesterov=params.momentum > 0)
+
+
+def augment_batch(x: Tensor, spec: AugmentSpec, gen: torch.Generator) -> Tensor:
+    """Per sample: a random crop of ``x``'s size from ``x`` zero-padded by ``crop_padding``, then a random flip."""
+    n, c, h, w = x.shape
+    p = spec.crop_padding
+    if p:
+        padded = F.pad(x, (p, p, p, p))
+        rows = torch.randint(0, 2 * p + 1, (n, 1), generator=gen) + torch.arange(h)
+        cols = torch.randint(0, 2 * p + 1, (n, 1), generator=gen) + torch.arange(w)
+        x = padded[
+            torch.arange(n)[:, None, None, None],
+            torch.arange(c)[None, :, None, None],
+            rows[:, None, :, None],
+            cols[:, None, None, :],
+        ]
+    if spec.flip:
+        flip = torch.rand(n, generator=gen) < 0.5
+        x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    return x
 
 
 def fit(
@@ -44,6 +68,7 @@ def fit(
     """Train ``model`` in place on (x, y) at ``params.temperature``; soft targets make it a student."""
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
+    aug_gen = torch.Generator().manual_seed(seed + 1) if params.augment else None
     torch.manual_seed(seed)  # dropout draws from the global RNG
     opt = _optimizer(model, params)
     n = len(x)
@@ -56,7 +81,10 @@ def fit(
         perm = torch.randperm(n, generator=gen)
         for i in range(0, n, params.batch_size):
             idx = perm[i : i + params.batch_size]
-            xb = x[idx].to(device, non_blocking=True)
+            xb = x[idx]
+            if params.augment is not None and aug_gen is not None:
+                xb = augment_batch(xb, params.augment, aug_gen)
+            xb = xb.to(device, non_blocking=True)
             logits = model(xb) / params.temperature
             if soft_targets is None:
                 loss = F.cross_entropy(logits, y[idx].to(device))

@@ -7,8 +7,10 @@ manifest records about it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,29 +18,83 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.attacks import ATTACKS
+from bench.attacks import ATTACKS, losses, ops, views
 from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
-from bench.fsutil import atomic_write_text
-from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, clean_shard_name, model_key, weights_digest
+from bench.fsutil import atomic_write_text, file_sha256
+from bench.pipeline import diagnostics, external, training
+from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
-from bench.pipeline.models import build_model
+from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
+from bench.pipeline.models import build_model, load_weights
+from bench.pipeline.provenance import cell_provenance
 from bench.pipeline.store import load_state_dict
 from bench.pipeline.training import fit, predict_logits, soft_labels
-from bench.pipeline.workspace import Workspace, load_weights
+from bench.pipeline.workspace import Workspace
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import CLEAN, UNBOUNDED, read_shard, within_budget, write_shard
+from bench.results.run_folder import RECORDS, provenance_path
 from bench.spec.schema import view_name
 
 log = logging.getLogger(__name__)
 
 
+@cache
+def architecture_code(arch: str | None) -> str:
+    """Digest of an architecture's class and its bench bases: part of every result computed with it.
+
+    An external model (``arch`` None) brings its network in its file, which its weights digest covers;
+    what bench adds is the loader and its wrapper.
+    """
+    return digest(external) if arch is None else digest(*architecture_classes(arch))
+
+
+@cache
+def train_code(arch: str | None) -> str:
+    """Digest of the code that determines a trained model: its architecture, the training loop and the train step.
+
+    For an external model (``arch`` None): the loader and the step that loads and checks it.
+    """
+    if arch is None:
+        return digest(architecture_code(None), train, _external)
+    return digest(architecture_code(arch), training, train)
+
+
+@cache
+def evaluate_code() -> str:
+    """Digest of the code behind clean predictions and diagnostics."""
+    return digest(diagnostics, training.predict_logits, evaluate, sample_hashes)
+
+
+@cache
+def attack_code(use: str) -> str:
+    """Digest of the code behind an attack cell: the attack's modules, the contract's helpers and the cell itself."""
+    return digest(*attack_modules(use), ops, views, losses, attack, _rows, training.predict_logits)
+
+
+def code_of(cell: Cell) -> str:
+    """The code digest this process would compute ``cell`` with."""
+    if isinstance(cell, TrainCell):
+        return train_code(cell.model.arch)
+    if isinstance(cell, EvalCell):
+        return evaluate_code()
+    return attack_code(cell.attack.use)
+
+
 def execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
     """Compute one cell from its value and the workspace's paths; write its outputs; return its manifest entry.
 
-    A ``TrainCell`` also returns its ``ModelRef`` under ``"ref"``, for the cells that depend on it.
+    The cell names the runtime and code it was planned with; a process with other
+    library versions, another device type or other code refuses it rather than
+    write results under a key that does not describe them. A ``TrainCell`` also
+    returns its ``ModelRef`` under ``"ref"``, for the cells that depend on it.
     """
+    here = ws.runtime.subset([name for name, _ in cell.runtime.packages])
+    if cell.runtime != here:
+        raise CacheError(f"{cell.name}: planned for {cell.runtime.describe()}, but this process has {here.describe()}")
+    if cell.code != code_of(cell):
+        raise CacheError(f"{cell.name}: the code here differs from the code the run was planned with")
     if isinstance(cell, TrainCell):
         return train(cell, ws)
     if isinstance(cell, EvalCell):
@@ -46,10 +102,18 @@ def execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
     return attack(cell, ws)
 
 
+def _record(ws: Workspace, output: str, start: float) -> dict[str, Any]:
+    prov = cell_provenance(ws.device, time.perf_counter() - start)
+    atomic_write_text(provenance_path(ws.paths.run_dir, output), json.dumps(prov, indent=2, sort_keys=True) + "\n")
+    return prov
+
+
 def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
     """Load the model from its checkpoint or the store, or train and store it."""
     spec, data = cell.model, ws.data(cell.data)
     start = time.perf_counter()
+    if spec.kind == "external":
+        return _external(cell, ws, start)
     torch.manual_seed(cell.seed)  # the initial weights, if this model gets trained below
     module = build_model(spec.arch, data.shape, data.n_classes)
     if spec.checkpoint is not None:
@@ -57,17 +121,18 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         if not path.is_file():
             raise CacheError(f"models[{spec.id}].checkpoint: no such file {path}")
         state = load_state_dict(path)
-        load_weights(module, state, str(path))
-        digest = weights_digest(state)
-        ref = ModelRef(spec.id, spec.arch, model_key(spec, data.train_fingerprint, cell.seed, None, digest), digest, str(path))
-        return _trained(ws, ref, module, "checkpoint", start)
-    key = model_key(spec, data.train_fingerprint, cell.seed, cell.teacher.weights if cell.teacher else None, None)
+        load_weights(module, state, str(path), spec.arch)
+        sha = weights_digest(state)
+        ref = ModelRef(spec.id, spec.arch, cell.key(sha), sha, architecture_code(spec.arch), str(path))
+        return _trained(ws, ref, module, "checkpoint", start, cell_provenance(ws.device, time.perf_counter() - start))
+    key = cell.key()
     with ws.store.lock(key):
         found = ws.store.load(key)
         if found is not None:
-            load_weights(module, found[0], f"cache {key[:12]}")
+            load_weights(module, found[0], f"cache {key[:12]}", spec.arch)
             log.info("model %s: loaded from the store (%s)", spec.id, key[:12])
-            return _trained(ws, ModelRef(spec.id, spec.arch, key, weights_digest(found[0])), module, "cache", start)
+            ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]), architecture_code(spec.arch))
+            return _trained(ws, ref, module, "cache", start, found[1].get("provenance"))
         targets = None
         if spec.kind == "student":
             if cell.teacher is None:
@@ -77,14 +142,16 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         fit(module, data.x_train, data.y_train, spec.train, cell.seed, soft_targets=targets, desc=f"train {spec.id}", quiet=ws.paths.quiet)
         seconds = time.perf_counter() - start
         acc = float((predict_logits(module, data.x_test).argmax(1).cpu() == data.y_test).float().mean())
+        prov = cell_provenance(ws.device, seconds)
         meta = {
             "id": spec.id,
             "kind": spec.kind,
             "arch": spec.arch,
-            "train": spec.train.model_dump(mode="json"),
+            "train": spec.train.canonical(),
             "seconds": round(seconds, 2),
             "test_accuracy": acc,
             "data": data.train_fingerprint,
+            "provenance": prov,
         }
         mine = weights_digest(module.state_dict())
         if not ws.store.save(key, module.state_dict(), meta):
@@ -92,19 +159,40 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
             found = ws.store.load(key)
             if found is None:
                 raise CacheError(f"model {spec.id}: another run published it first, but its checkpoint cannot be read (key {key[:12]})")
-            load_weights(module, found[0], f"cache {key[:12]}")
-            ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]))
-            return _trained(ws, ref, module, "cache", start, {"raced": True, "discarded_weights": mine})
+            load_weights(module, found[0], f"cache {key[:12]}", spec.arch)
+            ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]), architecture_code(spec.arch))
+            extra = {"raced": True, "discarded_weights": mine}
+            return _trained(ws, ref, module, "cache", start, found[1].get("provenance"), extra)
         log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
-    return _trained(ws, ModelRef(spec.id, spec.arch, key, mine), module, "trained", start)
+    ref = ModelRef(spec.id, spec.arch, key, mine, architecture_code(spec.arch))
+    return _trained(ws, ref, module, "trained", start, prov)
+
+
+def _external(cell: TrainCell, ws: Workspace, start: float) -> dict[str, Any]:
+    # A program file: loaded, checked against the data's classes, keyed by the file's sha256; never trained.
+    spec, data = cell.model, ws.data(cell.data)
+    path = Path(spec.checkpoint or "")
+    where = f"models[{spec.id}].checkpoint"
+    module = external.load_program(path)
+    external.check_outputs(module, data.x_test, data.n_classes, data.name, where)
+    sha = file_sha256(path)
+    ref = ModelRef(spec.id, None, cell.key(sha), sha, architecture_code(None), str(path), module.format)
+    log.info("model %s: %s program %s (sha256 %s)", spec.id, module.format, path.name, sha[:12])
+    return _trained(ws, ref, module, "external", start, cell_provenance(ws.device, time.perf_counter() - start))
 
 
 def _trained(
-    ws: Workspace, ref: ModelRef, module: torch.nn.Module, origin: str, start: float, extra: dict[str, Any] | None = None
+    ws: Workspace,
+    ref: ModelRef,
+    module: torch.nn.Module,
+    origin: str,
+    start: float,
+    prov: dict[str, Any] | None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     ws.remember(ref, module.to(ws.device).eval())
     entry = {"ref": ref, "key": ref.key, "weights": ref.weights, "origin": origin, "seconds": round(time.perf_counter() - start, 2)}
-    return entry | (extra or {})
+    return entry | {"computed": prov} | (extra or {})
 
 
 def sample_hashes(x: torch.Tensor) -> list[str]:
@@ -117,6 +205,7 @@ def sample_hashes(x: torch.Tensor) -> list[str]:
 
 def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
     """Write the model's clean shard (every test sample) and, if it is attacked, its diagnostics."""
+    start = time.perf_counter()
     data = ws.data(cell.data)
     module = ws.module(cell.model, data)
     logits = predict_logits(module, data.x_test).cpu()
@@ -155,9 +244,8 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
         diag = diagnose(cell.model.id, module, data.x_eval, data.y_eval, data.eval_index)
         path = run_dir / cell.diagnostics
         atomic_write_text(path, diag.to_csv(index=False, float_format="%.9g"))
-        drop_older(path)
-    replace_shard(run_dir / cell.shard, frame)
-    return {"origin": "ran"}
+    write_shard(run_dir / cell.shard, frame)
+    return {"origin": "ran", "computed": _record(ws, cell.shard, start)}
 
 
 def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
@@ -169,7 +257,10 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     cls = ATTACKS.get(spec.use)
     atk = cls(spec.params, spec.norm or cls.norms[0], attack_seed(cell.seed, spec.id), spec.batch_size or cls.default_batch_size)
     n = min(spec.n_samples or len(data.y_eval), len(data.y_eval))
-    clean_shard = read_shard(ws.paths.run_dir / "records" / clean_shard_name(cell.model, cell.data))
+    clean_path = ws.paths.run_dir / RECORDS / cell.clean
+    if not clean_path.is_file():
+        raise CacheError(f"{cell.name}: the clean records it is judged against are missing ({clean_path}); evaluate the model first")
+    clean_shard = read_shard(clean_path)
     clean_all = clean_shard["clean_pred"].to_numpy()[data.eval_index]
     hashes = clean_shard["sample_hash"].to_numpy()[data.eval_index]
     x, y = data.x_eval[:n].to(crafter.device), data.y_eval[:n].to(crafter.device)
@@ -188,7 +279,7 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
         "label": label,
         "clean_pred": clean,
     }
-    examples = examples_path(ws.paths.run_dir, cell.model.id, spec.id)
+    examples = examples_path(ws.paths.run_dir, Path(cell.shard).name)
     frames = []
     budgets: list[float | None] = list(spec.eps) if cls.kind == "fixed_eps" else [None]
     for eps in budgets:
@@ -213,10 +304,10 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
             norms_e = {k: np.where(within, v, 0.0) for k, v in norms.items()}
             frames.append(_rows(base, e, adv_e, norms_e, moved, per))
     frame = pd.concat(frames, ignore_index=True)
-    replace_shard(ws.paths.run_dir / cell.shard, frame)
-    seconds = time.perf_counter() - start
-    log.info("cell %s: %.1fs", cell.name, seconds)
-    return {"key": cell.key, "origin": "ran", "seconds": round(seconds, 2), "projected": int(frame["projected"].sum())}
+    write_shard(ws.paths.run_dir / cell.shard, frame)
+    prov = _record(ws, cell.shard, start)
+    log.info("cell %s: %.1fs", cell.name, prov["seconds"])
+    return {"key": cell.key, "origin": "ran", "seconds": prov["seconds"], "projected": int(frame["projected"].sum()), "computed": prov}
 
 
 def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np.ndarray], moved: np.ndarray, per: float) -> pd.DataFrame:
@@ -236,20 +327,3 @@ def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np
             "seconds": per,
         }
     )
-
-
-def drop_older(path: Path) -> None:
-    """Remove the same cell's files under older keys (an edited attack, retrained weights).
-
-    Without this, an interrupted run would leave both versions for `bench report` to count twice.
-    """
-    prefix = path.name.split(".", 1)[0] + "."
-    for other in path.parent.glob(prefix + "*.csv"):
-        if other != path:
-            other.unlink(missing_ok=True)
-
-
-def replace_shard(path: Path, frame: pd.DataFrame) -> None:
-    """Write a cell's shard atomically, then remove that cell's shards under older keys."""
-    write_shard(path, frame)
-    drop_older(path)

@@ -19,10 +19,14 @@ from torch import nn
 from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
 from bench.errors import CacheError, DataError
+from bench.fsutil import file_sha256
 from bench.pipeline.cells import DataRef, ModelRef, weights_digest
 from bench.pipeline.data import DataBundle, load_data
-from bench.pipeline.models import build_model
+from bench.pipeline.external import load_program
+from bench.pipeline.fingerprint import Runtime
+from bench.pipeline.models import build_model, load_weights
 from bench.pipeline.store import ModelStore, load_state_dict
+from bench.registry import import_plugins
 from bench.spec.schema import view_name
 
 
@@ -35,15 +39,18 @@ class WorkspacePaths:
     data_roots: tuple[Path, ...]
     device: str = "cpu"
     quiet: bool = True
+    plugins: tuple[str, ...] = ()  # the suite's plug-in modules: a fresh process imports them before it runs a cell
 
 
 class Workspace:
     """Paths plus per-process caches of data, models and crafting models."""
 
     def __init__(self, paths: WorkspacePaths, data: DataBundle | None = None) -> None:
+        import_plugins(paths.plugins)
         self.paths = paths
         self.store = ModelStore(paths.store_root)
         self.device = torch.device(paths.device)
+        self.runtime = Runtime.here(self.device.type)
         self._data: dict[DataRef, DataBundle] = {}
         self._preloaded = data
         self._modules: dict[str, nn.Module] = {}
@@ -58,7 +65,7 @@ class Workspace:
                 ref.train_fingerprint,
                 ref.eval_fingerprint,
             ):
-                bundle = load_data(ref.name, list(self.paths.data_roots), ref.seed, ref.train_size, ref.eval_size)
+                bundle = load_data(ref.name, list(self.paths.data_roots), ref.seed, ref.train_size, ref.eval_size, ref.path)
             got = (bundle.train_fingerprint, bundle.eval_fingerprint, bundle.test_fingerprint)
             if got != (ref.train_fingerprint, ref.eval_fingerprint, ref.test_fingerprint):
                 raise DataError(f"{ref.name}: the data found here differ from the data the run was planned on (fingerprints differ)")
@@ -71,18 +78,25 @@ class Workspace:
 
     def module(self, ref: ModelRef, data: DataBundle) -> nn.Module:
         """The model ``ref`` names, in eval mode on the workspace's device, with exactly the expected weights."""
+        if ref.weights not in self._modules and ref.external is not None:
+            path = Path(ref.checkpoint or "")
+            if not path.is_file() or file_sha256(path) != ref.weights:
+                raise CacheError(f"model {ref.id}: {path} is missing or changed since the run was planned (sha256 differs)")
+            self._modules[ref.weights] = load_program(path).to(self.device).eval()
         if ref.weights not in self._modules:
             if ref.checkpoint is not None:
                 state = load_state_dict(Path(ref.checkpoint))
             else:
-                found = self.store.load(ref.key)
+                # Under the key's lock: a writer publishes data, then digest, and a half-published pair must not look corrupt.
+                with self.store.lock(ref.key):
+                    found = self.store.load(ref.key)
                 if found is None:
                     raise CacheError(f"model {ref.id}: not in the model store {self.store.root} (key {ref.key[:12]})")
                 state = found[0]
             if weights_digest(state) != ref.weights:
                 raise CacheError(f"model {ref.id}: the weights found differ from those the run was planned on")
-            module = build_model(ref.arch, data.shape, data.n_classes)
-            load_weights(module, state, f"model {ref.id}")
+            module = build_model(ref.arch or "", data.shape, data.n_classes)
+            load_weights(module, state, f"model {ref.id}", ref.arch or "the architecture")
             self._modules[ref.weights] = module.to(self.device).eval()
         return self._modules[ref.weights]
 
@@ -95,11 +109,3 @@ class Workspace:
                 view=make_view(module, view), n_classes=data.n_classes, input_shape=data.shape, device=self.device
             )
         return self._crafting[key]
-
-
-def load_weights(module: nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
-    """Load a state dict, or a one-line ``CacheError`` when it does not fit the architecture."""
-    try:
-        module.load_state_dict(state)
-    except RuntimeError as exc:
-        raise CacheError(f"{where}: weights do not fit the architecture ({str(exc).splitlines()[0][:160]})") from None

@@ -210,7 +210,7 @@ def _temperature_axis(ax: Axes, temps: list[float]) -> None:
         ax.set_xlim(min(temps) - pad, max(temps) + pad)
     ax.set_xticks(temps, [f"{t:g}" for t in temps])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("training temperature T (baseline: 1)")
+    ax.set_xlabel("training temperature T of the swept model")
     ax.set_ylim(-2, 102)
     ax.grid(alpha=0.3)
 

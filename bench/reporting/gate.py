@@ -20,9 +20,17 @@ weaker, and a weakened evaluation is exactly the failure that makes a model look
 robust (gradient masking shows up as a falling success rate, not as a falling
 robust accuracy). A median minimal norm has no interval: it regresses when it
 grows by more than a relative tolerance, since a larger median means the attack
-needs larger perturbations, i.e. it got weaker. "Improved" is the mirror image.
+needs larger perturbations, i.e. it got weaker. ``changed`` is the mirror image:
+a move beyond the tolerance in the direction the gate does not fail on.
 Metrics that cannot be computed (no samples, no successes) are left out, so a
 metric that stops being computable shows up as ``missing``.
+
+Who gained. "Better" means different things to an attacker and a defender, so
+every regressed or changed metric also carries a label from its own side:
+robust accuracy says ``defence stronger``/``defence weaker``, a success rate or
+a median norm ``attack stronger``/``attack weaker``, clean accuracy
+``accuracy up``/``accuracy down``. ``CheckResult.attributions`` explains the
+usual pairing: a robust accuracy that rose because the same attack got weaker.
 """
 
 from __future__ import annotations
@@ -44,7 +52,10 @@ DECIMALS = 4
 HIGHER = "higher_is_better"
 LOWER = "lower_is_better"
 RATES = ("clean_accuracy", "robust_accuracy", "attack_success_rate")
-STATUSES = ("regressed", "missing", "improved", "new", "ok")
+STATUSES = ("regressed", "missing", "changed", "new", "ok")
+# Whose number each metric is, and what its moving up means for them.
+SIDES = {"clean_accuracy": ("accuracy up", "accuracy down"), "robust_accuracy": ("defence stronger", "defence weaker")}
+ATTACK_SIDE = ("attack stronger", "attack weaker")
 SUMMARY_NEEDS = (
     "model",
     "attack",
@@ -118,6 +129,19 @@ class Comparison:
     status: str
     interval: tuple[float, float] | None = None
 
+    @property
+    def label(self) -> str:
+        """Who gained, for a regressed or changed metric (``attack weaker``, ``defence stronger``, ...); else empty."""
+        if self.status not in ("regressed", "changed") or self.baseline is None or self.current is None:
+            return ""
+        up = self.current.value > self.baseline.value
+        kind = self.metric.split("/", 1)[0]
+        if kind in SIDES:
+            return SIDES[kind][0 if up else 1]
+        # A success rate rising, or a median minimal norm falling, means the attack got stronger.
+        stronger = up if kind == "attack_success_rate" else not up
+        return ATTACK_SIDE[0 if stronger else 1]
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -134,6 +158,24 @@ class CheckResult:
     def failed(self) -> bool:
         """Regressed and missing metrics fail the gate."""
         return any(c.status in ("regressed", "missing") for c in self.comparisons)
+
+    def attributions(self) -> list[str]:
+        """Robust accuracies that rose because the same attack got weaker: the attacker lost, the defence did not win."""
+        weaker = {
+            c.metric.split("/", 1)[1]
+            for c in self.comparisons
+            if c.metric.startswith("attack_success_rate/") and c.label == "attack weaker"
+        }
+        out = []
+        for c in self.comparisons:
+            rest = c.metric.split("/", 1)[1] if "/" in c.metric else ""
+            if c.metric.startswith("robust_accuracy/") and c.label == "defence stronger" and rest in weaker:
+                model, attack, norm, eps = rest.split("/")
+                out.append(
+                    f"{c.metric} rose because {attack} got weaker on {model} ({norm} eps {eps}: its success rate fell); "
+                    "that is the attack failing, not evidence of a stronger defence"
+                )
+        return out
 
 
 def metric_id(kind: str, model: str, attack: str | None = None, norm: str | None = None, eps: float | None = None) -> str:
@@ -256,12 +298,11 @@ def check_identity(baseline: RunIdentity, current: RunIdentity, allow_spec_chang
         problems.append(f"threat models differ (baseline {', '.join(baseline.threat_models)}; run {', '.join(current.threat_models)})")
     spec_changed = baseline.spec_hash != current.spec_hash
     if spec_changed and not allow_spec_change:
-        problems.append(
-            f"spec hash differs (baseline {baseline.spec_hash[:12]}, run {current.spec_hash[:12]}); "
-            "pass --allow-spec-change to compare anyway, or refresh the baseline"
-        )
+        problems.append(f"spec hash differs (baseline {baseline.spec_hash[:12]}, run {current.spec_hash[:12]})")
     if problems:
-        raise BaselineError("cannot compare the run with the baseline: " + "; ".join(problems))
+        raise BaselineError(
+            "cannot compare the run with the baseline: " + "; ".join(problems) + "; " + _refusal_hint(problems, spec_changed)
+        )
     notes = []
     if spec_changed:
         notes.append(
@@ -272,6 +313,18 @@ def check_identity(baseline: RunIdentity, current: RunIdentity, allow_spec_chang
     if baseline.bench_version != current.bench_version:
         notes.append(f"bench version: baseline {baseline.bench_version}, run {current.bench_version}")
     return notes
+
+
+def _refusal_hint(problems: list[str], spec_changed: bool) -> str:
+    # Only a hint that would work: --allow-spec-change cannot get past other data or other threat models.
+    if len(problems) == 1 and spec_changed:
+        return "pass --allow-spec-change to compare anyway, or record a new baseline from this run if the change is intended"
+    if any(p.startswith("dataset") for p in problems):
+        return (
+            "the run evaluated other data than the baseline (dataset, eval_size, train_size, seed or the files themselves); "
+            "rerun with the baseline's data, or record a new baseline from this run if the change is intended"
+        )
+    return "the run attacks other norms than the baseline; record a new baseline from this run if the change is intended"
 
 
 def _judge(key: str, base: Metric, cur: Metric, tol: Tolerance) -> Comparison:
@@ -289,7 +342,7 @@ def _judge(key: str, base: Metric, cur: Metric, tol: Tolerance) -> Comparison:
     if outside and gain < -(limit + SLACK):
         status = "regressed"
     elif outside and gain > limit + SLACK:
-        status = "improved"
+        status = "changed"
     else:
         status = "ok"
     return Comparison(key, base, cur, status, interval)

@@ -2,8 +2,11 @@
 
 Rules, so that numbers are never compared across incompatible setups:
 
-* **One table per dataset** (the manifest's ``data.name``). Runs on different
-  datasets are never ranked together; each dataset gets its own table and eps.
+* **One table per comparable group**: the same dataset (the manifest's
+  ``data.name``), the same evaluation set (``data.eval_fingerprint``) and the
+  same attack set at the norm (``attack_set``: each attack's key, view,
+  parameters, sample count and transfer source). Runs that differ in any of
+  these are never ranked together; each group gets its own labelled table and eps.
 * **One budget per table.** Every model of a table is read at the same eps of the
   chosen norm: the one given, or else the largest finite eps at which every
   ranked model was evaluated. When there is no such eps, or a model lacks the
@@ -12,17 +15,23 @@ Rules, so that numbers are never compared across incompatible setups:
 * Models without any attack of the norm (e.g. teachers, which are not attacked)
   are not ranked.
 
-Ties in worst-case robust accuracy share a rank (1, 1, 3); within a tie, rows are
-listed by clean accuracy. ``unreliable`` is RobustBench's column: True when any
-gradient-masking check of that model failed, i.e. its robustness is likely an
-illusion whatever its rank.
+**Ranks are honest about noise and trust.** A model's rank is 1 + the number of
+models whose 95% Wilson interval lies entirely above its own, so models whose
+intervals overlap share a rank (equal worst cases always do); rows are listed by
+worst case, then clean accuracy. ``unreliable`` (RobustBench's column) is True
+when a gradient-masking check *or* a sanity check of that model failed
+(``bench.results.flags.model_verdicts``): its robust accuracy is then no evidence
+of robustness, so it is listed below every reliable model, unranked, with
+``why``.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -31,8 +40,8 @@ from bench.reporting.doc import ReportDoc, Section, Table
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.results.families import family_name
-from bench.results.flags import run_checks
-from bench.results.metrics import EPS_DIGITS, common_eps, eps_key, naive_vs_adaptive, summarize, wilson, worst_case_at
+from bench.results.flags import model_verdicts, run_checks
+from bench.results.metrics import EPS_DIGITS, common_eps, covers, eps_key, naive_vs_adaptive, summarize, wilson, worst_case_at
 from bench.results.records import CLEAN
 from bench.results.run_folder import RunFolder
 
@@ -48,16 +57,43 @@ class RunData:
     spec_hash: str
     records: pd.DataFrame
     flags: pd.DataFrame
+    eval_fingerprint: str = ""
+    spec_attacks: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
 class Leaderboard:
-    """The ranked rows of one dataset at one norm and eps."""
+    """The ranked rows of one comparable group: one dataset and evaluation set, one norm and eps, one attack set."""
 
     dataset: str
     norm: str
     eps: float
     frame: pd.DataFrame
+    eval_fingerprint: str = ""
+    attacks: tuple[str, ...] = ()
+
+
+def attack_set(run: RunData, norm: str) -> tuple[str, ...]:
+    """What a run's evaluation at ``norm`` consisted of: each attack's key, view, parameters, sample count and transfer source.
+
+    Attack ids are names and do not count; two runs are ranked together only when
+    these agree, so a model attacked with FGSM alone never outranks one attacked with C&W.
+    """
+    if run.spec_attacks:
+        out = []
+        for a in run.spec_attacks:
+            if a.get("norm") != norm:
+                continue
+            view = a.get("view")
+            view = f"logits/{view['divide_logits_by']:g}" if isinstance(view, dict) else str(view)
+            params = json.dumps(a.get("params") or {}, sort_keys=True)
+            src = " transfer" if a.get("source") else ""
+            n = f" n={a['n_samples']}" if a.get("n_samples") else ""
+            out.append(f"{a.get('use')}[{view}]{src} {params}{n}")
+        return tuple(sorted(set(out)))
+    r = run.records
+    g = r[(r["attack"] != CLEAN) & (r["norm"] == norm)]
+    return tuple(sorted({f"{u}[{v}]{' transfer' if s else ''}" for u, v, s in zip(g["use"], g["view"], g["source"], strict=True)}))
 
 
 def load_run(run_dir: Path) -> RunData:
@@ -71,6 +107,7 @@ def load_run(run_dir: Path) -> RunData:
     flags = run.flags()
     if flags is None:
         flags = run_checks(records, summarize(records), run.diagnostics())
+    spec_attacks = (manifest.get("spec") or {}).get("attacks") or []
     return RunData(
         run_dir,
         run.suite,
@@ -79,6 +116,8 @@ def load_run(run_dir: Path) -> RunData:
         str(manifest.get("spec_hash") or ""),
         records,
         flags,
+        str((manifest.get("data") or {}).get("eval_fingerprint") or ""),
+        tuple(a for a in spec_attacks if isinstance(a, dict)),
     )
 
 
@@ -86,12 +125,6 @@ def _attacked(run: RunData, norm: str) -> dict[str, pd.DataFrame]:
     r = run.records
     g = r[(r["attack"] != CLEAN) & (r["norm"] == norm)]
     return {str(m): mg for m, mg in g.groupby("model", sort=False)}
-
-
-def _covers(g: pd.DataFrame, eps: float) -> bool:
-    # A family counts at eps if it ran at exactly that budget or is a minimum-norm attack (judged within any budget).
-    fixed = g[g["kind"] == "fixed_eps"]["eps"].map(eps_key)
-    return bool((fixed == eps_key(eps)).any() or ((g["kind"] == "min_norm") & g["eps"].map(math.isinf)).any())
 
 
 def choose_eps(runs: list[RunData], norm: str, eps: float | None) -> float:
@@ -108,7 +141,7 @@ def choose_eps(runs: list[RunData], norm: str, eps: float | None) -> float:
     if not groups:
         raise BenchError(f"no run on dataset '{runs[0].dataset}' has {norm} attacks: {', '.join(str(r.run_dir) for r in runs)}")
     if eps is not None:
-        missing = [who for who, g in groups.items() if not _covers(g, eps)]
+        missing = [who for who, g in groups.items() if not covers(g, eps)]
         if missing:
             more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
             raise BenchError(f"--eps {eps:g} ({norm}) was not evaluated for {', '.join(missing[:3])}{more}")
@@ -123,14 +156,16 @@ def choose_eps(runs: list[RunData], norm: str, eps: float | None) -> float:
     return common
 
 
-def _flag_counts(flags: pd.DataFrame, model: str) -> tuple[int, int, bool]:
+def _flag_counts(flags: pd.DataFrame, model: str) -> tuple[int, int, bool, str]:
+    """Failed and warned checks, whether the model is unreliable, and why."""
     if not len(flags) or "verdict" not in flags:
-        return 0, 0, False
+        return 0, 0, False, ""
     f = flags[flags["model"].astype(str) == model]
     # The per-model "gradient-masking" summary row (category "verdict") repeats its checks: do not count it twice.
     checks = f[f["category"] != "verdict"] if "category" in f else f
-    masking = f[f["category"] == "masking"] if "category" in f else f
-    return int((checks["verdict"] == "fail").sum()), int((checks["verdict"] == "warn").sum()), bool((masking["verdict"] == "fail").any())
+    verdict = model_verdicts(f)
+    unreliable, why = (bool(verdict["unreliable"].iloc[0]), str(verdict["why"].iloc[0])) if len(verdict) else (False, "")
+    return int((checks["verdict"] == "fail").sum()), int((checks["verdict"] == "warn").sum()), unreliable, why
 
 
 def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> dict[str, object]:
@@ -150,56 +185,77 @@ def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> di
         "worst_case_lo": lo,
         "worst_case_hi": hi,
         "n_samples": n,
+        "attacks": ", ".join(dict.fromkeys(str(a) for a in g["attack"])),
     }
     families = g.assign(_family=[family_name(u, s) for u, s in zip(g["use"], g["source"], strict=True)])
     for fam, fg in families.groupby("_family", sort=False):
         fk, _, fn = worst_case_at(fg, eps)
-        row[f"robust_{fam}"] = (fk / fn if fn else math.nan) if _covers(fg, eps) else math.nan
+        row[f"robust_{fam}"] = (fk / fn if fn else math.nan) if covers(fg, eps) else math.nan
     nva = naive_vs_adaptive(r[r["model"] == model])
     hit = nva[(nva["norm"] == norm) & (nva["eps"].map(eps_key) == eps_key(eps))] if len(nva) else nva
     row["gap"] = float(hit["gap"].iloc[0]) if len(hit) else math.nan
-    row["flags_fail"], row["flags_warn"], row["unreliable"] = _flag_counts(run.flags, model)
+    row["flags_fail"], row["flags_warn"], row["unreliable"], row["why"] = _flag_counts(run.flags, model)
     row.update({"date": run.finished, "spec_hash": run.spec_hash, "run_dir": str(run.run_dir)})
     return row
 
 
 def rank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sort by worst case (then clean accuracy, model) and add ``rank``; equal worst cases share the lowest rank."""
+    """Reliable models first, by worst case (then clean accuracy, model), ranked; unreliable ones below, unranked.
+
+    A reliable model's rank is 1 + the number of reliable models whose interval
+    (``worst_case_lo``, ``worst_case_hi``; the point value when absent) lies entirely
+    above its own: models the sample size cannot tell apart share a rank. ``rank``
+    is a nullable integer, <NA> for unreliable models.
+    """
     if not len(frame):
-        return frame.assign(rank=pd.Series(dtype=int))
-    ordered = frame.sort_values(["worst_case", "clean_accuracy", "model"], ascending=[False, False, True], kind="stable")
-    ranks = ordered["worst_case"].round(EPS_DIGITS).rank(method="min", ascending=False).astype(int)
-    return ordered.assign(rank=ranks).reset_index(drop=True)
+        return frame.assign(rank=pd.Series(dtype="Int64"))
+    flag = frame["unreliable"].astype(bool) if "unreliable" in frame else pd.Series(False, index=frame.index)
+    ordered = frame.assign(_u=flag).sort_values(
+        ["_u", "worst_case", "clean_accuracy", "model"], ascending=[True, False, False, True], kind="stable"
+    )
+    wc = ordered["worst_case"].round(EPS_DIGITS)
+    lo = ordered["worst_case_lo"] if "worst_case_lo" in ordered else wc
+    hi = ordered["worst_case_hi"] if "worst_case_hi" in ordered else wc
+    reliable = ~ordered["_u"].to_numpy()
+    ranks: list[object] = []
+    prev = 1
+    for i in range(len(ordered)):
+        if not reliable[i]:
+            ranks.append(pd.NA)
+            continue
+        above = int((lo.to_numpy()[reliable] > hi.iloc[i] + 1e-12).sum())
+        # Never rank a row listed lower above one listed higher (intervals of unequal sample counts can cross).
+        prev = max(prev, 1 + above)
+        ranks.append(prev)
+    return ordered.drop(columns="_u").assign(rank=pd.array(ranks, dtype="Int64")).reset_index(drop=True)
 
 
 def build_leaderboards(runs: list[RunData], norm: str = "linf", eps: float | None = None) -> list[Leaderboard]:
-    """One ranked leaderboard per dataset, in the order the datasets first appear."""
-    by_data: dict[str, list[RunData]] = {}
+    """One ranked leaderboard per comparable group, in the order the groups first appear.
+
+    Runs are ranked together only when their dataset, evaluation set (fingerprint),
+    threat model (norm, and the eps chosen for the group) and attack set agree;
+    every other combination gets its own, labelled table.
+    """
+    groups: dict[tuple[str, str, tuple[str, ...]], list[RunData]] = {}
     seen: set[Path] = set()
     for run in runs:
         if run.run_dir.resolve() not in seen:
             seen.add(run.run_dir.resolve())
-            by_data.setdefault(run.dataset, []).append(run)
+            groups.setdefault((run.dataset, run.eval_fingerprint, attack_set(run, norm)), []).append(run)
     boards = []
-    for dataset, group in by_data.items():
+    for (dataset, fingerprint, attacks), group in groups.items():
+        if not any(_attacked(run, norm) for run in group):
+            continue
         chosen = choose_eps(group, norm, eps)
         rows = [_row(run, model, g, norm, chosen) for run in group for model, g in _attacked(run, norm).items()]
         frame = rank(pd.DataFrame(rows))
         fams = [c for c in frame.columns if c.startswith("robust_")]
-        lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "clean_accuracy"]
-        tail = [
-            "worst_case",
-            "worst_case_lo",
-            "worst_case_hi",
-            "gap",
-            "flags_fail",
-            "flags_warn",
-            "unreliable",
-            "date",
-            "spec_hash",
-            "run_dir",
-        ]
-        boards.append(Leaderboard(dataset, norm, chosen, frame[lead + fams + tail]))
+        lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "attacks", "clean_accuracy"]
+        tail = ["worst_case", "worst_case_lo", "worst_case_hi", "gap", "flags_fail", "flags_warn", "unreliable", "why", "date", "spec_hash"]
+        boards.append(Leaderboard(dataset, norm, chosen, frame[[*lead, *fams, *tail, "run_dir"]], fingerprint, attacks))
+    if not boards:
+        raise BenchError(f"no run has {norm} attacks: {', '.join(str(r.run_dir) for r in runs)}")
     return boards
 
 
@@ -216,9 +272,11 @@ def display(board: Leaderboard) -> Table:
     runs = [f"{s} ({d})" if ambiguous[s] else s for s, d in zip(f["suite"], f["run_dir"], strict=True)]
     out = pd.DataFrame(
         {
-            "rank": f["rank"].astype(str),
+            "rank": ["–" if pd.isna(r) else str(r) for r in f["rank"]],
             "model": f["model"],
             "suite": runs,
+            "samples": [str(int(n)) for n in f["n_samples"]],
+            "attacks": f["attacks"],
             "clean": [_pct(v) for v in f["clean_accuracy"]],
             **{c.removeprefix("robust_"): [_pct(v) for v in f[c]] for c in fams},
             "worst case": [
@@ -227,7 +285,7 @@ def display(board: Leaderboard) -> Table:
             ],
             "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
             "flags": [f"{a} fail, {b} warn" for a, b in zip(f["flags_fail"], f["flags_warn"], strict=True)],
-            "unreliable": ["yes" if u else "no" for u in f["unreliable"]],
+            "unreliable": [f"yes: {w}" if u else "no" for u, w in zip(f["unreliable"], f["why"], strict=True)],
             "date": f["date"],
             "spec": [str(h)[:12] for h in f["spec_hash"]],
         }
@@ -237,21 +295,31 @@ def display(board: Leaderboard) -> Table:
 
 def _doc(boards: list[Leaderboard]) -> ReportDoc:
     text = (
-        "Ranked by per-sample worst-case robust accuracy over every attack of the norm (95% Wilson interval). "
-        "Family columns are the worst case within each attack family; `gap` is naive minus adaptive worst case; "
-        "`unreliable` means a gradient-masking check failed."
+        "Ranked by per-sample worst-case robust accuracy over every attack of the norm (95% Wilson interval); "
+        "a rank is 1 + the number of models whose interval lies entirely above this one's, so models whose intervals "
+        "overlap share a rank. Family columns are the worst case within each attack family; `gap` is naive minus "
+        "adaptive worst case. `unreliable` means a gradient-masking or a sanity check failed (see docs/flags.md): "
+        "such models are listed last and not ranked (`–`), because their robust accuracy is no evidence of robustness."
     )
-    sections = tuple(Section(f"{b.dataset}: {b.norm} eps {b.eps:g}", text, (display(b),)) for b in boards)
-    datasets = ", ".join(b.dataset for b in boards)
-    return ReportDoc(
-        "bench leaderboard", f"{sum(len(b.frame) for b in boards)} models; datasets: {datasets} (never ranked together)", sections
-    )
+    count: dict[tuple[str, str], int] = {}
+    for b in boards:
+        count[(b.dataset, b.norm)] = count.get((b.dataset, b.norm), 0) + 1
+    sections, seen = [], {}
+    for b in boards:
+        seen[(b.dataset, b.norm)] = seen.get((b.dataset, b.norm), 0) + 1
+        group = f" (group {seen[(b.dataset, b.norm)]} of {count[(b.dataset, b.norm)]})" if count[(b.dataset, b.norm)] > 1 else ""
+        where = f"Evaluation set {b.eval_fingerprint[:12] or 'unknown'}; attack set: {'; '.join(b.attacks) or 'none'}."
+        sections.append(Section(f"{b.dataset}: {b.norm} eps {b.eps:g}{group}", f"{text} {where}", (display(b),)))
+    subtitle = f"{sum(len(b.frame) for b in boards)} models in {len(boards)} group(s); models in different groups are never ranked together"
+    if any(n > 1 for n in count.values()):
+        subtitle += " (they differ in evaluation set or attack set)"
+    return ReportDoc("bench leaderboard", subtitle, tuple(sections))
 
 
 def render(boards: list[Leaderboard], fmt: str) -> str:
-    """``md``, ``html`` (self-contained) or ``csv`` (all tables, with ``dataset``, ``norm`` and ``eps`` columns)."""
+    """``md``, ``html`` (self-contained) or ``csv`` (all tables, with ``dataset``, ``norm``, ``eps`` and ``group`` columns)."""
     if fmt == "csv":
-        frames = [b.frame for b in boards]
+        frames = [b.frame.assign(group=i + 1, eval_fingerprint=b.eval_fingerprint) for i, b in enumerate(boards)]
         return pd.concat(frames, ignore_index=True).to_csv(index=False, float_format="%.6g") if frames else ""
     if fmt == "html":
         return render_html(_doc(boards))

@@ -29,9 +29,10 @@ from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, p
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.results.examples import load_strongest
+from bench.results.flags import model_verdicts
 from bench.results.records import WORST
 from bench.results.run_folder import RunFolder
-from bench.results.seeds import model_temperatures
+from bench.results.seeds import temperature_sweep
 from bench.results.tables import SUMMARY_COLUMNS, RunTables, compute_tables
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def table_sections(t: RunTables) -> list[Section]:
         ],
         median_l2=[fmt(v) for v in s["median_l2"]],
     )
-    nva = display_frame(t.nva, ["model", "norm", "eps"]).assign(
+    nva = display_frame(t.nva, ["model", "norm", "eps", "n_samples"]).assign(
         naive=[pct(v) for v in t.nva["naive_robust_accuracy"]],
         adaptive=[pct(v) for v in t.nva["adaptive_robust_accuracy"]],
         gap=[f"{100 * v:+.1f} pts" for v in t.nva["gap"]],
@@ -61,7 +62,19 @@ def table_sections(t: RunTables) -> list[Section]:
     flag_cols = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
     verdicts = [str(v) for v in t.flags["verdict"]] if "verdict" in t.flags else []
     counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("fail", "warn", "pass")) if verdicts else "no checks ran"
+    nva_text = (
+        "Worst-case robust accuracy within each group, per sample, on the samples both groups attacked, at each eps "
+        "where the naive group has an iterative attack (so the gap measures masking, not a weaker attack; "
+        "docs/flags.md). The gap is the robustness illusion."
+    )
+    if not len(t.nva):
+        nva_text += (
+            " No row: no norm has an iterative naive attack (PGD) and an adaptive attack (margin PGD, C&W) at a shared eps. "
+            "Add an adaptive attack of the naive attacks' norm at one of their eps, e.g. `bench.pgd_margin`; "
+            "`bench validate` warns about this."
+        )
     sections = [
+        verdict_section(t.flags),
         Section("Clean accuracy", "Brackets are 95% Wilson intervals.", (Table(clean),)),
         Section(
             "Attacks",
@@ -70,11 +83,7 @@ def table_sections(t: RunTables) -> list[Section]:
             "that norm. eps ∞ is a minimum-norm attack without a budget.",
             (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"])),),
         ),
-        Section(
-            "Naive vs adaptive",
-            "Worst-case robust accuracy within each group, per sample; the gap is the robustness illusion.",
-            (Table(nva),),
-        ),
+        Section("Naive vs adaptive", nva_text, (Table(nva),)),
         Section(
             "Minimal perturbations (Papernot's robustness metric)",
             "Mean and median minimal perturbation over the correctly "
@@ -105,21 +114,44 @@ def table_sections(t: RunTables) -> list[Section]:
     return sections
 
 
+def verdict_section(flags: pd.DataFrame) -> Section:
+    """Per model, one line: reliable or not, its masking verdict and its failed checks (see docs/flags.md)."""
+    v = model_verdicts(flags)
+    frame = pd.DataFrame(
+        {
+            "model": v["model"],
+            "reliable": ["no" if u else "yes" for u in v["unreliable"]],
+            "gradient masking": v["masking"],
+            "failed checks": [w or "none" for w in v["why"]],
+        }
+    )
+    text = (
+        "A model is unreliable when a gradient-masking check failed (its robustness is likely an illusion) or a sanity "
+        "check failed (the evaluation itself is broken, e.g. an unbounded attack that does not reach ~100%): its robust "
+        "accuracy is then no evidence of robustness. See docs/flags.md."
+    )
+    return Section("Verdicts", text, (Table(frame, tuple("fail" if u else "" for u in v["unreliable"])),))
+
+
 def provenance_section(manifest: dict[str, Any]) -> Section:
     """Versions, seeds, spec hash, data fingerprint, git commit and times, from the manifest."""
     if not manifest:
         return Section("Provenance", "No manifest.json in this run folder.")
     data = manifest.get("data") or {}
+    cells = cell_provenance(manifest)
+    computed = [str(c) for c in cells["computed at"] if c != "–"]
     items = [
         ("suite", manifest.get("suite")),
         ("status", manifest.get("status")),
-        ("started", manifest.get("started")),
-        ("finished", manifest.get("finished")),
+        ("results computed", f"{min(computed)} to {max(computed)} (each cell's own time, below)" if computed else "not recorded"),
+        ("this invocation started", manifest.get("started")),
+        ("this invocation finished", manifest.get("finished")),
         ("spec hash", manifest.get("spec_hash")),
         ("seed", manifest.get("seed")),
         ("git commit", manifest.get("git_commit")),
-        ("device", manifest.get("device")),
+        ("device of this invocation", manifest.get("device")),
         ("data", f"{data.get('name', '?')} ({data.get('source', '?')}), {data.get('n_train', '?')} train / {data.get('n_eval', '?')} eval"),
+        ("plug-ins", plugin_origins(manifest)),
         ("data fingerprint", data.get("fingerprint")),
         ("train fingerprint", data.get("train_fingerprint")),
         ("eval fingerprint", data.get("eval_fingerprint")),
@@ -129,13 +161,53 @@ def provenance_section(manifest: dict[str, Any]) -> Section:
     versions = manifest.get("versions") or {}
     vt = pd.DataFrame({"package": list(versions), "version": [str(v) for v in versions.values()]})
     spec = json.dumps(manifest.get("spec", {}), indent=2, sort_keys=True)
-    return Section("Provenance", "From manifest.json.", (Table(kv), Table(vt)), code=spec, code_title="resolved spec")
+    text = (
+        "From manifest.json. A cell reused from an earlier invocation keeps the time, host, device, threads and versions "
+        "of the invocation that computed it; the package table is this invocation's."
+    )
+    return Section("Provenance", text, (Table(kv), Table(vt), Table(cells)), code=spec, code_title="resolved spec")
 
 
-def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: dict[str, Any], suite: str) -> tuple[list[Plot], list[str]]:
+def plugin_origins(manifest: dict[str, Any]) -> str:
+    """The registry keys the run used that bench does not ship, each with where it came from."""
+    origins = manifest.get("origins") or {}
+    found = [
+        f"{key} ({origin})"
+        for kind in ("datasets", "architectures", "attacks")
+        for key, origin in (origins.get(kind) or {}).items()
+        if origin != "bench"
+    ]
+    return "; ".join(found) or "none"
+
+
+def cell_provenance(manifest: dict[str, Any]) -> pd.DataFrame:
+    """One row per cell: how this invocation got it, and when, where and with which torch it was computed."""
+    rows = []
+    for name, entry in (manifest.get("cells") or {}).items():
+        prov = (entry or {}).get("computed") or {}
+        rows.append(
+            {
+                "cell": name,
+                "origin": str(entry.get("origin", "–")),
+                "computed at": str(prov.get("computed_at", "–")),
+                "host": str(prov.get("host", "–")),
+                "device": str(prov.get("device", "–")),
+                "threads": str(prov.get("threads", "–")),
+                "torch": str((prov.get("versions") or {}).get("torch", "–")),
+                "seconds": str(prov.get("seconds", entry.get("seconds", "–"))),
+            }
+        )
+    return pd.DataFrame(rows, columns=["cell", "origin", "computed at", "host", "device", "threads", "torch", "seconds"])
+
+
+def draw_figures(
+    run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: dict[str, Any], suite: str, outputs: set[str] | None = None
+) -> tuple[list[Plot], list[str]]:
     """Draw every figure that applies; return the plots and one line per figure that was skipped.
 
     A skipped figure's old files are removed, so a redraw never leaves a stale figure behind.
+    A figure the run's own data should have given (the examples of its attacks) is
+    skipped with a warning, not silently.
     """
     out = run_dir / "plots"
     drawn: list[Plot] = []
@@ -144,8 +216,8 @@ def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: d
         ("robust_accuracy_vs_eps", lambda: plot_robust_accuracy(t.summary, suite, out), "no bounded attacks"),
         (
             "temperature",
-            lambda: plot_temperature(t.summary, t.clean, model_temperatures(manifest.get("spec")), suite, out),
-            "the attacked models span fewer than two training temperatures",
+            lambda: plot_temperature(t.summary, t.clean, temperature_sweep(manifest.get("spec")), suite, out),
+            "the suite has no temperature sweep with two or more attacked temperatures",
         ),
         ("min_l2_cdf", lambda: plot_min_norm_cdf(records, suite, out), "no minimum-norm L2 attack"),
         (
@@ -153,12 +225,18 @@ def draw_figures(run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: d
             lambda: plot_naive_vs_adaptive(t.nva, suite, out),
             "no norm has both naive and adaptive attacks at a common eps",
         ),
-        ("examples", lambda: plot_examples(load_strongest(run_dir, t.summary), suite, out), "the run saved no examples/ images"),
+        (
+            "examples",
+            lambda: plot_examples(load_strongest(run_dir, t.summary, outputs), suite, out),
+            "no examples/ images for this run's attack cells (a run folder copied without examples/, or no attack ran)",
+        ),
     ]
     for name, draw, why in attempts:
         plot = draw()
         if plot is None:
             skipped.append(f"{name}: not drawn, {why}.")
+            if name == "examples" and len(t.summary):
+                log.warning("%s", skipped[-1])
             for ext in (".png", ".svg"):
                 (out / f"{name}{ext}").unlink(missing_ok=True)
         else:
@@ -185,13 +263,14 @@ def write_report(run_dir: Path) -> pd.DataFrame:
     run = RunFolder(run_dir)
     manifest, suite = run.manifest, run.suite
     records = run.records()
-    t = compute_tables(records, run.diagnostics())
+    t = compute_tables(records, run.diagnostics(), manifest.get("spec"))
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
-    plots, skipped = draw_figures(run_dir, records, t, manifest, suite)
+    plots, skipped = draw_figures(run_dir, records, t, manifest, suite, run.outputs)
     for line in skipped:
-        log.info("%s", line)
+        if not line.startswith("examples:") or not len(t.summary):
+            log.info("%s", line)
     doc = build_doc(suite, manifest, t, plots, skipped)
     atomic_write_text(run_dir / "summary.md", render_markdown(doc, figures=False, title=f"bench summary: {suite}"))
     atomic_write_text(run_dir / "report.md", render_markdown(doc))

@@ -13,9 +13,9 @@ import pandas as pd
 COLUMNS = ["model", "sample", "max_abs_logit", "logit_gap", "softmax_onehot", "grad_zero", "grad_l1"]
 
 
-def read_diagnostics(run_dir: Path) -> pd.DataFrame:
-    """All diagnostics shards of a run folder (empty frame if none)."""
-    shards = sorted((run_dir / "diagnostics").glob("*.csv"))
+def read_diagnostics(run_dir: Path, only: set[str] | None = None) -> pd.DataFrame:
+    """The diagnostics of a run folder, from every shard or only those named in ``only`` (empty frame if none)."""
+    shards = sorted(p for p in (run_dir / "diagnostics").glob("*.csv") if only is None or p.name in only)
     if not shards:
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.concat([pd.read_csv(p) for p in shards], ignore_index=True)

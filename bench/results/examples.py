@@ -1,7 +1,8 @@
 """A few clean and adversarial inputs per attack cell, so reports can show what an attack did.
 
 Records hold no images, so the runner optionally saves a small artifact per
-cell: ``examples/<model>__<attack>.npz`` with the first ``MAX_EXAMPLES``
+cell: ``examples/<shard>.npz`` (named like the cell's records shard, key
+included, so two variants of an attack never share one) with the first ``MAX_EXAMPLES``
 samples. Fixed-budget attacks store the result at their largest eps, minimum-norm
 attacks their unbounded result. The artifact is optional: every report works
 without it, and a missing or unreadable file only drops the examples figure.
@@ -42,9 +43,17 @@ class Examples:
     eps: float  # inf for a minimum-norm attack's unbounded result
 
 
-def examples_path(run_dir: Path, model: str, attack: str) -> Path:
-    """Where the examples of one attack cell live."""
-    return run_dir / EXAMPLES_DIR / f"{model}__{attack}.npz"
+def examples_path(run_dir: Path, shard: str) -> Path:
+    """Where the examples of the attack cell whose records shard is ``shard`` (a file name) live."""
+    return run_dir / EXAMPLES_DIR / f"{Path(shard).stem}.npz"
+
+
+def _candidates(run_dir: Path, model: str, attack: str, outputs: set[str] | None) -> list[Path]:
+    # The planned shard's examples only: another variant's images must not stand for this one's numbers.
+    prefix = f"{model}__{attack}."
+    if outputs is not None:
+        return [examples_path(run_dir, o) for o in sorted(outputs) if o.startswith(prefix)]
+    return sorted((run_dir / EXAMPLES_DIR).glob(f"{prefix}*.npz"))
 
 
 def _numpy(a: Any) -> np.ndarray:
@@ -97,6 +106,14 @@ def load_examples(path: Path) -> Examples | None:
     return ex
 
 
+def _first_readable(paths: list[Path]) -> Examples | None:
+    for path in paths:
+        ex = load_examples(path)
+        if ex is not None:
+            return ex
+    return None
+
+
 def strongest_attacks(summary: pd.DataFrame, available: set[tuple[str, str]] | None = None) -> dict[str, str]:
     """Per model, the attack with the lowest robust accuracy at its own largest eps (unbounded counts as largest).
 
@@ -122,13 +139,16 @@ def strongest_attacks(summary: pd.DataFrame, available: set[tuple[str, str]] | N
     return out
 
 
-def load_strongest(run_dir: Path, summary: pd.DataFrame) -> dict[str, tuple[str, Examples]]:
-    """Model -> (attack, examples) for each model's strongest attack that has a readable examples file."""
+def load_strongest(run_dir: Path, summary: pd.DataFrame, outputs: set[str] | None = None) -> dict[str, tuple[str, Examples]]:
+    """Model -> (attack, examples) for each model's strongest attack that has a readable examples file.
+
+    With ``outputs`` (the shards the run planned), only those shards' examples count.
+    """
     folder = run_dir / EXAMPLES_DIR
     if not folder.is_dir() or not len(summary):
         return {}
     pairs = {(str(m), str(a)) for m, a in summary[["model", "attack"]].itertuples(index=False) if a != WORST}
-    loaded: Mapping[tuple[str, str], Examples | None] = {p: load_examples(examples_path(run_dir, *p)) for p in pairs}
+    loaded: Mapping[tuple[str, str], Examples | None] = {p: _first_readable(_candidates(run_dir, *p, outputs)) for p in pairs}
     available = {p for p, ex in loaded.items() if ex is not None}
     out: dict[str, tuple[str, Examples]] = {}
     for model, attack in strongest_attacks(summary, available).items():

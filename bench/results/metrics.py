@@ -197,19 +197,56 @@ def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=WORST_COLUMNS)
 
 
+NVA_COLUMNS = ["model", "norm", "eps", "n_samples", "naive_robust_accuracy", "adaptive_robust_accuracy", "gap"]
+
+
+def covers(records: pd.DataFrame, eps: float) -> bool:
+    """Whether these rows say anything at budget ``eps``: an attack ran at exactly eps, or a minimum-norm one ran unbounded."""
+    fixed = records.loc[records["kind"] == "fixed_eps", "eps"].map(eps_key)
+    unbounded = (records["kind"] == "min_norm") & records["eps"].map(math.isinf).astype(bool)
+    return bool((fixed == eps_key(eps)).any() or unbounded.any())
+
+
 def naive_vs_adaptive(records: pd.DataFrame) -> pd.DataFrame:
-    """Per model x norm x eps: worst-case robust accuracy under naive vs adaptive attacks, and the gap."""
-    naive = worst_case(records, "naive")
-    adaptive = worst_case(records, "adaptive")
-    if not len(naive) or not len(adaptive):
-        return pd.DataFrame(columns=["model", "norm", "eps", "naive_robust_accuracy", "adaptive_robust_accuracy", "gap"])
-    keys = ["model", "norm", "eps"]
-    merged = naive[keys + ["robust_accuracy"]].merge(adaptive[keys + ["robust_accuracy"]], on=keys, suffixes=("_naive", "_adaptive"))
-    merged = merged.rename(
-        columns={"robust_accuracy_naive": "naive_robust_accuracy", "robust_accuracy_adaptive": "adaptive_robust_accuracy"}
-    )
-    merged["gap"] = merged["naive_robust_accuracy"] - merged["adaptive_robust_accuracy"]
-    return merged.reset_index(drop=True)
+    """Per model x norm x eps: worst-case robust accuracy under the naive attacks, under the adaptive ones, and the gap.
+
+    Like is compared with like, so that the gap measures masking rather than one
+    attack being weaker than another:
+
+    * only at an eps where the naive group has an *iterative* attack (PGD, not FGSM
+      alone, not a minimum-norm attack with one fixed constant) and the adaptive
+      group covers that eps too;
+    * on the samples both groups attacked (``n_samples``), each group's worst case
+      taken per sample as everywhere else.
+    """
+    from bench.results.families import family_of
+
+    attacked = records[records["attack"] != CLEAN]
+    rows = []
+    for (model, norm), g in attacked.groupby(["model", "norm"], sort=False):
+        naive, adaptive = g[g["tag"] == "naive"], g[g["tag"] == "adaptive"]
+        iterative = naive[(naive["kind"] == "fixed_eps") & (naive["use"].map(lambda u: family_of(u).role) == "iterative")]
+        common = sorted(set(naive["sample"]) & set(adaptive["sample"]))
+        if not len(iterative) or not common:
+            continue
+        naive, adaptive = naive[naive["sample"].isin(common)], adaptive[adaptive["sample"].isin(common)]
+        for eps in sorted(set(iterative["eps"].astype(float))):
+            if not covers(adaptive, eps):
+                continue
+            n_robust, _, n = worst_case_at(naive, eps)
+            a_robust, _, _ = worst_case_at(adaptive, eps)
+            rows.append(
+                {
+                    "model": model,
+                    "norm": norm,
+                    "eps": eps,
+                    "n_samples": n,
+                    "naive_robust_accuracy": n_robust / n,
+                    "adaptive_robust_accuracy": a_robust / n,
+                    "gap": (n_robust - a_robust) / n,
+                }
+            )
+    return pd.DataFrame(rows, columns=NVA_COLUMNS)
 
 
 def robustness_metric(records: pd.DataFrame) -> pd.DataFrame:

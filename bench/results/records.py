@@ -95,9 +95,9 @@ def read_shard(path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_records(run_dir: Path) -> pd.DataFrame:
-    """All records of a run folder (empty frame with the schema if there are none)."""
-    shards = sorted((run_dir / "records").glob("*.csv"))
+def read_records(run_dir: Path, only: set[str] | None = None) -> pd.DataFrame:
+    """The records of a run folder, from every shard or only those named in ``only`` (empty frame with the schema if none)."""
+    shards = sorted(p for p in (run_dir / "records").glob("*.csv") if only is None or p.name in only)
     if not shards:
         return pd.DataFrame({c: pd.Series(dtype="object" if t == "str" else t) for c, t in COLUMNS.items()})
     return pd.concat([read_shard(p) for p in shards], ignore_index=True)

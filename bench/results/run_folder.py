@@ -26,6 +26,12 @@ MANIFEST = "manifest.json"
 RECORDS = "records"
 DIAGNOSTICS = "diagnostics"
 FLAGS = "flags.csv"
+PROVENANCE = "provenance"
+
+
+def provenance_path(run_dir: Path, output: str) -> Path:
+    """Where the provenance of the cell that wrote ``output`` (a path relative to the run folder) lives."""
+    return run_dir / PROVENANCE / f"{Path(output).name}.json"
 
 
 class RunFolder:
@@ -33,13 +39,13 @@ class RunFolder:
 
     def __init__(self, path: Path) -> None:
         if not self.is_run_folder(path):
-            raise BenchError(f"{path}: not a bench run folder (no {MANIFEST} and no {RECORDS}/; `bench run` writes both)")
+            raise BenchError(f"{path}: not a bench run folder (no {RECORDS}/ folder; `bench run` creates it before any cell runs)")
         self.path = path
 
     @staticmethod
     def is_run_folder(path: Path) -> bool:
-        """Whether ``path`` looks like a run folder: ``bench run`` creates both markers before any cell runs."""
-        return (path / RECORDS).is_dir() or (path / MANIFEST).is_file()
+        """Whether ``path`` is a run folder: ``bench run`` creates ``records/`` before anything else."""
+        return (path / RECORDS).is_dir()
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
@@ -71,13 +77,32 @@ class RunFolder:
         """``complete``, ``failed``, ``interrupted``, ``running`` or ``error: ...``; ``unknown`` without a manifest."""
         return str(self.manifest.get("status", "unknown"))
 
+    @property
+    def outputs(self) -> set[str] | None:
+        """The file names the last run planned (records and diagnostics), or None for a folder that does not list them.
+
+        A shard on disk that the last run did not plan (an older key of a cell that
+        has since failed, been edited or been recomputed elsewhere) is kept, but is
+        never read into a table: a failed cell shows as missing, not as stale numbers.
+        """
+        listed = self.manifest.get("outputs")
+        return set(listed) if isinstance(listed, list) else None
+
     def records(self) -> pd.DataFrame:
-        """Every per-sample record of the run."""
-        return read_records(self.path)
+        """Every per-sample record of the run's planned cells."""
+        return read_records(self.path, self.outputs)
 
     def diagnostics(self) -> pd.DataFrame:
-        """Every per-sample diagnostics row of the run."""
-        return read_diagnostics(self.path)
+        """Every per-sample diagnostics row of the run's planned cells."""
+        return read_diagnostics(self.path, self.outputs)
+
+    def provenance(self, output: str) -> dict[str, Any] | None:
+        """When, where and with what the cell that wrote ``output`` was computed, or None when it was not recorded."""
+        try:
+            body = json.loads(provenance_path(self.path, output).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        return body if isinstance(body, dict) else None
 
     def flags(self) -> pd.DataFrame | None:
         """``flags.csv`` as strings, or None when the report has not been written yet."""

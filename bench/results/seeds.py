@@ -1,11 +1,12 @@
-"""Pure functions that group results across models: seed sweeps and temperatures.
+"""Pure functions that group results across models: seed replicates and temperature sweeps.
 
-A seed sweep expands one model (or attack) into ids that differ only by a
-``-s<seed>`` suffix (``distilled-s0``, ``distilled-s1``, ...). Their results are
-independent replicates of one configuration, so the report shows the mean and
-the spread across seeds next to the per-seed Wilson intervals: the intervals
-say how much the number could move with other *samples*, the spread how much
-it moves with another *training seed*.
+A seed sweep copies each model once per seed, with ids made by
+``bench.spec.sweep.seed_id`` (``distilled-s0``, ``distilled-s1``, ...) and the seed
+in the model's spec. Those copies, and only those, are replicates of one
+configuration: the report shows the mean and the spread across seeds next to
+the per-seed Wilson intervals (the intervals say how much a number could move
+with other *samples*, the spread how much it moves with another *training seed*).
+A model merely named ``something-s1`` is not a replicate of anything.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bench.results.records import CLEAN
-from bench.spec.sweep import split_seed
+from bench.spec.sweep import split_seed, split_temperature
 
 SEED_COLUMNS = [
     "model",
@@ -36,44 +37,67 @@ SEED_COLUMNS = [
 ``success`` the attack success rate; ``std`` is the sample standard deviation (ddof=1)."""
 
 
-def _seed_label(model_seed: str | None, attack_seed: str | None) -> str:
-    if model_seed == attack_seed:
-        return model_seed or ""
-    return ",".join(s for s in (model_seed, attack_seed) if s is not None)
+def seed_replicates(spec: Mapping[str, Any] | None) -> dict[str, tuple[str, int]]:
+    """Model id -> (base id, seed) for the models a seed sweep made, from a manifest's resolved spec.
+
+    A model counts only when its spec carries that seed and its id is the one the sweep makes from its base.
+    """
+    out: dict[str, tuple[str, int]] = {}
+    for m in _models(spec):
+        base, seed = split_seed(str(m["id"]))
+        if seed is not None and m.get("seed") is not None and int(seed) == int(m["seed"]):
+            out[str(m["id"])] = (base, int(seed))
+    return out
 
 
-def seed_aggregate(summary: pd.DataFrame, clean: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std across seeds per (base model, base attack, norm, eps); clean accuracy as attack ``clean``.
+def temperature_sweep(spec: Mapping[str, Any] | None) -> dict[str, float]:
+    """Model id -> training temperature for the copies a temperature sweep made of one base model.
 
-    Only groups with at least two seeded members appear, so a run without a
-    seed sweep gives an empty table (with the columns).
+    Only ids the sweep makes (``bench.spec.sweep.temperature_id``, seed suffix
+    allowed) whose spec has that temperature count; a baseline or a student that
+    merely has T=1 is not a point of the sweep. When several bases were swept,
+    the one with the most temperatures is taken (the first on a tie).
+    """
+    by_base: dict[str, dict[str, float]] = {}
+    for m in _models(spec):
+        base_id, _ = split_seed(str(m["id"]))
+        parsed = split_temperature(base_id)
+        t = float((m.get("train") or {}).get("temperature", 1.0))
+        if parsed is not None and math.isclose(parsed[1], t):
+            by_base.setdefault(parsed[0], {})[str(m["id"])] = t
+    if not by_base:
+        return {}
+    return max(by_base.values(), key=lambda copies: len(set(copies.values())))
+
+
+def _models(spec: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    return [m for m in (spec or {}).get("models", []) or [] if isinstance(m, Mapping) and "id" in m]
+
+
+def seed_aggregate(summary: pd.DataFrame, clean: pd.DataFrame, replicates: Mapping[str, tuple[str, int]]) -> pd.DataFrame:
+    """Mean and std across seed replicates per (base model, attack, norm, eps); clean accuracy as attack ``clean``.
+
+    Only groups with at least two replicates appear, so a run without a seed
+    sweep gives an empty table (with the columns).
     """
     rows: list[dict[str, Any]] = []
     if len(clean):
         c = clean.assign(attack=CLEAN, norm="", eps=0.0, robust_accuracy=clean["clean_accuracy"], attack_success_rate=math.nan)
-        rows += _groups(c)
+        rows += _groups(c, replicates)
     if len(summary):
-        rows += _groups(summary)
+        rows += _groups(summary, replicates)
     return pd.DataFrame(rows, columns=SEED_COLUMNS)
 
 
-def _groups(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    split_m = frame["model"].map(split_seed)
-    split_a = frame["attack"].map(split_seed)
-    f = frame.assign(
-        _bm=[s[0] for s in split_m],
-        _ms=[s[1] for s in split_m],
-        _ba=[s[0] for s in split_a],
-        _as=[s[1] for s in split_a],
-    )
-    f = f[f["_ms"].notna() | f["_as"].notna()]
+def _groups(frame: pd.DataFrame, replicates: Mapping[str, tuple[str, int]]) -> list[dict[str, Any]]:
+    f = frame[frame["model"].isin(list(replicates))]
+    f = f.assign(_base=[replicates[m][0] for m in f["model"]], _seed=[replicates[m][1] for m in f["model"]])
     out = []
-    for (model, attack, norm, eps), g in f.groupby(["_bm", "_ba", "norm", "eps"], sort=False, dropna=False):
+    for (model, attack, norm, eps), g in f.groupby(["_base", "attack", "norm", "eps"], sort=False, dropna=False):
         if len(g) < 2:
             continue
         acc = g["robust_accuracy"].to_numpy(dtype=float)
         suc = g["attack_success_rate"].to_numpy(dtype=float)
-        seeds = sorted({_seed_label(ms, as_) for ms, as_ in zip(g["_ms"], g["_as"], strict=True)}, key=_natural)
         out.append(
             {
                 "model": model,
@@ -81,7 +105,7 @@ def _groups(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 "norm": norm,
                 "eps": float(eps),
                 "n_seeds": len(g),
-                "seeds": " ".join(seeds),
+                "seeds": " ".join(str(s) for s in sorted(set(g["_seed"]))),
                 "accuracy_mean": float(np.mean(acc)),
                 "accuracy_std": float(np.std(acc, ddof=1)),
                 "success_mean": _nanmean(suc),
@@ -89,10 +113,6 @@ def _groups(frame: pd.DataFrame) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _natural(label: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in label.split(",") if p.isdigit())
 
 
 def _nanmean(a: np.ndarray) -> float:
@@ -103,13 +123,3 @@ def _nanmean(a: np.ndarray) -> float:
 def _nanstd(a: np.ndarray) -> float:
     a = a[~np.isnan(a)]
     return float(a.std(ddof=1)) if len(a) >= 2 else math.nan
-
-
-def model_temperatures(spec: Mapping[str, Any] | None) -> dict[str, float]:
-    """Model id -> training temperature, from a manifest's resolved spec (students use their own)."""
-    out: dict[str, float] = {}
-    for m in (spec or {}).get("models", []) or []:
-        if isinstance(m, Mapping) and "id" in m:
-            train = m.get("train") or {}
-            out[str(m["id"])] = float(train.get("temperature", 1.0))
-    return out

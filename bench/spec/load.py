@@ -2,8 +2,10 @@
 
 Every error names its YAML path (``attacks[2].params.stepz: unknown field;
 did you mean 'steps'?``). Structure is checked by pydantic (``bench.spec.schema``);
-cross-references (teachers, registry keys, attack params) by ``_cross_check``, so
-their errors carry paths too. The registries are torch-free catalogs, so
+cross-references (teachers, registry keys, attack params, budgets against the
+input scale, sizes against the dataset, checkpoint files) by ``_cross_check``, so
+their errors carry paths too. Every error found is reported at once (up to
+``MAX_ERRORS``), one per line. The registries are torch-free catalogs, so
 validating a suite imports no torch, ART or torchattacks.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +23,14 @@ from pydantic import ValidationError
 from bench.attacks import ATTACKS
 from bench.errors import SpecError
 from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.datasets import DATASETS
-from bench.registry import Registry, UnknownKeyError, did_you_mean
-from bench.spec.schema import SAFE_ID, AttackSpec, SuiteSpec
+from bench.pipeline.datasets import DATASETS, open_dataset
+from bench.registry import Registry, UnknownKeyError, did_you_mean, import_plugins
+from bench.spec.schema import SAFE_ID, AttackSpec, ModelSpec, SuiteSpec
 from bench.spec.sweep import expand
+
+MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# An external model is a program file: torch.export's .pt2 or a TorchScript archive.
+EXTERNAL_SUFFIXES = (".pt2", ".pt")
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
@@ -54,20 +61,35 @@ def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and (part.startswith("literal[") or part in {"ViewSpec", "str", "int"})
 
 
-def _one_line(errors: list[str]) -> str:
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return errors[0] + more
+MAX_ERRORS = 20
 
 
-def parse_suite(data: Any) -> SuiteSpec:
-    """Validate a plain mapping into a ``SuiteSpec``, raising ``SpecError`` with YAML paths."""
+def _all_errors(errors: list[str]) -> str:
+    # One line per error, so a user fixes them in one round instead of one run per typo.
+    unique = list(dict.fromkeys(errors))
+    shown = unique[:MAX_ERRORS]
+    if len(unique) > MAX_ERRORS:
+        shown.append(f"... and {len(unique) - MAX_ERRORS} more errors")
+    return "\n".join(shown)
+
+
+def parse_suite(data: Any, base: Path | None = None) -> SuiteSpec:
+    """Validate a plain mapping into a ``SuiteSpec``, raising ``SpecError`` with YAML paths.
+
+    With ``base`` (the spec file's folder), checkpoint files are also checked to exist.
+    """
     if not isinstance(data, dict):
         raise SpecError(f"the spec must be a YAML mapping, got {type(data).__name__}")
     try:
         spec = SuiteSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(_one_line([_format_error(e) for e in _drop_other_branches(exc.errors())])) from None
-    return _cross_check(spec)
+        raise SpecError(_all_errors([_format_error(e) for e in _drop_other_branches(exc.errors())])) from None
+    bad = [f"plugins[{i}]: '{name}' is not a module name" for i, name in enumerate(spec.plugins) if not MODULE_NAME.match(name)]
+    if bad:
+        raise SpecError(_all_errors(bad))
+    # The one place a suite runs code: modules it names explicitly, before the registries are consulted.
+    import_plugins(spec.plugins)
+    return _cross_check(spec, base)
 
 
 def _drop_other_branches(errors: list[Any]) -> list[Any]:
@@ -85,26 +107,34 @@ def _drop_other_branches(errors: list[Any]) -> list[Any]:
     return kept or errors
 
 
-def _cross_check(spec: SuiteSpec) -> SuiteSpec:
+def _cross_check(spec: SuiteSpec, base: Path | None = None) -> SuiteSpec:
     errors: list[str] = []
     if not SAFE_ID.match(spec.name):
         errors.append(f"name: '{spec.name}' is not a safe folder name (letters, digits, '_' and '-', no '__')")
+    shape: tuple[int, int, int] | None = None
     if spec.dataset.name not in DATASETS:
         errors.append(f"dataset.name: {UnknownKeyError('dataset', spec.dataset.name, DATASETS.keys())}")
+    else:
+        ds = DATASETS.get(spec.dataset.name)
+        if ds.needs_path and spec.dataset.path is None:
+            errors.append(f"dataset.path: the {spec.dataset.name} dataset reads one file; name it, e.g. path: data.npz")
+        elif not ds.needs_path and spec.dataset.path is not None:
+            errors.append(f"dataset.path: the {spec.dataset.name} dataset takes no path (root: says where its files are)")
+        if not ds.needs_path:
+            # A dataset read from a file is checked once it is read; the registry knows the others' shape and sizes.
+            shape = ds.shape
+            errors += _check_sizes(spec, ds.n_train, ds.n_test)
     ids: dict[str, str] = {}
     for i, m in enumerate(spec.models):
         where = f"models[{i}]"
         errors += _check_id(m.id, f"{where}.id", ids)
-        if m.arch not in ARCHITECTURES:
-            errors.append(f"{where}.arch: {UnknownKeyError('architecture', m.arch, ARCHITECTURES.keys())}")
-        elif spec.dataset.name in DATASETS:
-            shape = DATASETS.get(spec.dataset.name).shape
-            if not ARCHITECTURES.get(m.arch).supports(shape):
-                errors.append(f"{where}.arch: '{m.arch}' does not fit {'x'.join(map(str, shape))} inputs of {spec.dataset.name}")
+        errors += _check_external(m, where) if m.kind == "external" else _check_arch(m, where, spec)
         if m.kind == "student" and m.teacher is None and m.checkpoint is None:
             errors.append(f"{where}.teacher: a student needs a teacher")
         if m.kind != "student" and m.teacher is not None:
             errors.append(f"{where}.teacher: only a student has a teacher (kind is '{m.kind}')")
+        if m.checkpoint is not None and base is not None and not (base / Path(m.checkpoint).expanduser()).is_file():
+            errors.append(f"{where}.checkpoint: no such file {(base / Path(m.checkpoint).expanduser()).resolve()}")
     model_ids = [m.id for m in spec.models]
     for i, m in enumerate(spec.models):
         if m.teacher is not None and m.teacher not in model_ids:
@@ -113,7 +143,7 @@ def _cross_check(spec: SuiteSpec) -> SuiteSpec:
     attack_ids: dict[str, str] = {}
     resolved: list[AttackSpec] = []
     for i, a in enumerate(spec.attacks):
-        attack_errors, a = _check_attack(i, a, model_ids, attack_ids, ATTACKS)
+        attack_errors, a = _check_attack(i, a, model_ids, attack_ids, ATTACKS, shape)
         errors += attack_errors
         resolved.append(a)
     if spec.temperatures is not None and any(t <= 0 for t in spec.temperatures):
@@ -121,8 +151,67 @@ def _cross_check(spec: SuiteSpec) -> SuiteSpec:
     if spec.seeds is not None and (any(s < 0 for s in spec.seeds) or len(set(spec.seeds)) != len(spec.seeds)):
         errors.append("seeds: values must be distinct and non-negative")
     if errors:
-        raise SpecError(_one_line(errors))
+        raise SpecError(_all_errors(errors))
     return expand(spec.model_copy(update={"attacks": resolved}))
+
+
+def _check_sizes(spec: SuiteSpec, n_train: int, n_test: int) -> list[str]:
+    # Known from the registry's card, so a size the data cannot give fails before any download or training.
+    d, errors = spec.dataset, []
+    if d.eval_size > n_test:
+        errors.append(f"dataset.eval_size: {d.eval_size} is more than the {n_test} test samples of {d.name}")
+    if d.train_size is not None and d.train_size > n_train:
+        errors.append(f"dataset.train_size: {d.train_size} is more than the {n_train} training samples of {d.name}")
+    return errors
+
+
+def _check_scale(where: str, norm: str, eps: list[float], shape: tuple[int, int, int] | None) -> list[str]:
+    """Budgets beyond what inputs in [0, 1] allow: almost always a budget in 0-255 pixel units."""
+    if shape is None:
+        return []
+    d = shape[0] * shape[1] * shape[2]
+    limit, what = {"linf": (1.0, "inputs are in [0, 1]"), "l2": (math.sqrt(d), f"no two inputs in [0, 1]^{d} are farther apart")}.get(
+        norm, (float(d), f"inputs have {d} features")
+    )
+    too_big = [e for e in eps if math.isfinite(e) and e > limit + 1e-9]
+    if not too_big:
+        return []
+    e = too_big[0]
+    hint = f"; budgets are on the [0, 1] scale: write {e:g}/255 for {e:g} grey levels" if norm == "linf" else ""
+    return [f"{where}.eps: {e:g} is more than {limit:.4g} ({norm}), but {what}{hint}"]
+
+
+def _check_arch(m: ModelSpec, where: str, spec: SuiteSpec) -> list[str]:
+    if m.arch is None:
+        return [f"{where}.arch: required field is missing (only an external model has none)"]
+    if m.arch not in ARCHITECTURES:
+        return [f"{where}.arch: {UnknownKeyError('architecture', m.arch, ARCHITECTURES.keys())}"]
+    errors = []
+    if m.checkpoint is not None and m.checkpoint.endswith(".pt2"):
+        errors.append(f"{where}.checkpoint: a .pt2 file is a whole program (torch.export); load it as kind: external, without arch")
+    if spec.dataset.name in DATASETS and not DATASETS.get(spec.dataset.name).needs_path:
+        # A dataset read from a file has its shape checked once the path is resolved (load_suite).
+        errors += _check_fit(m.arch, DATASETS.get(spec.dataset.name).shape, spec.dataset.name, where)
+    return errors
+
+
+def _check_fit(arch: str, shape: tuple[int, int, int], dataset: str, where: str) -> list[str]:
+    if ARCHITECTURES.get(arch).supports(shape):
+        return []
+    return [f"{where}.arch: '{arch}' does not fit {'x'.join(map(str, shape))} inputs of {dataset}"]
+
+
+def _check_external(m: ModelSpec, where: str) -> list[str]:
+    errors = []
+    if m.arch is not None:
+        errors.append(f"{where}.arch: an external model brings its own network; remove arch")
+    if m.checkpoint is None:
+        errors.append(f"{where}.checkpoint: an external model needs its program file (.pt2 from torch.export, .pt from TorchScript)")
+    elif not m.checkpoint.endswith(EXTERNAL_SUFFIXES):
+        errors.append(f"{where}.checkpoint: '{m.checkpoint}' is neither .pt2 (torch.export) nor .pt (TorchScript)")
+    if "train" in m.model_fields_set:
+        errors.append(f"{where}.train: an external model is evaluated, never trained; remove train")
+    return errors
 
 
 def _check_id(value: str, where: str, seen: dict[str, str]) -> list[str]:
@@ -149,7 +238,7 @@ def _check_teacher_cycles(spec: SuiteSpec) -> list[str]:
 
 
 def _check_attack(
-    i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, str], registry: Registry[Any]
+    i: int, a: AttackSpec, model_ids: list[str], seen: dict[str, str], registry: Registry[Any], shape: tuple[int, int, int] | None = None
 ) -> tuple[list[str], AttackSpec]:
     where = f"attacks[{i}]"
     errors = _check_id(a.id, f"{where}.id", seen)
@@ -175,6 +264,7 @@ def _check_attack(
         errors.append(f"{where}.norm: '{a.use}' supports {', '.join(cls.norms)}, not '{norm}'")
     if cls.kind == "fixed_eps" and not a.eps:
         errors.append(f"{where}.eps: '{a.use}' is a fixed-budget attack and needs at least one eps")
+    errors += _check_scale(where, norm, a.eps, shape)
     try:
         params = cls.Params.model_validate(a.params)
     except ValidationError as exc:
@@ -258,7 +348,8 @@ def load_suite(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
         if not isinstance(data, dict):
             raise SpecError(f"{path}: the spec must be a YAML mapping")
         data = apply_overrides(data, list(overrides))
-    return _resolve_paths(parse_suite(data), Path(path).resolve().parent)
+    base = Path(path).resolve().parent
+    return _resolve_paths(parse_suite(data, base), base)
 
 
 def _resolve_paths(spec: SuiteSpec, base: Path) -> SuiteSpec:
@@ -267,5 +358,21 @@ def _resolve_paths(spec: SuiteSpec, base: Path) -> SuiteSpec:
         return None if p is None else str((base / Path(p).expanduser()).resolve())
 
     models = [m.model_copy(update={"checkpoint": fix(m.checkpoint)}) if m.checkpoint else m for m in spec.models]
-    dataset = spec.dataset.model_copy(update={"root": fix(spec.dataset.root)}) if spec.dataset.root else spec.dataset
-    return spec.model_copy(update={"models": models, "dataset": dataset})
+    dataset = spec.dataset.model_copy(update={"root": fix(spec.dataset.root), "path": fix(spec.dataset.path)})
+    spec = spec.model_copy(update={"models": models, "dataset": dataset})
+    if dataset.path is not None:
+        _check_data_file(spec)
+    return spec
+
+
+def _check_data_file(spec: SuiteSpec) -> None:
+    # A dataset read from a file: the file must exist, and the architectures must fit its images.
+    if not Path(spec.dataset.path or "").is_file():
+        raise SpecError(f"dataset.path: no such file {spec.dataset.path}")
+    shape = open_dataset(spec.dataset.name, spec.dataset.path).shape
+    errors = []
+    for m in spec.models:
+        if m.arch is not None and m.arch in ARCHITECTURES:
+            errors += _check_fit(m.arch, shape, spec.dataset.name, f"models[{m.id}]")
+    if errors:
+        raise SpecError(_all_errors(errors))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bench.attacks import ATTACKS
 from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.datasets import DATASETS
+from bench.pipeline.datasets import Dataset, open_dataset
 from bench.spec.schema import SuiteSpec
 from bench.spec.sweep import source_for
 
@@ -60,10 +60,22 @@ def attack_plan(spec: SuiteSpec) -> list[PlannedAttack]:
     return cells
 
 
+# An external model's network is unknown until it is loaded; estimate it like a small CNN.
+EXTERNAL_PASSES_PER_SECOND = 3000.0
+
+
+def _speed(arch: str | None) -> float:
+    return EXTERNAL_PASSES_PER_SECOND if arch is None else ARCHITECTURES.get(arch).passes_per_second
+
+
 def estimate_cost(spec: SuiteSpec, cells: list[PlannedAttack]) -> tuple[float, float]:
     """Rough cold-run seconds (training, attacks) from pass counts and measured per-architecture speeds."""
     train = sum(train_cost(spec, m.id) for m in spec.models)
     return train, sum(attack_cost(spec, cell) for cell in cells)
+
+
+def _dataset(spec: SuiteSpec) -> Dataset:
+    return open_dataset(spec.dataset.name, spec.dataset.path)
 
 
 def train_cost(spec: SuiteSpec, model_id: str) -> float:
@@ -71,16 +83,16 @@ def train_cost(spec: SuiteSpec, model_id: str) -> float:
     m = spec.model(model_id)
     if m.checkpoint:
         return 0.0
-    n_train = spec.dataset.train_size or DATASETS.get(spec.dataset.name).n_train
-    return m.train.epochs * n_train / ARCHITECTURES.get(m.arch).passes_per_second
+    n_train = spec.dataset.train_size or _dataset(spec).n_train
+    return m.train.epochs * n_train / _speed(m.arch)
 
 
 def evaluate_cost(spec: SuiteSpec, model_id: str) -> float:
     """Rough seconds for a model's clean predictions (a forward pass is about a third of a training pass) and diagnostics."""
     m = spec.model(model_id)
-    n_test = DATASETS.get(spec.dataset.name).n_train / 6  # the shipped datasets' test splits are 1/6 to 1/4 of train
+    n_test = _dataset(spec).n_train / 6  # the shipped datasets' test splits are 1/6 to 1/4 of train
     passes = n_test / 3 + (spec.dataset.eval_size if m.evaluate else 0)
-    return passes / ARCHITECTURES.get(m.arch).passes_per_second
+    return passes / _speed(m.arch)
 
 
 def attack_cost(spec: SuiteSpec, cell: PlannedAttack) -> float:
@@ -89,7 +101,7 @@ def attack_cost(spec: SuiteSpec, cell: PlannedAttack) -> float:
     cls = ATTACKS.get(a.use)
     n = min(a.n_samples or spec.dataset.eval_size, spec.dataset.eval_size)
     passes = n * max(len(a.eps), 1) * cls.Params.model_validate(a.params).cost()
-    return passes / ARCHITECTURES.get(spec.model(cell.source or cell.model).arch).passes_per_second
+    return passes / _speed(spec.model(cell.source or cell.model).arch)
 
 
 @dataclass(frozen=True)

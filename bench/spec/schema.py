@@ -11,9 +11,9 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bench.registry import did_you_mean
@@ -21,26 +21,57 @@ from bench.registry import did_you_mean
 # No "." (shard names are "<model>__<attack>.<key>.csv") and no "__" (the separator).
 SAFE_ID = re.compile(r"^(?!.*__)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 Norm = Literal["linf", "l2", "l0"]
+# A number or a fraction of two numbers, as papers write budgets: 8/255, 0.5/255, 1e-2.
+_NUMBER = r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*"
+_FRACTION = re.compile(rf"^(?P<num>{_NUMBER})(?:/(?P<den>{_NUMBER}))?$")
+
+
+def parse_fraction(value: Any) -> float:
+    """``8/255`` -> 0.0313..., ``"0.3"`` -> 0.3, 0.3 -> 0.3; anything else raises ``ValueError``.
+
+    A regular expression and two ``float`` calls, never ``eval``: a spec is data.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        return float(value)
+    m = _FRACTION.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(f"{value!r} is not a number or a fraction like 8/255")
+    num = float(m["num"])
+    if m["den"] is None:
+        return num
+    den = float(m["den"])
+    if den == 0:
+        raise ValueError(f"{value!r} divides by zero")
+    return num / den
 
 
 class StrictModel(BaseModel):
     """Frozen, rejects unknown keys with a did-you-mean hint."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # Names users reach for that mean one of this model's fields (``confidence`` for C&W's ``kappa``).
+    synonyms: ClassVar[dict[str, str]] = {}
+    # Whether an unknown-field error lists every valid name (attack params: there is no other place to look them up).
+    list_fields: ClassVar[bool] = False
 
     @model_validator(mode="before")
     @classmethod
     def _reject_unknown(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            known = list(cls.model_fields)
             for key in data:
                 if key not in cls.model_fields:
-                    raise PydanticCustomError(
-                        "unknown_field",
-                        "unknown field{hint}",
-                        {"field": str(key), "hint": did_you_mean(str(key), known)},
-                    )
+                    raise PydanticCustomError("unknown_field", "unknown field{hint}", {"field": str(key), "hint": cls._hint(str(key))})
         return data
+
+    @classmethod
+    def _hint(cls, key: str) -> str:
+        known = list(cls.model_fields)
+        hint = f"; did you mean '{cls.synonyms[key]}'?" if key in cls.synonyms else did_you_mean(key, known)
+        if cls.list_fields:
+            hint += f" (valid: {', '.join(known) if known else 'none, it takes no params'})"
+        return hint
 
 
 class DatasetSpec(StrictModel):
@@ -48,8 +79,16 @@ class DatasetSpec(StrictModel):
 
     name: str = Field(description="Dataset key, see `bench ls datasets`.")
     root: str | None = Field(None, description="Folder holding the data; see README for the search order.")
+    path: str | None = Field(None, description="The data file, for a dataset that reads one (`arrays`: an .npz), relative to the suite.")
     train_size: int | None = Field(None, ge=1, description="Training subset size (default: all).")
     eval_size: int = Field(500, ge=1, description="Number of test samples to evaluate and attack.")
+
+
+class AugmentSpec(StrictModel):
+    """Seeded, deterministic training-time augmentation (the standard CIFAR recipe is crop_padding 4, flip)."""
+
+    crop_padding: int = Field(0, ge=0, description="Random crop of the original size from the image zero-padded by this many pixels.")
+    flip: bool = Field(False, description="Random horizontal flip with probability 1/2.")
 
 
 class TrainSpec(StrictModel):
@@ -62,17 +101,27 @@ class TrainSpec(StrictModel):
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
     schedule: Literal["cosine", "constant"] = Field("cosine", description="Learning-rate schedule over all steps.")
     temperature: float = Field(1.0, gt=0, description="Softmax temperature used in training (teacher/student).")
+    augment: AugmentSpec | None = Field(None, description="Training-time augmentation (none by default).")
+
+    def canonical(self) -> dict[str, Any]:
+        """The parameters as keys hash them; ``augment`` only when set, so keys from before it existed still hold."""
+        return self.model_dump(mode="json", exclude={"augment"} if self.augment is None else set())
 
 
 class ModelSpec(StrictModel):
     """A model to train (or load) and evaluate."""
 
     id: str = Field(description="Unique, file-name-safe id, e.g. `baseline`.")
-    kind: Literal["baseline", "teacher", "student"] = Field(description="How it is trained.")
-    arch: str = Field(description="Architecture key, see `bench ls architectures`.")
+    kind: Literal["baseline", "teacher", "student", "external"] = Field(
+        description="How it is trained; `external`: a program file (`checkpoint`), evaluated, never trained."
+    )
+    arch: str | None = Field(None, description="Architecture key, see `bench ls architectures` (none for `external`).")
     teacher: str | None = Field(None, description="For a student: the id of its teacher.")
     train: TrainSpec = Field(default_factory=TrainSpec, description="Training parameters.")
-    checkpoint: str | None = Field(None, description="Load weights from this file instead of training.")
+    checkpoint: str | None = Field(
+        None,
+        description="Load a state dict from this file instead of training; for `external`, a .pt2 (torch.export) or .pt (TorchScript).",
+    )
     evaluate: bool = Field(True, description="Attack this model (teachers usually are not).")
     seed: int | None = Field(None, ge=0, description="Seed for this model's training and attacks (default: the suite's).")
 
@@ -90,7 +139,9 @@ class AttackSpec(StrictModel):
     use: str = Field(description="Registry key `backend.name`, see `bench ls attacks`.")
     params: dict[str, Any] = Field(default_factory=dict, description="Attack-specific parameters.")
     norm: Norm | None = Field(None, description="Threat model; defaults to the attack's own.")
-    eps: list[float] = Field(default_factory=list, description="Budgets, sorted; min-norm attacks may omit them.")
+    eps: list[float] = Field(
+        default_factory=list, description="Budgets, sorted: numbers or fractions like 8/255; min-norm attacks may omit them."
+    )
     view: Literal["logits", "probs"] | ViewSpec = Field("logits", description="What the attack differentiates.")
     tag: Literal["naive", "adaptive", "transfer"] | None = Field(
         None, description="naive or adaptive; defaults to the attack's own tag, or 'transfer' when `source` is set."
@@ -99,6 +150,16 @@ class AttackSpec(StrictModel):
     source: str | None = Field(None, description="Transfer: craft on this model, evaluate on the target.")
     n_samples: int | None = Field(None, ge=1, description="Attack only the first n evaluation samples.")
     batch_size: int | None = Field(None, ge=1, description="Samples per attack batch (default: the attack's own, `bench ls attacks`).")
+
+    @field_validator("eps", mode="before")
+    @classmethod
+    def _budgets(cls, value: Any) -> Any:
+        # `eps: 0.3` means one budget, and papers write budgets as 8/255: accept both.
+        items = value if isinstance(value, list | tuple) else [value]
+        try:
+            return [parse_fraction(v) for v in items]
+        except ValueError as exc:
+            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
 
 
 class ExecutorSpec(StrictModel):
@@ -121,6 +182,10 @@ class SuiteSpec(StrictModel):
     attacks: list[AttackSpec] = Field(default_factory=list)
     temperatures: list[float] | None = Field(None, min_length=1, description="Sweep: one teacher/student pair per T (ids <id>-t<T>).")
     seeds: list[int] | None = Field(None, min_length=1, description="Sweep: every model and attack once per seed (ids <id>-s<seed>).")
+    strict: bool = Field(False, description="`bench run` exits 1 when any check fails (as --strict); does not change the results.")
+    plugins: list[str] = Field(
+        default_factory=list, description="Modules to import first (trusted code, like conftest.py) that register plug-ins."
+    )
     executor: ExecutorSpec | None = Field(None, description="Default executor for `bench run` (its flags and $BENCH_EXECUTOR win).")
 
     def model(self, model_id: str) -> ModelSpec:
@@ -130,15 +195,33 @@ class SuiteSpec(StrictModel):
     def spec_hash(self) -> str:
         """sha256 of the canonical JSON of the resolved spec, without machine-specific paths.
 
-        Data are identified by their fingerprint and external checkpoints by their
-        model key, so the same suite hashes alike on every machine. Where it runs
+        Data are identified by their fingerprint and checkpoint files by the sha256 of
+        their contents (their name when they do not exist yet), so the same suite hashes
+        alike on every machine and two different ``mine.pt`` do not. Fields added later
+        count only when set, so existing suites keep their hash. Where it runs
         (``executor``) is not part of what it computes.
         """
-        data = self.model_dump(mode="json", exclude={"dataset": {"root"}, "executor": True})
-        for m in data["models"]:
-            m["checkpoint"] = Path(m["checkpoint"]).name if m["checkpoint"] else None
+        # `strict` only decides the exit code, so a strict and a lenient run of one suite are the same run.
+        data = self.model_dump(mode="json", exclude={"dataset": {"root", "path"}, "strict": True, "executor": True})
+        if not data["plugins"]:
+            del data["plugins"]
+        for m, spec in zip(data["models"], self.models, strict=True):
+            m["checkpoint"] = file_sha256(m["checkpoint"]) if m["checkpoint"] else None
+            m["train"] = spec.train.canonical()
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def file_sha256(path: str) -> str:
+    """sha256 of a file's contents, or its name when it cannot be read (a spec validated before the file exists)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return Path(path).name
+    return h.hexdigest()
 
 
 def view_name(view: str | ViewSpec) -> str:

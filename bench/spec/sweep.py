@@ -37,6 +37,20 @@ def temperature_id(base: str, t: float) -> str:
     return f"{base}-t{t:g}".replace(".", "p")
 
 
+_TEMPERATURE_SUFFIX = re.compile(r"^(?P<base>.+)-t(?P<t>[0-9][0-9p]*(?:e[+-]?[0-9]+)?)$")
+
+
+def split_temperature(item_id: str) -> tuple[str, float] | None:
+    """The inverse of ``temperature_id``: ``distilled-t0p5`` -> (``distilled``, 0.5); None for other ids."""
+    m = _TEMPERATURE_SUFFIX.match(item_id)
+    if not m:
+        return None
+    try:
+        return m["base"], float(m["t"].replace("p", "."))
+    except ValueError:
+        return None
+
+
 def expand(spec: SuiteSpec) -> SuiteSpec:
     """The suite with its sweeps expanded into models (``temperatures`` and ``seeds`` cleared)."""
     if not spec.temperatures and not spec.seeds:

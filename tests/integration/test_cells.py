@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench.commands.run import run_and_report
-from bench.pipeline.cells import AttackCell, EvalCell, TrainCell
+from bench.pipeline.build import attack_cell, eval_cell, train_cell
 from bench.pipeline.data import load_data
 from bench.pipeline.datasets import data_roots
 from bench.pipeline.runner import RunOptions, data_ref
@@ -58,22 +58,22 @@ def test_cells_run_in_a_fresh_process_from_their_values_and_paths(tmp_path):
     ref, refs = data_ref(spec, data), {}
     for mid in topo_models(spec):
         m = spec.model(mid)
-        done = execute(TrainCell(m, ref, model_seed(spec, mid), refs.get(m.teacher)), ws)
+        done = execute(train_cell(m, ref, model_seed(spec, mid), ws.runtime, refs.get(m.teacher)), ws)
         assert done["origin"] == "cache", "every model comes from the store the first run filled"
         refs[mid] = done["ref"]
-    evaluated = [EvalCell(refs[m.id], ref, diagnose=m.evaluate) for m in spec.models]
+    evaluated = {m.id: eval_cell(refs[m.id], ref, m.evaluate, ws.runtime) for m in spec.models}
     attacks = [
-        AttackCell(spec.attacks[0], refs["baseline"], ref, spec.seed),
-        AttackCell(spec.attacks[1], refs["distilled"], ref, spec.seed),
-        AttackCell(spec.attacks[2], refs["distilled"], ref, spec.seed, source=refs["baseline"]),
+        attack_cell(spec.attacks[0], refs["baseline"], ref, spec.seed, ws.runtime, evaluated["baseline"], None),
+        attack_cell(spec.attacks[1], refs["distilled"], ref, spec.seed, ws.runtime, evaluated["distilled"], None),
+        attack_cell(spec.attacks[2], refs["distilled"], ref, spec.seed, ws.runtime, evaluated["distilled"], refs["baseline"]),
     ]
     job = tmp_path / "cells.pkl"
-    job.write_bytes(pickle.dumps(([*evaluated, *attacks], ws.paths)))
+    job.write_bytes(pickle.dumps(([*evaluated.values(), *attacks], ws.paths)))
     out = subprocess.run([sys.executable, "-c", FRESH, str(job)], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
 
     here = RunFolder(run_dir)
-    assert all(here.is_done(c.outputs) for c in [*evaluated, *attacks]), "the runner wrote the same names"
-    for cell in [*evaluated, *attacks]:
+    assert all(here.is_done(c.outputs) for c in [*evaluated.values(), *attacks]), "the runner wrote the same names"
+    for cell in [*evaluated.values(), *attacks]:
         for rel in cell.outputs:
             assert without_seconds(other / rel) == without_seconds(run_dir / rel), rel

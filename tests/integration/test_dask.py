@@ -80,7 +80,8 @@ def test_records_match_a_local_run_and_a_dead_worker_loses_only_its_cell(cluster
     m = manifest(first.run_dir)
     assert m["status"] == "failed" and m["executor"]["kind"] == "dask"
     assert m["cells"]["train teacher"]["origin"] == "trained", "retried after its worker died"
-    assert all(c["threads"] == 1 and c["host"] and c["worker"].startswith("tcp://127.0.0.1:") for c in m["cells"].values())
+    assert all(c["computed"]["threads"] == 1 and c["computed"]["host"] for c in m["cells"].values()), "where each cell ran"
+    assert all(c["worker"].startswith("tcp://127.0.0.1:") for c in m["cells"].values())
     assert len(m["cells"]) + len(failed) == 19, "3 trainings, 3 evaluations, 13 attacks"
 
     again = run_suite(spec, on(cluster, tmp_path / "dask", tmp_path / "store-dask"))

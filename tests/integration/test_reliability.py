@@ -21,26 +21,44 @@ from bench.attacks.base import Attack
 from bench.cli import cli
 from bench.commands.run import run_and_report as run_suite
 from bench.errors import CacheError, RunFailed
-from bench.pipeline.runner import RunOptions
+from bench.pipeline.runner import PAUSE_ENV, RunOptions
 from bench.pipeline.store import ModelStore, load_state_dict
 from bench.spec.load import load_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "suites" / "smoke.yaml"
-# Make the C&W cell slow enough that a kill lands in the middle of the attacks.
-SLOW_CW = [
-    "--set",
-    "attacks.cw.params.max_iter=400",
-    "--set",
-    "attacks.cw.params.binary_search_steps=9",
-    "--set",
-    "attacks.cw.params.abort_early=false",
-]
+PAUSE_AFTER = 8  # attack cells; the smoke suite has 13
 
 
-def bench_cmd(*args: str, store: Path) -> subprocess.Popen:
+class Child(subprocess.Popen):
+    """A `bench` child process whose stderr goes to a file, read with ``stderr_text``."""
+
+    err_path: Path
+
+    def stderr_text(self) -> str:
+        return self.err_path.read_text()
+
+
+def bench_cmd(*args: str, store: Path, log: Path | None = None, pause_after: int | None = None) -> Child:
+    """Run `bench` in a child process; output goes to files, so no unread pipe can ever block it."""
     env = dict(os.environ, BENCH_CACHE_DIR=str(store), BENCH_OFFLINE="1", OMP_NUM_THREADS="1")
-    return subprocess.Popen([sys.executable, "-m", "bench", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.pop(PAUSE_ENV, None)
+    if pause_after is not None:
+        env[PAUSE_ENV] = str(pause_after)
+    log = log or store.parent / f"bench-{len(list(store.parent.glob('bench-*.log')))}.log"
+    with open(log, "w") as out, open(log.with_suffix(".err"), "w") as err:
+        proc = Child([sys.executable, "-m", "bench", *args], env=env, stdout=out, stderr=err, text=True)
+    proc.err_path = log.with_suffix(".err")
+    return proc
+
+
+def wait_for_pause(proc: Child, run_dir: Path, timeout: float = 300) -> None:
+    """Wait until the run pauses at the test hook (the hook writes .paused), or fail if it exits first."""
+    deadline = time.monotonic() + timeout
+    while not (run_dir / ".paused").exists():
+        assert proc.poll() is None, f"the run ended before it paused: {proc.stderr_text()}"
+        assert time.monotonic() < deadline, "the run never reached the pause point"
+        time.sleep(0.02)
 
 
 def attack_shards(run_dir: Path) -> list[Path]:
@@ -49,21 +67,18 @@ def attack_shards(run_dir: Path) -> list[Path]:
 
 def test_sigkill_mid_attacks_then_resume_equals_clean_run(tmp_path):
     store = tmp_path / "store"
-    clean = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "clean"), "-q", *SLOW_CW, store=store)
-    assert clean.wait(timeout=300) == 0, clean.stderr.read()
+    clean = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "clean"), "-q", store=store)
+    assert clean.wait(timeout=300) == 0, clean.stderr_text()
     killed_dir = tmp_path / "killed" / "smoke"
-    proc = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "killed"), "-q", *SLOW_CW, store=store)
-    deadline = time.time() + 120
-    while len(attack_shards(killed_dir)) < 8 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be killed"
+    proc = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "killed"), "-q", store=store, pause_after=PAUSE_AFTER)
+    wait_for_pause(proc, killed_dir)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done_before = len(attack_shards(killed_dir))
-    assert 8 <= done_before < 13
+    assert done_before == PAUSE_AFTER
     assert json.loads((killed_dir / "manifest.json").read_text())["status"] == "running"
-    resumed = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "killed"), "-q", *SLOW_CW, store=store)
-    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+    resumed = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "killed"), "-q", store=store)
+    assert resumed.wait(timeout=300) == 0, resumed.stderr_text()
     manifest = json.loads((killed_dir / "manifest.json").read_text())
     ran = [c for c, v in manifest["cells"].items() if v["origin"] == "ran"]
     assert len(ran) == 13 - done_before, "only the missing cells run again"
@@ -198,9 +213,11 @@ def test_external_checkpoint_is_loaded(tmp_path):
 
 def test_concurrent_runs_share_one_store(tmp_path):
     store = tmp_path / "store"
-    procs = [bench_cmd("run", str(SMOKE), "--out", str(tmp_path / f"o{i}"), "-q", store=store) for i in range(2)]
+    procs = [
+        bench_cmd("run", str(SMOKE), "--out", str(tmp_path / f"o{i}"), "-q", store=store, log=tmp_path / f"o{i}.log") for i in range(2)
+    ]
     for p in procs:
-        assert p.wait(timeout=300) == 0, p.stderr.read()
+        assert p.wait(timeout=300) == 0, p.stderr_text()
     models = store / "models"
     assert len(list(models.glob("*.pt"))) == 3
     trained = []
@@ -263,15 +280,15 @@ def test_a_failed_model_keeps_its_earlier_results(tmp_path, monkeypatch):
     assert [n for n in before if n.startswith("distilled__")] == [n for n in after if n.startswith("distilled__")]
 
 
-def test_an_edited_attack_replaces_its_old_shard(tmp_path):
+def test_an_edited_attack_keeps_its_old_shard_but_reports_only_the_new_one(tmp_path):
     opts = RunOptions(out=tmp_path, store_root=tmp_path / "store")
     run_suite(load_suite(SMOKE, ["attacks=[{id: pgd, use: torchattacks.pgd, params: {steps: 2}, eps: [0.1]}]"]), opts)
     spec = load_suite(SMOKE, ["attacks=[{id: pgd, use: torchattacks.pgd, params: {steps: 3}, eps: [0.1]}]"])
     run_suite(spec, opts)
     shards = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("baseline__pgd.*.csv"))
-    assert len(shards) == 1
+    assert len(shards) == 2, "the steps=2 records are a variant someone paid for: kept, for a later run to reuse"
     summary = pd.read_csv(tmp_path / "smoke" / "summary.csv")
-    assert summary.query("model == 'baseline' and attack == 'pgd'")["n_samples"].tolist() == [200]
+    assert summary.query("model == 'baseline' and attack == 'pgd'")["n_samples"].tolist() == [200], "counted once"
 
 
 def test_checkpoint_identity_is_its_contents_not_its_sums():
@@ -286,19 +303,18 @@ def test_checkpoint_identity_is_its_contents_not_its_sums():
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     store = tmp_path / "store"
     run_dir = tmp_path / "out" / "smoke"
-    proc = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "out"), *SLOW_CW, store=store)
-    deadline = time.time() + 120
-    while len(attack_shards(run_dir)) < 8 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be interrupted"
+    # Without -q: progress bars fill stderr, which goes to a file and can never block the child.
+    proc = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "out"), store=store, pause_after=PAUSE_AFTER)
+    wait_for_pause(proc, run_dir)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    proc.wait(timeout=60)
+    err = proc.stderr_text()
+    assert proc.returncode == 130, err
     assert "interrupted: finished cells are saved; to resume, run the same command again: bench run" in err
     assert "Traceback" not in err
     assert json.loads((run_dir / "manifest.json").read_text())["status"] == "interrupted"
-    resumed = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "out"), "-q", *SLOW_CW, store=store)
-    assert resumed.wait(timeout=300) == 0
+    resumed = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "out"), "-q", store=store)
+    assert resumed.wait(timeout=300) == 0, resumed.stderr_text()
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert any(v["origin"] == "done" for v in manifest["cells"].values())

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bench.results.records import COLUMNS, shard_name, write_shard
+from bench.spec.sweep import split_seed
 
 
 def _frame(
@@ -114,13 +115,27 @@ def records(*frames: pd.DataFrame) -> pd.DataFrame:
     return r.astype({k: ("object" if v == "str" else v) for k, v in COLUMNS.items()})
 
 
+def _seed(model_id: str) -> int | None:
+    # A seed sweep stores each copy's seed in its spec; hand-built ids follow the same scheme.
+    seed = split_seed(model_id)[1]
+    return None if seed is None else int(seed)
+
+
 def spec(models: dict[str, float], dataset: str = "digits") -> dict:
     """A resolved-spec dict as the manifest stores it: model id -> temperature."""
     return {
         "name": "t",
         "seed": 0,
         "dataset": {"name": dataset},
-        "models": [{"id": m, "kind": "baseline" if t == 1 else "student", "train": {"temperature": t}} for m, t in models.items()],
+        "models": [
+            {
+                "id": m,
+                "kind": "baseline" if t == 1 else "student",
+                "train": {"temperature": t},
+                "seed": split_seed(m)[1] and int(split_seed(m)[1]),
+            }
+            for m, t in models.items()
+        ],
     }
 
 
@@ -132,6 +147,7 @@ def run_folder(
     temps: dict[str, float] | None = None,
     flags: pd.DataFrame | None = None,
     finished: str = "2026-01-01T00:00:00+00:00",
+    eval_fingerprint: str = "e" * 64,
 ) -> Path:
     """A run folder with one shard per (model, attack), a manifest and optionally flags.csv."""
     run = root / name
@@ -147,7 +163,7 @@ def run_folder(
         "versions": {"bench": "0.1.0", "torch": "x"},
         "git_commit": "c0ffee",
         "device": "cpu",
-        "data": {"name": dataset, "fingerprint": "f" * 64, "n_eval": len(set(recs["sample"]))},
+        "data": {"name": dataset, "fingerprint": "f" * 64, "eval_fingerprint": eval_fingerprint, "n_eval": len(set(recs["sample"]))},
         "started": "2026-01-01T00:00:00+00:00",
         "finished": finished,
         "status": "complete",

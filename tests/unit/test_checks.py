@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from bench.results.flags import run_checks
-from bench.results.metrics import summarize
+from bench.results.metrics import naive_vs_adaptive, summarize
 from tests.unit.report_fixtures import clean, fixed, min_norm
 
 N = 20
@@ -95,16 +95,50 @@ def test_transfer_beating_whitebox_is_masking():
     white = fixed("m", "pgd", ALL, {0.3: first(2)})
     transfer = fixed("m", "transfer", ALL, {0.3: first(18)}, tag="transfer", source="base")
     flags = flags_for(clean("m", ALL), white, transfer)
-    assert verdict(flags, "transfer-beats-whitebox", attack="pgd") == "fail"
+    assert verdict(flags, "transfer-beats-whitebox", attack="transfer") == "fail"
+    row = flags[flags["check"] == "transfer-beats-whitebox"].iloc[0]
+    assert row["value"] == pytest.approx(16 / 20)
+    assert row["message"] == "16 of 20 samples were broken by transfer but by no white-box attack at linf eps 0.3"
     strong = fixed("m", "pgd", ALL, {0.3: first(19)})
-    assert verdict(flags_for(clean("m", ALL), strong, transfer), "transfer-beats-whitebox", attack="pgd") == "pass"
+    assert verdict(flags_for(clean("m", ALL), strong, transfer), "transfer-beats-whitebox", attack="transfer") == "pass"
 
 
 def test_gradient_free_beating_whitebox_is_masking():
     white = fixed("m", "pgd", ALL, {0.3: first(17)})
     square = fixed("m", "square", ALL, {0.3: first(18)}, use="torchattacks.square", tag="adaptive")
     flags = flags_for(clean("m", ALL), white, square)
-    assert verdict(flags, "transfer-beats-whitebox", attack="pgd") == "warn"
+    assert verdict(flags, "transfer-beats-whitebox", attack="square") == "warn"
+
+
+def test_whitebox_is_judged_per_example_against_every_whitebox_attack():
+    # FGSM alone is weaker than Square, but PGD breaks everything Square breaks: no sample escapes white-box.
+    fgsm = fixed("m", "fgsm", ALL, {0.3: first(5)}, use="torchattacks.fgsm")
+    pgd = fixed("m", "pgd", ALL, {0.3: first(20)})
+    square = fixed("m", "square", ALL, {0.3: first(19)}, use="torchattacks.square", tag="adaptive")
+    assert verdict(flags_for(clean("m", ALL), fgsm, pgd, square), "transfer-beats-whitebox", attack="square") == "pass"
+    # Per example, not per rate: white-box and Square break the same number, but different samples.
+    other = fixed("m", "square", ALL, {0.3: [i >= 10 for i in range(N)]}, use="torchattacks.square", tag="adaptive")
+    half = fixed("m", "pgd", ALL, {0.3: first(10)})
+    assert verdict(flags_for(clean("m", ALL), half, other), "transfer-beats-whitebox", attack="square") == "fail"
+
+
+def test_an_undefended_model_passes_every_masking_check():
+    # The review's case: FGSM leaves 13 of 100 robust, PGD 0, Square 1, transfer from elsewhere 30.
+    n = 100
+    ok, broken = [True] * n, lambda k: [i < k for i in range(n)]  # noqa: E731
+    frames = [
+        clean("m", ok),
+        fixed("m", "fgsm", ok, {0.1: broken(40), 0.3: broken(87)}, use="torchattacks.fgsm"),
+        fixed("m", "pgd", ok, {0.1: broken(60), 0.3: broken(100)}),
+        fixed("m", "square", ok, {0.3: broken(99)}, use="torchattacks.square", tag="adaptive"),
+        fixed("m", "transfer", ok, {0.3: broken(70)}, tag="transfer", source="base"),
+        fixed("m", "pgdm", ok, {0.1: broken(61), 0.3: broken(100)}, use="bench.pgd_margin", tag="adaptive"),
+    ]
+    flags = flags_for(*frames, diagnostics=diag("m", onehot=0, zero=0, n=n))
+    masking = flags[flags["category"] == "masking"]
+    assert set(masking["check"]) == {"softmax-saturation", "zero-gradients", "transfer-beats-whitebox", "naive-adaptive-gap"}
+    assert set(masking["verdict"]) == {"pass"}, masking[["check", "verdict", "message"]]
+    assert verdict(flags, "gradient-masking") == "pass"
 
 
 @pytest.mark.parametrize("naive_broken,expected", [(20, "pass"), (18, "warn"), (4, "fail")])
@@ -113,6 +147,30 @@ def test_naive_adaptive_gap(naive_broken, expected):
     adaptive = fixed("m", "pgd-margin", ALL, {0.3: first(20)}, use="bench.pgd_margin", tag="adaptive")
     flags = flags_for(clean("m", ALL), naive, adaptive)
     assert verdict(flags, "naive-adaptive-gap") == expected
+
+
+def test_no_gap_when_the_naive_side_is_single_step_only():
+    # FGSM alone against margin PGD measures FGSM's weakness, not masking: no gap is reported at all.
+    fgsm = fixed("m", "fgsm", ALL, {0.3: first(13)}, use="torchattacks.fgsm")
+    adaptive = fixed("m", "pgd-margin", ALL, {0.3: first(20)}, use="bench.pgd_margin", tag="adaptive")
+    flags = flags_for(clean("m", ALL), fgsm, adaptive)
+    assert not len(flags[flags["check"] == "naive-adaptive-gap"])
+
+
+def test_gap_is_taken_on_the_samples_both_groups_attacked():
+    # Naive PGD ran on 20 samples and broke the first 10; adaptive ran on the first 10 only and broke them all.
+    naive = fixed("m", "pgd", ALL, {0.3: first(10)})
+    adaptive = fixed("m", "pgd-margin", ALL[:10], {0.3: [True] * 10}, use="bench.pgd_margin", tag="adaptive")
+    nva = naive_vs_adaptive(pd.concat([clean("m", ALL), naive, adaptive], ignore_index=True))
+    # On the 10 common samples both groups broke everything: no gap (20 vs 10 samples would have shown +50 pts).
+    assert nva[["n_samples", "naive_robust_accuracy", "adaptive_robust_accuracy", "gap"]].values.tolist() == [[10, 0.0, 0.0, 0.0]]
+
+
+def test_a_weak_minimum_norm_attack_is_not_a_naive_vs_adaptive_gap():
+    # torchattacks CW (one fixed c) breaks 4 of 20 unbounded, bench C&W all: not a masking gap, so no L2 row.
+    weak = min_norm("m", "ta-cw", ALL, [1.0] * 4 + [math.inf] * 16, use="torchattacks.cw", tag="naive")
+    strong = min_norm("m", "cw", ALL, [1.0] * 20)
+    assert not len(naive_vs_adaptive(pd.concat([clean("m", ALL), weak, strong], ignore_index=True)))
 
 
 def test_model_verdict_is_the_worst_masking_check_and_ignores_sanity():

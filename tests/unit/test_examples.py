@@ -17,9 +17,9 @@ from bench.results.metrics import summarize
 
 def test_round_trip_keeps_the_first_samples_and_dtypes(tmp_path):
     x = torch.rand(12, 1, 8, 8, dtype=torch.float64)
-    path = examples_path(tmp_path, "distilled", "cw")
+    path = examples_path(tmp_path, "distilled__cw.0123456789abcdef.csv")
     save_examples(path, x, x * 0.5, torch.arange(12), np.arange(12), np.arange(12) + 1, None)
-    assert path == tmp_path / "examples" / "distilled__cw.npz"
+    assert path == tmp_path / "examples" / "distilled__cw.0123456789abcdef.npz"
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
     ex = load_examples(path)
     assert ex is not None and ex.x.shape == (MAX_EXAMPLES, 1, 8, 8) and ex.x.dtype == np.float32
@@ -72,8 +72,18 @@ def test_ties_go_to_the_attack_listed_first():
 
 def test_load_strongest_falls_back_to_attacks_that_saved_examples(tmp_path):
     x = np.zeros((2, 1, 4, 4), np.float32)
-    save_examples(examples_path(tmp_path, "m", "fgsm"), x, x, [0, 0], [0, 0], [1, 1], 0.3)
-    (tmp_path / "examples" / "m__pgd.npz").write_bytes(b"corrupt")
+    save_examples(examples_path(tmp_path, "m__fgsm.1.csv"), x, x, [0, 0], [0, 0], [1, 1], 0.3)
+    (tmp_path / "examples" / "m__pgd.1.npz").write_bytes(b"corrupt")
     out = load_strongest(tmp_path, _summary())
     assert list(out) == ["m"] and out["m"][0] == "fgsm"
     assert load_strongest(tmp_path / "elsewhere", _summary()) == {}
+
+
+def test_only_the_planned_cells_examples_are_shown(tmp_path):
+    # Two variants of pgd on m: the images of the one the run did not plan must not stand for its numbers.
+    x = np.zeros((2, 1, 4, 4), np.float32)
+    save_examples(examples_path(tmp_path, "m__pgd.old.csv"), x, x, [0, 0], [0, 0], [1, 1], 0.3)
+    assert load_strongest(tmp_path, _summary(), outputs={"m__pgd.new.csv", "m__fgsm.new.csv"}) == {}
+    save_examples(examples_path(tmp_path, "m__pgd.new.csv"), x, x + 0.5, [0, 0], [0, 0], [1, 1], 0.3)
+    out = load_strongest(tmp_path, _summary(), outputs={"m__pgd.new.csv"})
+    assert out["m"][0] == "pgd" and float(out["m"][1].x_adv.max()) == 0.5

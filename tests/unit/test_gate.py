@@ -37,7 +37,7 @@ CLEAN = [("baseline", 200, 0.9), ("distilled", 200, 0.85)]
 def make_run(root: Path, rows=ROWS, clean=CLEAN, status: str = "complete", **identity) -> Path:
     """A run folder holding only what the gate reads: manifest.json, summary.csv, clean.csv."""
     run_dir = root / "smoke"
-    run_dir.mkdir(parents=True)
+    (run_dir / "records").mkdir(parents=True)  # what makes it a run folder; the gate reads no shard
     manifest = {**IDENTITY, "status": status, "versions": {"bench": "0.1.0"}}
     manifest.update({k: v for k, v in identity.items() if k != "data"})
     manifest["data"] = {**IDENTITY["data"], **identity.get("data", {})}
@@ -133,7 +133,13 @@ def test_identical_run_passes(tmp_path, baseline_file):
     res = invoke("check", make_run(tmp_path / "cur"), "--baseline", baseline_file)
     assert res.exit_code == 0, res.output
     assert res.output.strip().endswith("passed: 15 ok (15 metrics)")
-    assert "regressed" not in res.output.split("status", 1)[1].replace("regressed:", "")
+    # Only rows that are not ok are printed: a passing check is a few lines, not 15 (or 77) rows.
+    assert res.output.startswith("every metric is within tolerance of the baseline\n(15 ok metrics not shown; --all shows every metric)")
+    assert "regressed" not in res.output and "bench baseline" not in res.output
+    every = invoke("check", make_run(tmp_path / "cur2"), "--baseline", baseline_file, "--all")
+    assert sum(line.split()[0].startswith(("clean_", "robust_", "attack_", "median_")) for line in every.output.splitlines()) == 15
+    quiet = invoke("check", make_run(tmp_path / "cur3"), "--baseline", baseline_file, "-q")
+    assert quiet.exit_code == 0 and quiet.output == "passed: 15 ok (15 metrics)\n"
 
 
 def test_degraded_run_fails_naming_the_metrics(tmp_path, baseline_file):
@@ -141,12 +147,15 @@ def test_degraded_run_fails_naming_the_metrics(tmp_path, baseline_file):
     rows = edit(rows, "worst_case", 0.1, attack_success_rate=0.0)  # 10 of 170 -> 0: below the interval and the tolerance
     res = invoke("check", make_run(tmp_path / "cur", rows=rows), "--baseline", baseline_file)
     assert res.exit_code == 1, res.output
-    table = {line.split()[0]: line.split()[-1] for line in res.output.splitlines() if "/" in line.split(" ")[0]}
-    assert table["robust_accuracy/distilled/pgd/linf/0.3"] == "regressed"
-    assert table["attack_success_rate/distilled/worst_case/linf/0.1"] == "regressed"
-    assert table["robust_accuracy/distilled/pgd/linf/0.1"] == "ok"
+    table = {line.split()[0]: line for line in res.output.splitlines() if "/" in line.split(" ")[0]}
+    assert table["robust_accuracy/distilled/pgd/linf/0.3"].endswith("regressed  defence weaker")
+    assert table["attack_success_rate/distilled/worst_case/linf/0.1"].endswith("regressed  attack weaker")
+    assert "robust_accuracy/distilled/pgd/linf/0.1" not in table, "ok rows are not printed by default"
     assert "regressed: attack_success_rate/distilled/worst_case/linf/0.1, robust_accuracy/distilled/pgd/linf/0.3" in res.output
     assert "FAILED: 2 regressed, 13 ok (15 metrics)" in res.output
+    assert "bench baseline" not in res.output, "a failed gate never suggests recording a new baseline"
+    quiet = invoke("check", make_run(tmp_path / "cur2", rows=rows), "--baseline", baseline_file, "-q")
+    assert quiet.exit_code == 1 and quiet.output == "FAILED: 2 regressed, 13 ok (15 metrics)\n"
 
 
 def test_weaker_attack_is_a_regression_even_though_robust_accuracy_rises(tmp_path, baseline_file):
@@ -154,7 +163,15 @@ def test_weaker_attack_is_a_regression_even_though_robust_accuracy_rises(tmp_pat
     res = invoke("check", make_run(tmp_path / "cur", rows=rows), "--baseline", baseline_file)
     assert res.exit_code == 1
     assert "regressed: attack_success_rate/distilled/pgd/linf/0.3" in res.output
-    assert "improved" in res.output and "bench baseline" in res.output
+    table = {line.split()[0]: line for line in res.output.splitlines() if "/" in line.split(" ")[0]}
+    # Each side says who gained; the pairing is explained, and nobody is told to refresh the baseline.
+    assert table["attack_success_rate/distilled/pgd/linf/0.3"].endswith("regressed  attack weaker")
+    assert table["robust_accuracy/distilled/pgd/linf/0.3"].endswith("changed    defence stronger")
+    assert (
+        "why: robust_accuracy/distilled/pgd/linf/0.3 rose because pgd got weaker on distilled (linf eps 0.3: its success rate fell); "
+        "that is the attack failing, not evidence of a stronger defence" in res.output
+    )
+    assert "improved" not in res.output and "bench baseline" not in res.output
 
 
 def test_noise_inside_the_wilson_interval_passes(tmp_path, baseline_file):
@@ -189,7 +206,7 @@ def test_median_norm_uses_a_relative_tolerance():
     def status(value: float) -> str:
         return compare(base, Snapshot(ident, {key: Metric(value, 80, LOWER)}), Tolerance(norm=0.1))[0].status
 
-    assert [status(v) for v in (0.5, 0.54, 0.56, 0.46, 0.44)] == ["ok", "ok", "regressed", "ok", "improved"]
+    assert [status(v) for v in (0.5, 0.54, 0.56, 0.46, 0.44)] == ["ok", "ok", "regressed", "ok", "changed"]
 
 
 def test_missing_and_new_metrics_are_reported(tmp_path, baseline_file):
@@ -253,11 +270,34 @@ def test_step_summary_untouched_without_the_variable(tmp_path, baseline_file, mo
 )
 def test_incomparable_runs_are_refused_with_exit_2(tmp_path, baseline_file, identity, message):
     xml_path = tmp_path / "check.xml"
-    res = invoke("check", make_run(tmp_path / "cur", **identity), "--baseline", baseline_file, "--junit", xml_path)
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    res = invoke("check", make_run(tmp_path / "cur", **identity), "--baseline", baseline_file, "--junit", xml_path, env=env)
     assert res.exit_code == 2
     assert res.output.count("\n") == 1 and res.output.startswith("error: cannot compare the run with the baseline: ")
     assert message in res.output
-    assert not xml_path.exists()
+    # The refusal reaches CI's test reporter as one error case that says why, and the job summary.
+    suite = ET.parse(xml_path).getroot()
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+    (case,) = suite.iter("testcase")
+    assert message in case.find("error").get("message")
+    assert "not compared (exit code 2)" in summary.read_text() and message in summary.read_text()
+
+
+def test_a_refusal_hint_only_suggests_what_would_work(tmp_path, baseline_file):
+    spec_only = invoke("check", make_run(tmp_path / "a", spec_hash="b" * 64), "--baseline", baseline_file)
+    assert "pass --allow-spec-change to compare anyway" in spec_only.output
+    both = invoke("check", make_run(tmp_path / "b", spec_hash="b" * 64, data={"fingerprint": "0" * 64}), "--baseline", baseline_file)
+    assert both.exit_code == 2 and "--allow-spec-change" not in both.output
+    assert "the run evaluated other data than the baseline" in both.output
+
+
+def test_junit_is_written_when_a_file_is_unusable(tmp_path):
+    xml_path = tmp_path / "check.xml"
+    res = invoke("check", make_run(tmp_path), "--baseline", tmp_path / "nope.json", "--junit", xml_path)
+    assert res.exit_code == 2
+    error = ET.parse(xml_path).getroot().find("testcase/error")
+    assert error.get("type") == "not-compared" and "no such baseline file" in error.get("message")
 
 
 def test_threat_model_change_is_refused(tmp_path, baseline_file):
@@ -297,7 +337,7 @@ def test_tolerance_option_widens_the_gate(tmp_path, baseline_file):
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        (lambda d: (d / "smoke").mkdir(), "not a bench run folder (no manifest.json and no records/"),
+        (lambda d: (d / "smoke").mkdir(), "not a bench run folder (no records/ folder"),
         (lambda d: (make_run(d) / "summary.csv").unlink(), "no summary.csv; run `bench report"),
     ],
 )

@@ -1,7 +1,11 @@
 """The layers of bench/ and the arrows between them, checked on the real import graph.
 
-    spec (schema a leaf) <- attacks <- pipeline -> results <- reporting;  commands -> everything
+    spec.schema <- attacks <- pipeline -> results <- reporting;   commands -> everything
 
+spec.load and spec.plan also read the three registries (``bench.attacks``,
+``bench.pipeline.architectures``, ``bench.pipeline.datasets``): torch-free
+catalogs of keys, the one sanctioned arrow from spec into other packages.
+results and reporting may use the spec's vocabulary (schema, the id scheme).
 Every ``import`` in every module counts, also those inside functions: a lazy
 import is still a dependency. A wrong-way import fails here with the module
 and the line that made it.
@@ -41,17 +45,22 @@ def module_name(path: Path, root: Path) -> str:
 
 
 def imports_of(source: str, module: str, is_package: bool) -> list[Import]:
-    """Every import in ``source``, resolved to absolute module names (``from x import y`` counts x and x.y)."""
+    """Every import in ``source``, resolved to absolute module names (``from x import y`` counts x and x.y).
+
+    ``top_level`` means it runs when the module is imported: anywhere outside a
+    function body (inside ``try:`` or ``if`` at module level too). Only the body of
+    an ``if TYPE_CHECKING:`` block is skipped, never its ``else``.
+    """
     tree = ast.parse(source)
-    top = {id(n) for n in tree.body}
-    # `if TYPE_CHECKING:` blocks at module level run only under a type checker.
-    checking = {id(n) for b in tree.body if isinstance(b, ast.If) and "TYPE_CHECKING" in ast.unparse(b.test) for n in ast.walk(b)}
-    out = []
-    for node in ast.walk(tree):
-        if id(node) in checking:
-            continue
+    out: list[Import] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child, in_function)
+            return
         if isinstance(node, ast.Import):
-            out += [Import(module, a.name, node.lineno, id(node) in top) for a in node.names]
+            out.extend(Import(module, a.name, node.lineno, not in_function) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = module.split(".") if is_package else module.split(".")[:-1]
@@ -59,8 +68,13 @@ def imports_of(source: str, module: str, is_package: bool) -> list[Import]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            out.append(Import(module, target, node.lineno, id(node) in top))
-            out += [Import(module, f"{target}.{a.name}", node.lineno, id(node) in top) for a in node.names]
+            out.append(Import(module, target, node.lineno, not in_function))
+            out.extend(Import(module, f"{target}.{a.name}", node.lineno, not in_function) for a in node.names)
+        nested = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        for child in ast.iter_child_nodes(node):
+            visit(child, nested)
+
+    visit(tree, False)
     return out
 
 
@@ -97,8 +111,12 @@ def allowed(imp: Import, known: set[str]) -> str | None:
         if heavy and imp.top_level and (src in attack_modules() or within(src, "bench.pipeline.datasets")):
             return "attacks and registries import torch only inside functions, so listing and validating stay light"
         return None
-    if dst not in known or dst == "bench":
-        return None  # `from bench.x import name` also yields bench.x.name (bench.x is checked); `bench` is __version__
+    if dst == "bench" or (dst not in known and dst.rsplit(".", 1)[0] in known):
+        return None  # `bench` is __version__; `from bench.x import name` also yields bench.x.name, and bench.x is checked
+    if dst not in known:
+        return "no such bench module"
+    if src in (*UTILS, "bench"):
+        return None if within(dst, *UTILS) else "the shared utilities import nothing else of bench"
     if src == "bench.spec.schema":
         return None if within(dst, "bench.spec.schema", "bench.registry", "bench.errors") else "spec.schema is a leaf"
     if within(src, "bench.spec"):

@@ -11,7 +11,7 @@ from report_fixtures import clean, fixed, min_norm, records, run_folder
 
 from bench.cli import cli
 from bench.errors import BenchError
-from bench.reporting.leaderboard import build_leaderboards, load_run, render
+from bench.reporting.leaderboard import build_leaderboards, load_run, rank, render
 
 OK = [True] * 4
 
@@ -81,20 +81,41 @@ def runs(tmp_path):
     return one, two
 
 
-def test_ranks_by_worst_case_with_ties_sharing_a_rank(runs):
+def test_unreliable_models_are_listed_below_the_reliable_ones_unranked(runs):
+    # b (a failed masking check) and c (a failed sanity check) have the best worst case, 75%, but their numbers
+    # are no evidence of robustness; d (50%) and a (25%) on 4 samples each cannot be told apart: they share rank 1.
     (board,) = build_leaderboards([load_run(r) for r in runs])
     f = board.frame
     assert board.dataset == "digits" and board.eps == 0.3
-    assert f[["rank", "model", "suite"]].values.tolist() == [[1, "b", "one"], [1, "c", "two"], [3, "d", "two"], [4, "a", "one"]]
-    assert f["worst_case"].tolist() == [0.75, 0.75, 0.5, 0.25]
+    assert f[["model", "suite"]].values.tolist() == [["d", "two"], ["a", "one"], ["b", "one"], ["c", "two"]]
+    assert f["rank"].tolist()[:2] == [1, 1] and f["rank"].isna().tolist() == [False, False, True, True]
+    assert f["worst_case"].tolist() == [0.5, 0.25, 0.75, 0.75]
+    md = render([board], "md")
+    assert "| – | b | one |" in md and "yes: masking fail: naive-adaptive-gap |" in md
+    assert "yes: sanity fail: monotone (pgd) |" in md
 
 
 def test_ties_share_the_lowest_rank_and_list_by_clean_accuracy():
     f = pd.DataFrame({"model": ["x", "y", "z"], "worst_case": [0.5, 0.5, 0.7], "clean_accuracy": [0.8, 0.9, 0.1]})
-    from bench.reporting.leaderboard import rank
-
     out = rank(f)
     assert out[["model", "rank"]].values.tolist() == [["z", 1], ["y", 2], ["x", 2]]
+
+
+def test_models_whose_intervals_overlap_share_a_rank():
+    # p's interval lies above r's and s's; q overlaps p and r, so q shares p's rank, and r and s come after p only.
+    f = pd.DataFrame(
+        {
+            "model": ["p", "q", "r", "s", "u"],
+            "worst_case": [0.80, 0.70, 0.55, 0.50, 0.95],
+            "worst_case_lo": [0.74, 0.60, 0.45, 0.40, 0.90],
+            "worst_case_hi": [0.85, 0.78, 0.65, 0.60, 0.98],
+            "clean_accuracy": [0.9] * 5,
+            "unreliable": [False, False, False, False, True],
+        }
+    )
+    out = rank(f)
+    assert out["model"].tolist() == ["p", "q", "r", "s", "u"]
+    assert out["rank"].tolist()[:4] == [1, 1, 2, 2] and pd.isna(out["rank"].iloc[4])
 
 
 def test_columns_families_gap_flags_and_unreliable(runs):
@@ -105,15 +126,16 @@ def test_columns_families_gap_flags_and_unreliable(runs):
     assert f.loc["a", "gap"] == pytest.approx(0.25 - 0.75)
     # The per-model gradient-masking summary row is not counted again.
     assert (f.loc["b", "flags_fail"], f.loc["b", "flags_warn"], f.loc["b", "unreliable"]) == (1, 1, True)
-    # A failed sanity check counts as a flag, but only masking checks make a model unreliable.
-    assert (f.loc["c", "flags_fail"], f.loc["c", "unreliable"]) == (1, False)
+    # A failed sanity check makes a model unreliable too: the evaluation itself is broken.
+    assert (f.loc["c", "flags_fail"], f.loc["c", "unreliable"], f.loc["c", "why"]) == (1, True, "sanity fail: monotone (pgd)")
+    assert f.loc["b", "why"] == "masking fail: naive-adaptive-gap"
     assert f.loc["a", "flags_fail"] == 0 and not f.loc["a", "unreliable"]
     assert f.loc["b", "date"] == "2026-02-01T00:00:00+00:00" and f.loc["b", "spec_hash"] == "ab" * 32
     assert f.loc["c", "clean_accuracy"] == 1.0 and f.loc["c", "gap"] == pytest.approx(0.25)
 
 
 def test_datasets_are_never_ranked_together(tmp_path, runs):
-    mnist = run_folder(tmp_path, "mnist-run", records(*_model("e", 0)), dataset="mnist")
+    mnist = run_folder(tmp_path, "mnist-run", records(*_model("e", 1)), dataset="mnist")
     boards = build_leaderboards([load_run(r) for r in [*runs, mnist]])
     assert [(b.dataset, len(b.frame)) for b in boards] == [("digits", 4), ("mnist", 1)]
     assert boards[1].frame["rank"].tolist() == [1]
@@ -128,7 +150,7 @@ def test_two_folders_of_one_suite_are_told_apart(tmp_path):
     a = run_folder(tmp_path / "before", "smoke", records(*_model("m", 1)))
     b = run_folder(tmp_path / "after", "smoke", records(*_model("m", 2)))
     md = render(build_leaderboards([load_run(a), load_run(b)]), "md")
-    assert f"| 1 | m | smoke ({a}) |" in md and f"| 2 | m | smoke ({b}) |" in md
+    assert f"| 1 | m | smoke ({a}) |" in md and f"| 1 | m | smoke ({b}) |" in md  # 4 samples: the intervals overlap
 
 
 def test_runs_without_a_common_eps_are_refused(tmp_path):
@@ -164,11 +186,40 @@ def test_cli_writes_each_format(tmp_path, runs):
     res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--format", "csv", "-o", str(tmp_path / "lb.csv")])
     assert res.exit_code == 0, res.output
     lb = pd.read_csv(tmp_path / "lb.csv")
-    assert lb["model"].tolist() == ["b", "c", "d", "a"] and lb["rank"].tolist() == [1, 1, 3, 4]
+    assert lb["model"].tolist() == ["d", "a", "b", "c"] and lb["rank"].fillna(0).tolist() == [1, 1, 0, 0]
     res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--eps", "0.1", "--format", "html"])
     assert res.exit_code == 0 and res.output.startswith("<!DOCTYPE html>") and "digits: linf eps 0.1" in res.output
     assert '<tr class="fail">' in res.output and "<script" not in res.output
     res = cr.invoke(cli, ["leaderboard", *map(str, runs)])
-    assert res.exit_code == 0 and "| rank | model | suite | clean |" in res.output
+    assert res.exit_code == 0 and "| rank | model | suite | samples | attacks | clean |" in res.output
     res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--eps", "0.2"])
     assert res.exit_code == 2 and res.output.startswith("error: --eps 0.2 (linf) was not evaluated") and len(res.output.splitlines()) == 1
+
+
+def test_runs_on_different_evaluation_subsets_are_not_ranked_together(tmp_path):
+    a = run_folder(tmp_path, "subset-a", records(*_model("a", 1)), eval_fingerprint="1" * 64)
+    b = run_folder(tmp_path, "subset-b", records(*_model("b", 3)), eval_fingerprint="2" * 64)
+    boards = build_leaderboards([load_run(a), load_run(b)])
+    assert [list(board.frame["model"]) for board in boards] == [["a"], ["b"]]
+    assert all(board.frame["rank"].tolist() == [1] for board in boards)
+    text = render(boards, "md")
+    assert "(group 1 of 2)" in text and "(group 2 of 2)" in text and "Evaluation set 111111111111" in text
+
+
+def test_a_model_attacked_only_with_fgsm_never_outranks_one_attacked_with_cw(tmp_path):
+    weak = run_folder(
+        tmp_path, "weak", records(clean("w", OK), fixed("w", "fgsm", OK, {0.3: [True, False, False, False]}, use="torchattacks.fgsm"))
+    )
+    strong = run_folder(
+        tmp_path,
+        "strong",
+        records(
+            clean("s", OK),
+            fixed("s", "fgsm", OK, {0.3: [True, False, False, False]}, use="torchattacks.fgsm"),
+            min_norm("s", "cw", OK, [0.1, 0.1, 0.1, math.inf], norm="linf"),
+        ),
+    )
+    boards = build_leaderboards([load_run(weak), load_run(strong)])
+    assert len(boards) == 2 and {tuple(b.frame["model"]) for b in boards} == {("w",), ("s",)}
+    row = next(b for b in boards if list(b.frame["model"]) == ["s"]).frame.iloc[0]
+    assert (set(row["attacks"].split(", ")), row["n_samples"]) == ({"fgsm", "cw"}, 4)

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from bench.attacks import ATTACKS
-from bench.errors import DataError
+from bench.errors import DataError, PluginError
 from bench.pipeline.cells import model_key
 from bench.pipeline.data import DataBundle, load_data
+from bench.pipeline.fingerprint import Runtime
 from bench.pipeline.store import ModelStore
 from bench.registry import Registry, UnknownKeyError
 from bench.spec.schema import ModelSpec, TrainSpec
@@ -20,7 +21,7 @@ from bench.spec.schema import ModelSpec, TrainSpec
 def test_registry_is_lazy_and_suggests():
     reg: Registry[object] = Registry("thing")
     reg.register("a.json", "json:dumps")
-    with pytest.raises(ValueError, match="duplicate thing key 'a.json'"):
+    with pytest.raises(PluginError, match="duplicate thing key 'a.json'"):
         reg.register("a.json", "json:loads")
     assert reg.get("a.json").__name__ == "dumps"
     with pytest.raises(UnknownKeyError) as info:
@@ -53,17 +54,22 @@ def bundle(train: str = "t", ev: str = "e") -> DataBundle:
 
 def test_model_key_covers_what_determines_the_weights():
     m = ModelSpec(id="a", kind="baseline", arch="tiny-mlp")
-    base = model_key(m, bundle().train_fingerprint, 0, None, None)
-    assert model_key(m.model_copy(update={"id": "renamed"}), bundle().train_fingerprint, 0, None, None) == base, (
-        "the id is a name, not content"
-    )
-    assert model_key(m, bundle(ev="other").train_fingerprint, 0, None, None) == base, "the eval subset does not change training"
+    rt = Runtime((("torch", "2.14.1"),), "cpu")
+
+    def key(spec=m, train="t", seed=0, teacher=None, runtime=rt, code="c"):
+        return model_key(spec, train, seed, teacher, None, runtime, code)
+
+    base = key()
+    assert key(m.model_copy(update={"id": "renamed"})) == base, "the id is a name, not content"
     changed = [
-        model_key(m.model_copy(update={"train": TrainSpec(epochs=4)}), bundle().train_fingerprint, 0, None, None),
-        model_key(m.model_copy(update={"arch": "small-cnn"}), bundle().train_fingerprint, 0, None, None),
-        model_key(m, bundle(train="t2").train_fingerprint, 0, None, None),
-        model_key(m, bundle().train_fingerprint, 1, None, None),
-        model_key(m, bundle().train_fingerprint, 0, "teacher-key", None),
+        key(m.model_copy(update={"train": TrainSpec(epochs=4)})),
+        key(m.model_copy(update={"arch": "small-cnn"})),
+        key(train="t2"),
+        key(seed=1),
+        key(teacher="teacher-weights"),
+        key(runtime=Runtime((("torch", "2.15.0"),), "cpu")),
+        key(runtime=Runtime((("torch", "2.14.1"),), "cuda")),
+        key(code="edited"),
     ]
     assert base not in changed and len(set(changed)) == len(changed)
 

@@ -16,10 +16,12 @@ import bench.results.tables
 from bench.cli import cli
 from bench.reporting.run_report import write_report
 from bench.results.examples import examples_path, save_examples
+from bench.results.records import shard_name
 
 OK = [True] * 5 + [False]
 FIGURES = ["robust_accuracy_vs_eps", "temperature", "min_l2_cdf", "naive_vs_adaptive", "examples"]
 SECTIONS = [
+    "Verdicts",
     "Clean accuracy",
     "Attacks",
     "Naive vs adaptive",
@@ -54,13 +56,19 @@ class _Html(HTMLParser):
             self.h2.append(data)
 
 
+TEMPS = {"baseline": 1.0, "distilled-t100-s0": 100.0, "distilled-t100-s1": 100.0, "distilled-t10-s0": 10.0}
+
+
 def _records():
     per_model = []
-    for m in ["baseline", "distilled-s0", "distilled-s1"]:
+    # A temperature x seed sweep, as `temperatures: [10, 100]` and `seeds: [0, 1]` would make it (T=10 kept to one seed).
+    for m in ["baseline", "distilled-t100-s0", "distilled-t100-s1", "distilled-t10-s0"]:
         strong = m == "baseline"
         per_model += [
             clean(m, OK),
             fixed(m, "fgsm", OK, {0.1: [strong] * 2 + [0] * 4, 0.3: [strong] * 4 + [0] * 2}, use="torchattacks.fgsm"),
+            # An iterative naive attack: naive vs adaptive is compared only where the naive side has one.
+            fixed(m, "pgd", OK, {0.1: [strong] * 2 + [0] * 4, 0.3: [strong] * 5 + [0]}),
             fixed(m, "pgd-margin", OK, {0.1: [1, 1, 0, 0, 0, 0], 0.3: [1] * 6}, use="bench.pgd_margin", tag="adaptive"),
             min_norm(m, "cw", OK, [0.4, 0.8, 1.2, 1.6, math.inf, 0.2]),
         ]
@@ -70,7 +78,7 @@ def _records():
 FLAGS = pd.DataFrame(
     [
         {
-            "model": "distilled-s0",
+            "model": "distilled-t100-s0",
             "attack": "",
             "check": "naive-adaptive-gap",
             "category": "masking",
@@ -80,7 +88,7 @@ FLAGS = pd.DataFrame(
             "message": "naive 80%, adaptive 0%",
         },
         {
-            "model": "distilled-s1",
+            "model": "distilled-t100-s1",
             "attack": "fgsm",
             "check": "iterative-weaker",
             "category": "sanity",
@@ -104,10 +112,17 @@ FLAGS = pd.DataFrame(
 
 
 def _make_run(root):
-    r = run_folder(root, "papers", _records(), temps={"baseline": 1.0, "distilled-s0": 100.0, "distilled-s1": 100.0})
+    r = run_folder(
+        root,
+        "papers",
+        _records(),
+        temps={"baseline": 1.0, "distilled-t100-s0": 100.0, "distilled-t100-s1": 100.0, "distilled-t10-s0": 10.0},
+    )
     x = np.random.default_rng(0).random((6, 1, 8, 8), dtype=np.float32)
-    for m in ["baseline", "distilled-s0"]:
-        save_examples(examples_path(r, m, "pgd-margin"), x, np.clip(x + 0.3, 0, 1), [0] * 6, [0] * 5 + [1], [1] * 6, 0.3)
+    for m in ["baseline", "distilled-t100-s0"]:
+        save_examples(
+            examples_path(r, shard_name(m, "pgd-margin", "0" * 16)), x, np.clip(x + 0.3, 0, 1), [0] * 6, [0] * 5 + [1], [1] * 6, 0.3
+        )
     return r
 
 
@@ -130,7 +145,7 @@ def test_write_report_writes_every_table_figure_and_report(written):
         assert (run / "plots" / f"{fig}.png").is_file() and (run / "plots" / f"{fig}.svg").is_file(), fig
     assert len(summary) and "worst_case" in set(summary["attack"])
     seeds = pd.read_csv(run / "seeds.csv")
-    pgd = seeds[(seeds["model"] == "distilled") & (seeds["attack"] == "pgd-margin") & (seeds["eps"] == 0.1)].iloc[0]
+    pgd = seeds[(seeds["model"] == "distilled-t100") & (seeds["attack"] == "pgd-margin") & (seeds["eps"] == 0.1)].iloc[0]
     assert pgd["n_seeds"] == 2 and pgd["accuracy_mean"] == pytest.approx(3 / 6)
 
 
@@ -153,11 +168,14 @@ def test_html_report_is_self_contained_and_holds_every_table_and_figure(written)
         ]
     }
     assert p.h2 == SECTIONS
-    # Tables: clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
-    assert sum(t == "table" for t, _ in p.tags) == 8
+    # Tables: verdicts, clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
+    assert sum(t == "table" for t, _ in p.tags) == 9
     assert not [t for t, _ in p.tags if t in ("script", "link", "iframe")]
     assert "http://" not in text and "https://" not in text
-    assert p.row_classes.count("fail") == 1 and p.row_classes.count("warn") == 1
+    # The failed check, and its model marked unreliable in the verdicts.
+    assert p.row_classes.count("fail") == 2 and p.row_classes.count("warn") == 1
+    verdicts = text.split("<h2>Verdicts</h2>")[1].split("<h2>")[0]
+    assert "masking fail: naive-adaptive-gap" in verdicts and verdicts.count("<tr") == 1 + 3  # header, the 3 checked models
     # Provenance from the manifest.
     for needle in ["ab" * 32, "c0ffee", "f" * 64, "2026-01-01T00:00:00+00:00", "resolved spec"]:
         assert needle in text
@@ -170,7 +188,15 @@ def test_markdown_reports_reference_the_figures_and_keep_the_summary_headings(wr
         assert f"](plots/{fig}.png)" in md
     summary = (run / "summary.md").read_text()
     assert summary.startswith("# bench summary: papers")
-    for heading in ["## Clean accuracy", "## Attacks", "## Naive vs adaptive", "## Diagnostics", "## Across seeds", "## Provenance"]:
+    for heading in [
+        "## Verdicts",
+        "## Clean accuracy",
+        "## Attacks",
+        "## Naive vs adaptive",
+        "## Diagnostics",
+        "## Across seeds",
+        "## Provenance",
+    ]:
         assert heading in summary and heading in md
     assert "](plots/" not in summary
 
@@ -190,7 +216,7 @@ def test_figures_that_no_longer_apply_are_removed_and_explained(written, tmp_pat
     shutil.rmtree(run / "examples")
     write_report(run)
     assert not (run / "plots" / "examples.png").exists() and not (run / "plots" / "examples.svg").exists()
-    assert "examples: not drawn, the run saved no examples/ images." in (run / "report.md").read_text()
+    assert "examples: not drawn, no examples/ images for this run's attack cells" in (run / "report.md").read_text()
 
 
 def test_report_without_manifest_or_attacks(tmp_path):

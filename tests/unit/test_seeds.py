@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from bench.results.metrics import wilson
-from bench.results.seeds import SEED_COLUMNS, model_temperatures, seed_aggregate
+from bench.results.seeds import SEED_COLUMNS, seed_aggregate, seed_replicates, temperature_sweep
 from bench.spec.sweep import seed_id, split_seed
 
 
@@ -58,6 +58,16 @@ def _summary(rows):
     )
 
 
+REPLICATES = {
+    "distilled-s0": ("distilled", 0),
+    "distilled-s1": ("distilled", 1),
+    "distilled-s2": ("distilled", 2),
+    "distilled-t20-s0": ("distilled-t20", 0),
+    "distilled-t20-s1": ("distilled-t20", 1),
+    "lonely-s3": ("lonely", 3),
+}
+
+
 def test_mean_and_sample_std_across_seeds_per_base_model_and_attack():
     summary = _summary(
         [
@@ -71,7 +81,7 @@ def test_mean_and_sample_std_across_seeds_per_base_model_and_attack():
         ]
     )
     clean = pd.DataFrame({"model": ["distilled-s0", "distilled-s1", "baseline"], "clean_accuracy": [0.9, 0.8, 0.99]})
-    out = seed_aggregate(summary, clean)
+    out = seed_aggregate(summary, clean, REPLICATES)
     assert list(out.columns) == SEED_COLUMNS
     row = out[(out["model"] == "distilled") & (out["attack"] == "pgd")].iloc[0]
     assert row["n_seeds"] == 3 and row["seeds"] == "0 1 2"
@@ -82,30 +92,47 @@ def test_mean_and_sample_std_across_seeds_per_base_model_and_attack():
     c = out[out["attack"] == "clean"].iloc[0]
     assert (c["model"], c["n_seeds"], c["accuracy_mean"]) == ("distilled", 2, pytest.approx(0.85))
     assert math.isnan(c["success_mean"])
-    # No base with a single member and no unsuffixed model forms a group.
+    # No base with a single member and no model outside the sweep forms a group.
     assert set(out["model"]) == {"distilled", "distilled-t20"}
 
 
-def test_attack_seeds_aggregate_too():
-    out = seed_aggregate(
-        _summary([("m", "pgd-s0", 0.2, 0.8), ("m", "pgd-s1", 0.4, 0.6)]), pd.DataFrame(columns=["model", "clean_accuracy"])
-    )
-    assert out[["model", "attack", "n_seeds", "seeds"]].values.tolist() == [["m", "pgd", 2, "0 1"]]
+def test_ids_that_only_look_like_replicates_are_not_pooled():
+    # Attacks are never copied per seed, and a model merely named "-s<n>" is not a replicate.
+    summary = _summary([("m", "pgd-s0", 0.2, 0.8), ("m", "pgd-s1", 0.4, 0.6), ("net-s1", "pgd", 0.1, 0.9), ("net-s2", "pgd", 0.3, 0.7)])
+    out = seed_aggregate(summary, pd.DataFrame(columns=["model", "clean_accuracy"]), {})
+    assert len(out) == 0
+
+
+def test_seed_replicates_come_from_the_spec_not_the_name():
+    spec = {
+        "models": [
+            {"id": "distilled-s0", "seed": 0},
+            {"id": "distilled-s1", "seed": 1},
+            {"id": "net-s1", "seed": None},  # a user's name, not a sweep copy
+            {"id": "odd-s2", "seed": 5},  # its id does not say its seed
+        ]
+    }
+    assert seed_replicates(spec) == {"distilled-s0": ("distilled", 0), "distilled-s1": ("distilled", 1)}
+    assert seed_replicates(None) == {}
 
 
 def test_no_sweep_gives_an_empty_table_with_columns():
-    out = seed_aggregate(_summary([("a", "pgd", 0.1, 0.9), ("b", "pgd", 0.2, 0.8)]), pd.DataFrame(columns=["model", "clean_accuracy"]))
+    out = seed_aggregate(_summary([("a", "pgd", 0.1, 0.9), ("b", "pgd", 0.2, 0.8)]), pd.DataFrame(columns=["model", "clean_accuracy"]), {})
     assert len(out) == 0 and list(out.columns) == SEED_COLUMNS
 
 
-def test_model_temperatures_from_the_manifest_spec():
+def test_temperature_sweep_holds_only_the_swept_copies():
     spec = {
         "models": [
             {"id": "baseline", "train": {}},
-            {"id": "teacher", "train": {"temperature": 100}},
-            {"id": "distilled", "teacher": "teacher", "train": {"temperature": 20.0}},
-            {"id": "bare"},
+            {"id": "teacher-t1", "train": {"temperature": 1}},
+            {"id": "distilled-t1", "teacher": "teacher-t1", "train": {"temperature": 1.0}},
+            {"id": "distilled-t0p5", "train": {"temperature": 0.5}},
+            {"id": "distilled-t100-s1", "train": {"temperature": 100.0}, "seed": 1},
+            {"id": "named-t3", "train": {"temperature": 1.0}},  # a name, not a sweep copy: its T is not 3
         ]
     }
-    assert model_temperatures(spec) == {"baseline": 1.0, "teacher": 100.0, "distilled": 20.0, "bare": 1.0}
-    assert model_temperatures(None) == {} and model_temperatures({}) == {}
+    assert temperature_sweep(spec) == {"distilled-t1": 1.0, "distilled-t0p5": 0.5, "distilled-t100-s1": 100.0}
+    # The default suite sweeps nothing: the baseline at T=1 and a student at T=100 are not a sweep.
+    plain = {"models": [{"id": "baseline", "train": {}}, {"id": "distilled", "train": {"temperature": 100}}]}
+    assert temperature_sweep(plain) == {} and temperature_sweep(None) == {}

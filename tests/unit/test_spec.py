@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,44 @@ BAD_SPECS = [
         "models[0].arch: 'papernot-mnist' does not fit 1x8x8 inputs of digits",
     ),
     ("unknown top-level", lambda d: d.update(nmae="x"), "nmae: unknown field; did you mean 'name'?"),
-    ("unknown param", lambda d: d["attacks"][1]["params"].update(stepz=3), "attacks[1].params.stepz: unknown field; did you mean 'steps'?"),
+    (
+        "unknown param",
+        lambda d: d["attacks"][1]["params"].update(stepz=3),
+        "attacks[1].params.stepz: unknown field; did you mean 'steps'? (valid: steps, alpha, random_start)",
+    ),
+    (
+        "another library's param name",
+        lambda d: d["attacks"][5]["params"].update(confidence=1),
+        "attacks[5].params.confidence: unknown field; did you mean 'kappa'? "
+        "(valid: binary_search_steps, initial_const, max_iter, lr, kappa, tanh_scale, abort_early, targeted)",
+    ),
+    (
+        "params for an attack without any",
+        lambda d: d["attacks"][0].update(params={"steps": 3}),
+        "attacks[0].params.steps: unknown field (valid: none, it takes no params)",
+    ),
+    (
+        "linf eps in grey levels",
+        lambda d: d["attacks"][0].update(eps=[0.1, 8]),
+        "attacks[0].eps: 8 is more than 1 (linf), but inputs are in [0, 1]; budgets are on the [0, 1] scale: write 8/255 for 8 grey levels",
+    ),
+    (
+        "l2 eps beyond the input space",
+        lambda d: d["attacks"][5].update(eps=[9]),
+        "attacks[5].eps: 9 is more than 8 (l2), but no two inputs in [0, 1]^64 are farther apart",
+    ),
+    ("eps not a number", lambda d: d["attacks"][0].update(eps=["8/x"]), "attacks[0].eps: '8/x' is not a number or a fraction like 8/255"),
+    ("eps divides by zero", lambda d: d["attacks"][0].update(eps=["8/0"]), "attacks[0].eps: '8/0' divides by zero"),
+    (
+        "eval size beyond the test split",
+        lambda d: d["dataset"].update(eval_size=5000),
+        "dataset.eval_size: 5000 is more than the 360 test samples of digits",
+    ),
+    (
+        "train size beyond the training split",
+        lambda d: d["dataset"].update(train_size=2000),
+        "dataset.train_size: 2000 is more than the 1437 training samples of digits",
+    ),
     ("unknown model field", lambda d: d["models"][0].update(archh="x"), "models[0].archh: unknown field; did you mean 'arch'?"),
     (
         "unknown train field",
@@ -87,20 +125,27 @@ BAD_SPECS = [
             slice(None),
             [dict(id="a", kind="student", teacher="b", arch="tiny-mlp"), dict(id="b", kind="student", teacher="a", arch="tiny-mlp")],
         ),
-        "models[0].teacher: teacher cycle a -> b -> a (and 2 more)",
+        "models[0].teacher: teacher cycle a -> b -> a\n"
+        "attacks[6].source: no model with id 'baseline'\n"
+        "attacks[6].models: no model with id 'distilled'",
     ),
     (
         "duplicate model id",
         lambda d: d["models"][1].update(id="baseline"),
-        "models[1].id: duplicate id 'baseline' (also models[0].id) (and 1 more)",
+        "models[1].id: duplicate id 'baseline' (also models[0].id)\nmodels[2].teacher: no model with id 'teacher'",
     ),
     ("duplicate attack id", lambda d: d["attacks"][1].update(id="fgsm"), "attacks[1].id: duplicate id 'fgsm' (also attacks[0].id)"),
     (
         "unsafe id",
         lambda d: d["models"][0].update(id="../x"),
-        "models[0].id: '../x' is not a safe id (letters, digits, '_' and '-', starting with a letter or digit, no '__') (and 1 more)",
+        "models[0].id: '../x' is not a safe id (letters, digits, '_' and '-', starting with a letter or digit, no '__')\n"
+        "attacks[6].source: no model with id 'baseline'",
     ),
-    ("bad kind", lambda d: d["models"][0].update(kind="defended"), "models[0].kind: input should be 'baseline', 'teacher' or 'student'"),
+    (
+        "bad kind",
+        lambda d: d["models"][0].update(kind="defended"),
+        "models[0].kind: input should be 'baseline', 'teacher', 'student' or 'external'",
+    ),
     ("missing use", lambda d: d["attacks"][0].pop("use"), "attacks[0].use: required field is missing"),
     (
         "bad param value",
@@ -150,7 +195,71 @@ def test_bad_spec_message(name, change, message):
     with pytest.raises(SpecError) as info:
         parse_suite(mutate(change))
     assert str(info.value) == message
-    assert "\n" not in str(info.value)
+    # Every problem is one line with its YAML path; several problems are all reported, one per line.
+    assert all(re.match(r"^[a-z_]+(\[\d+\]|\.[a-z_]+)*: ", line) for line in message.splitlines()), message
+
+
+def test_every_error_is_reported_at_once_each_with_its_path():
+    def three_mistakes(d):
+        d["attacks"][0]["eps"] = [8]
+        d["attacks"][1]["params"]["stepz"] = 3
+        d["dataset"]["eval_size"] = 5000
+
+    with pytest.raises(SpecError) as info:
+        parse_suite(mutate(three_mistakes))
+    lines = str(info.value).splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == ["dataset.eval_size", "attacks[0].eps", "attacks[1].params.stepz"]
+    with pytest.raises(SpecError) as info:
+        parse_suite(mutate(lambda d: d["attacks"].extend({"id": f"x{i}", "use": "nope"} for i in range(30))))
+    lines = str(info.value).splitlines()
+    assert len(lines) == 21 and lines[-1] == "... and 10 more errors"
+
+
+def test_structural_errors_are_all_reported_too():
+    def two(d):
+        d["attacks"][0]["eps"] = {"a": 1}
+        d["models"][0]["train"]["epochs"] = "many"
+
+    with pytest.raises(SpecError) as info:
+        parse_suite(mutate(two))
+    assert [line.split(":", 1)[0] for line in str(info.value).splitlines()] == ["models[0].train.epochs", "attacks[0].eps"]
+
+
+def test_eps_accepts_fractions_and_a_single_number():
+    spec = parse_suite(mutate(lambda d: d["attacks"][0].update(eps=["2/255", "8/255", 0.3])))
+    assert spec.attacks[0].eps == [2 / 255, 8 / 255, 0.3]
+    assert parse_suite(mutate(lambda d: d["attacks"][0].update(eps=0.3))).attacks[0].eps == [0.3]
+    assert parse_suite(mutate(lambda d: d["attacks"][0].update(eps="8/255"))).attacks[0].eps == [8 / 255]
+    assert parse_suite(apply_overrides(BASE, ["attacks.fgsm.eps=[4/255, 8/255]"])).attacks[0].eps == [4 / 255, 8 / 255]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("8/255", 8 / 255), (" 0.5 / 255 ", 0.5 / 255), ("1e-2", 0.01), (".3", 0.3), (3, 3.0), ("-1/2", -0.5)]
+)
+def test_fraction_parser(text, value):
+    from bench.spec.schema import parse_fraction
+
+    assert parse_fraction(text) == value
+
+
+@pytest.mark.parametrize("text", ["8/255/2", "__import__('os')", "2**8", "1/x", "", True, None])
+def test_fraction_parser_refuses_anything_but_a_number_or_fraction(text):
+    from bench.spec.schema import parse_fraction
+
+    with pytest.raises(ValueError):
+        parse_fraction(text)
+
+
+def test_strict_does_not_change_the_spec_hash():
+    assert parse_suite(mutate(lambda d: d.update(strict=True))).spec_hash() == parse_suite(BASE).spec_hash()
+    assert parse_suite(mutate(lambda d: d.update(strict=True))).strict
+
+
+def test_a_missing_checkpoint_is_a_spec_error_before_anything_runs(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(mutate(lambda d: d["models"][0].update(checkpoint="w/base.pt"))))
+    with pytest.raises(SpecError, match=rf"^models\[0\]\.checkpoint: no such file {tmp_path / 'w' / 'base.pt'}$"):
+        load_suite(path)
 
 
 def test_table_is_large_enough():
@@ -222,7 +331,8 @@ def test_missing_file(tmp_path):
 
 def test_relative_paths_resolve_against_the_spec_file(tmp_path):
     data = mutate(lambda d: d["models"][0].update(checkpoint="w/base.pt"))
-    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "w").mkdir(parents=True)
+    (tmp_path / "sub" / "w" / "base.pt").write_bytes(b"")
     path = tmp_path / "sub" / "s.yaml"
     path.write_text(yaml.safe_dump(data))
     spec = load_suite(path)

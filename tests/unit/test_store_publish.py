@@ -8,7 +8,8 @@ import torch
 
 import bench.pipeline.work
 from bench.fsutil import publish_once
-from bench.pipeline.cells import TrainCell, model_key, weights_digest
+from bench.pipeline.build import train_cell
+from bench.pipeline.cells import weights_digest
 from bench.pipeline.data import load_data
 from bench.pipeline.runner import data_ref
 from bench.pipeline.store import ModelStore
@@ -51,7 +52,8 @@ def test_a_run_that_loses_the_race_uses_the_first_published_weights(tmp_path, mo
     m = spec.model("baseline")
     data = load_data(spec.dataset.name, [], spec.seed, spec.dataset.train_size, spec.dataset.eval_size)
     ws = Workspace(WorkspacePaths(tmp_path / "run", tmp_path / "store", ()), data)
-    key = model_key(m, data.train_fingerprint, spec.seed, None, None)
+    cell = train_cell(m, data_ref(spec, data), spec.seed, ws.runtime, None)
+    key = cell.key()
     real_fit = bench.pipeline.work.fit
     theirs: dict[str, torch.Tensor] = {}
 
@@ -63,7 +65,7 @@ def test_a_run_that_loses_the_race_uses_the_first_published_weights(tmp_path, mo
         return out
 
     monkeypatch.setattr(bench.pipeline.work, "fit", fit_while_another_machine_publishes)
-    done = execute(TrainCell(m, data_ref(spec, data), spec.seed), ws)
+    done = execute(cell, ws)
     assert done["origin"] == "cache" and done["raced"] is True
     assert done["weights"] == done["ref"].weights == weights_digest(theirs) != done["discarded_weights"]
     state, meta = ws.store.load(key)

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.errors import ExecutorError
-from bench.pipeline.cells import DataRef, EvalCell, ModelRef
+from bench.errors import CacheError, ExecutorError
+from bench.pipeline.build import eval_cell
+from bench.pipeline.cells import DataRef, ModelRef
+from bench.pipeline.executors.dask_driver import planned_code
 from bench.pipeline.executors.tasks import Outcome, TaskEnv, evaluate_task
+from bench.pipeline.fingerprint import Runtime
 from bench.pipeline.workspace import WorkspacePaths
+from bench.spec.load import load_suite
 
 DATA = DataRef("digits", 0, None, 200, "t", "e", "x")
-TRAINED = Outcome("train a", {"origin": "trained"}, ModelRef("a", "small-cnn", "key", "weights"))
+TRAINED = Outcome("train a", {"origin": "trained"}, ModelRef("a", "small-cnn", "key", "weights", "code"))
+RUNTIME = Runtime.here("cpu")
+CODE = (("evaluate", eval_cell(TRAINED.ref, DATA, True, RUNTIME).code),)
+
+
+def env_for(run, store, runtime=RUNTIME, code=CODE) -> TaskEnv:
+    return TaskEnv(WorkspacePaths(run, store, ()), runtime, code)
 
 
 def test_a_worker_that_cannot_see_the_run_folder_says_so(tmp_path):
-    env = TaskEnv(WorkspacePaths(tmp_path / "elsewhere" / "smoke", tmp_path / "store", ()))
+    env = env_for(tmp_path / "elsewhere" / "smoke", tmp_path / "store")
     with pytest.raises(ExecutorError, match=r"smoke: the run folder is not visible on worker host .*shared file system"):
         evaluate_task(TRAINED, "a", True, DATA, env)
 
 
 def test_a_finished_cell_is_skipped_and_keeps_its_outputs(tmp_path):
     run = tmp_path / "smoke"
-    env = TaskEnv(WorkspacePaths(run, tmp_path / "store", ()))
+    env = env_for(run, tmp_path / "store")
     (run / "records").mkdir(parents=True)
-    cell = EvalCell(ModelRef("b", "small-cnn", "key", "weights"), DATA, diagnose=True)
+    cell = eval_cell(ModelRef("b", "small-cnn", "key", "weights", "code"), DATA, True, RUNTIME)
     for rel in cell.outputs:
         (run / rel).parent.mkdir(parents=True, exist_ok=True)
         (run / rel).write_text("done before\n")
@@ -31,4 +43,21 @@ def test_a_finished_cell_is_skipped_and_keeps_its_outputs(tmp_path):
     out = evaluate_task(TRAINED, "b", True, DATA, env)
     assert out.name == "evaluate b" and out.ref.id == "b" and out.entry["origin"] == "done"
     assert out.keep == {p.rsplit("/", 1)[1] for p in cell.outputs}
-    assert {"host", "device", "threads", "seconds", "started", "finished"} <= set(out.entry)
+    assert out.evaluation == cell, "attacks on b judge against this cell's clean shard"
+    assert {"seconds", "worker", "started", "finished"} <= set(out.entry)
+
+
+def test_a_worker_with_other_code_or_libraries_than_the_driver_refuses_the_cell(tmp_path):
+    run = tmp_path / "smoke"
+    (run / "records").mkdir(parents=True)
+    with pytest.raises(CacheError, match="the code here differs from the code the run was planned with"):
+        evaluate_task(TRAINED, "a", True, DATA, env_for(run, tmp_path / "store", code=(("evaluate", "other"),)))
+    older = Runtime((("torch", "1.0"), ("torchvision", "0.1")), "cpu")
+    with pytest.raises(CacheError, match="planned for torch 1.0, torchvision 0.1, cpu, float32, but this process has torch"):
+        evaluate_task(TRAINED, "a", True, DATA, env_for(run, tmp_path / "store", runtime=older))
+
+
+def test_the_driver_sends_a_digest_for_every_kind_of_cell_the_suite_has():
+    suite = load_suite(Path(__file__).resolve().parents[2] / "suites" / "smoke.yaml")
+    kinds = dict(planned_code(suite))
+    assert {"evaluate"} | {f"train:{m.arch}" for m in suite.models} | {f"attack:{a.use}" for a in suite.attacks} == set(kinds)

@@ -13,10 +13,9 @@ then the suite's ``executor:`` block, then ``local``.
 from __future__ import annotations
 
 import os
-import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from bench.errors import ExecutorError
 from bench.spec.schema import ExecutorSpec
@@ -89,6 +88,7 @@ class Ledger(Protocol):
 
     cells: dict[str, dict[str, object]]
     keep: set[str]
+    save: Callable[[], None]  # rewrites the manifest, after every cell
 
     def fail(self, cell: str, exc: BaseException | str) -> None:
         """Record a failed cell."""
@@ -100,13 +100,6 @@ def cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def where_ran(device: str) -> dict[str, Any]:
-    """What the manifest records about where a cell ran: host, device and torch's thread count."""
-    import torch
-
-    return {"host": socket.gethostname(), "device": device, "threads": torch.get_num_threads()}
 
 
 def kept(outputs: Iterable[str]) -> set[str]:

@@ -34,6 +34,8 @@ from bench.fsutil import canonical_hash
 from bench.pipeline.cells import DataRef, model_key
 from bench.pipeline.executors import ExecutorOptions, Ledger, cpu_count
 from bench.pipeline.executors.tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task
+from bench.pipeline.fingerprint import BASE_PACKAGES, Runtime
+from bench.pipeline.work import attack_code, evaluate_code, train_code
 from bench.pipeline.workspace import WorkspacePaths
 from bench.spec.plan import attack_plan, cell_graph, model_seed, tails, topo_models
 from bench.spec.schema import SuiteSpec
@@ -61,11 +63,21 @@ class Node:
 
 
 def run_on_dask(
-    spec: SuiteSpec, data: DataRef, paths: WorkspacePaths, opts: ExecutorOptions, force: bool, quiet: bool, ledger: Ledger
+    spec: SuiteSpec,
+    data: DataRef,
+    paths: WorkspacePaths,
+    runtime: Runtime,
+    opts: ExecutorOptions,
+    force: bool,
+    quiet: bool,
+    ledger: Ledger,
 ) -> dict[str, Any]:
-    """Execute every cell of ``spec`` on Dask, recording into ``ledger``; return what the manifest says about the cluster."""
+    """Execute every cell of ``spec`` on Dask, recording into ``ledger``; return what the manifest says about the cluster.
+
+    ``runtime`` is the driver's: every worker must match it, and the driver's code, or refuse its cells.
+    """
     with connect(opts) as (client, info):
-        env = TaskEnv(replace(paths, quiet=True), info.get("torch_threads"), force)
+        env = TaskEnv(replace(paths, quiet=True), runtime, planned_code(spec), info.get("torch_threads"), force)
         nodes = submit(client, spec, data, env)
         try:
             collect(client, nodes, ledger, quiet)
@@ -115,12 +127,19 @@ def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
         yield client, info
 
 
+def planned_code(spec: SuiteSpec) -> tuple[tuple[str, str], ...]:
+    """The driver's code digests for the cells of ``spec``, which workers must match."""
+    code = {f"train:{m.arch}": train_code(m.arch) for m in spec.models}
+    code |= {f"attack:{a.use}": attack_code(a.use) for a in spec.attacks}
+    return tuple(sorted((code | {"evaluate": evaluate_code()}).items()))
+
+
 def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list[Node]:
     """Submit every cell of the plan as a task, dependencies first; return the graph's nodes in plan order."""
     priority = {name: round(t * 1000) for name, t in tails(cell_graph(spec)).items()}
     run = env.paths.run_dir.as_posix()
     # Training writes to the store only: its task names no run folder, so the same training in two runs is one task.
-    train_env = TaskEnv(replace(env.paths, run_dir=env.paths.store_root), env.torch_threads)
+    train_env = replace(env, paths=replace(env.paths, run_dir=env.paths.store_root), force=False)
     nodes: list[Node] = []
     recipes: dict[str, str] = {}
     trained: dict[str, Future] = {}  # by model id
@@ -129,7 +148,8 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
     for mid in topo_models(spec):
         m, seed = spec.model(mid), model_seed(spec, mid)
         # The teacher's recipe stands in for its weights digest, which exists only once it is trained.
-        recipes[mid] = model_key(m, data.train_fingerprint, seed, recipes.get(m.teacher or ""), m.checkpoint)
+        runtime, code = env.runtime.subset(BASE_PACKAGES), env.digest(f"train:{m.arch}")
+        recipes[mid] = model_key(m, data.train_fingerprint, seed, recipes.get(m.teacher or ""), m.checkpoint, runtime, code)
         teacher = trained[m.teacher] if m.teacher else None
         name = f"train {mid}"
         if recipes[mid] not in by_recipe:  # two ids with one recipe: train once
@@ -174,6 +194,7 @@ def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool) -> N
                 else:
                     _failed(node, future.exception(), status, ledger)
                 bar.update(1)
+            ledger.save()
 
 
 def _entry(outcome: Outcome, key: str, index: int) -> dict[str, Any]:

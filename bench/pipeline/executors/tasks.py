@@ -1,11 +1,14 @@
 """What a Dask worker runs: one function per kind of cell, each from small values and paths.
 
 A task receives the spec slice it needs, a ``DataRef``, the outcomes of the tasks it
-depends on (which carry their ``ModelRef``) and a ``TaskEnv`` (the run's paths). It
-builds its cell there, because a cell's key holds the weights digest of its models,
-known only once they are trained, then skips it if its outputs exist, or calls
-``bench.pipeline.work.execute``. Nothing heavier than a ``ModelRef`` crosses the
-network: workers load data and models from the data roots and the model store.
+depends on (which carry their ``ModelRef`` and, for an evaluation, its ``EvalCell``) and
+a ``TaskEnv`` (the run's paths, and the runtime and code digests the driver planned
+with). It builds its cell there with ``bench.pipeline.build``, because a cell's key
+holds the weights digest of its models, known only once they are trained, then skips
+it if its outputs exist, or calls ``bench.pipeline.work.execute``, which refuses a
+worker whose libraries or code differ from the driver's. Nothing heavier than a
+``ModelRef`` crosses the network: workers load data and models from the data roots
+and the model store.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ import torch
 
 from bench.errors import ExecutorError
 from bench.fsutil import canonical_hash
-from bench.pipeline.cells import AttackCell, Cell, DataRef, EvalCell, ModelRef, TrainCell
-from bench.pipeline.executors import cpu_count, kept, where_ran
+from bench.pipeline.build import attack_cell, eval_cell, train_cell
+from bench.pipeline.cells import Cell, DataRef, EvalCell, ModelRef, TrainCell
+from bench.pipeline.executors import cpu_count, kept
+from bench.pipeline.fingerprint import Runtime
 from bench.pipeline.work import execute
 from bench.pipeline.workspace import Workspace, WorkspacePaths
 from bench.results.run_folder import RunFolder
@@ -41,11 +46,20 @@ _MAX_WORKSPACES = 8
 
 @dataclass(frozen=True)
 class TaskEnv:
-    """What every task of one run shares: the run's paths, torch threads per cell, and --force."""
+    """What every task of one run shares: the run's paths, what the driver planned with, torch threads per cell, --force.
+
+    ``code`` maps ``train:<arch>``, ``evaluate`` and ``attack:<key>`` to the driver's code digests.
+    """
 
     paths: WorkspacePaths
+    runtime: Runtime
+    code: tuple[tuple[str, str], ...]
     torch_threads: int | None = None
     force: bool = False
+
+    def digest(self, what: str) -> str:
+        """The driver's code digest for ``what``; a cell built with it fails in ``execute`` on a worker whose code differs."""
+        return dict(self.code)[what]
 
 
 @dataclass(frozen=True)
@@ -56,11 +70,12 @@ class Outcome:
     entry: dict[str, Any]
     ref: ModelRef | None = None
     keep: frozenset[str] = field(default_factory=frozenset)
+    evaluation: EvalCell | None = None  # an evaluation's cell: attacks judge against its clean shard
 
 
 def train_task(model: ModelSpec, data: DataRef, seed: int, teacher: Outcome | None, env: TaskEnv) -> Outcome:
     """Obtain one model (store, checkpoint or training); the teacher's outcome carries its weights."""
-    cell = TrainCell(model, data, seed, teacher.ref if teacher else None)
+    cell = train_cell(model, data, seed, env.runtime, teacher.ref if teacher else None, env.digest(f"train:{model.arch}"))
     return _run(cell.name, env, lambda ws: _train(cell, ws))
 
 
@@ -73,13 +88,17 @@ def evaluate_task(trained: Outcome, model_id: str, diagnose: bool, data: DataRef
     """A trained model's clean records and diagnostics, unless they exist; the model is ready afterwards."""
     # One training may serve two model ids with the same recipe: the records carry this one's id.
     ref = replace(_ref(trained), id=model_id)
-    cell = EvalCell(ref, data, diagnose=diagnose)
-    return _run(cell.name, env, lambda ws: (_unless_done(cell, ws, env.force), ref, kept(cell.outputs)))
+    cell = eval_cell(ref, data, diagnose, env.runtime, env.digest("evaluate"))
+    outcome = _run(cell.name, env, lambda ws: (_unless_done(cell, ws, env.force), ref, kept(cell.outputs)))
+    return replace(outcome, evaluation=cell)
 
 
 def attack_task(attack: AttackSpec, target: Outcome, source: Outcome | None, data: DataRef, seed: int, env: TaskEnv) -> Outcome:
     """One attack on one ready model (crafted on ``source`` for a transfer attack), unless its shard exists."""
-    cell = AttackCell(attack, _ref(target), data, seed, _ref(source) if source else None)
+    if target.evaluation is None:
+        raise RuntimeError(f"{target.name} is not an evaluation")  # a bug in the driver's graph, not bad input
+    code = env.digest(f"attack:{attack.use}")
+    cell = attack_cell(attack, _ref(target), data, seed, env.runtime, target.evaluation, _ref(source) if source else None, code)
     return _run(cell.name, env, lambda ws: (_unless_done(cell, ws, env.force) | {"key": cell.key}, None, kept(cell.outputs)))
 
 
@@ -95,8 +114,9 @@ def _unless_done(cell: Cell, ws: Workspace, force: bool) -> dict[str, Any]:
             f"{ws.paths.run_dir}: the run folder is not visible on worker host {socket.gethostname()}; "
             "Dask workers need the driver's paths (a shared file system)"
         )
-    if not force and RunFolder(ws.paths.run_dir).is_done(cell.outputs):
-        return {"origin": "done"}
+    folder = RunFolder(ws.paths.run_dir)
+    if not force and folder.is_done(cell.outputs):
+        return {"origin": "done", "computed": folder.provenance(cell.shard)}
     return execute(cell, ws)
 
 
@@ -109,7 +129,7 @@ def _run(name: str, env: TaskEnv, body: Callable[[Workspace], tuple[dict[str, An
     entry, ref, keep = body(_workspace(env.paths))
     seconds = time.perf_counter() - clock
     entry.setdefault("seconds", round(seconds, 2))
-    entry |= where_ran(env.paths.device) | {"worker": _worker_address(), "started": round(started, 3), "finished": round(time.time(), 3)}
+    entry |= {"worker": _worker_address(), "started": round(started, 3), "finished": round(time.time(), 3)}
     return Outcome(name, entry, ref, frozenset(keep))
 
 

@@ -1,0 +1,141 @@
+"""What a new user looks up: attack parameters, the validate plan, and validation that runs before anything costly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+
+from bench.cli import cli
+from bench.commands.validate import fmt_eps, fmt_seconds, plan_warnings
+from bench.errors import CacheError
+from bench.pipeline.models import build_model, load_weights
+from bench.spec.load import parse_suite
+
+SUITES = Path(__file__).resolve().parents[2] / "suites"
+TINY = {
+    "name": "tiny",
+    "dataset": {"name": "digits", "eval_size": 100},
+    "models": [{"id": "a", "kind": "baseline", "arch": "tiny-mlp"}],
+    "attacks": [
+        {"id": "fgsm", "use": "torchattacks.fgsm", "eps": ["8/255", 0.1]},
+        {"id": "pgd", "use": "torchattacks.pgd", "eps": ["8/255", 0.1], "params": {"steps": 5}},
+        {"id": "cw", "use": "bench.cw_l2", "n_samples": 50},
+    ],
+}
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_describe_prints_every_parameter_with_type_default_and_meaning():
+    res = invoke("describe", "bench.cw_l2")
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    kappa = next(line for line in lines if line.split()[0] == "kappa")
+    assert kappa.split()[:4] == ["kappa", "float", "default", "0.0"] and "margin" in kappa
+    assert "confidence is kappa" in res.stdout
+    assert "kind min_norm, norms l2, default tag adaptive" in res.stdout
+    res = invoke("describe", "bench.cw")
+    assert res.exit_code == 2 and res.stderr == "error: unknown attack 'bench.cw'; did you mean 'bench.cw_l2'?\n"
+
+
+def test_ls_attacks_params_lists_each_attacks_parameters():
+    res = invoke("ls", "attacks", "--params")
+    assert res.exit_code == 0
+    text = res.stdout
+    pgd = text.split("torchattacks.pgd ")[1].split("torchattacks.pgdl2")[0]
+    assert "steps" in pgd and "int" in pgd and "default 40" in pgd and "alpha" in pgd and "float | None" in pgd
+    assert "(no parameters)" in text.split("torchattacks.fgsm")[1].splitlines()[1]
+    plain = invoke("ls", "attacks").stdout
+    assert "default 40" not in plain
+
+
+def test_unknown_param_from_the_command_line_names_the_valid_ones(tmp_path):
+    path = write(tmp_path, TINY)
+    res = invoke("validate", path, "--set", "attacks.cw.params.confidence=1")
+    assert res.exit_code == 2
+    assert res.stderr.startswith("error: attacks[2].params.confidence: unknown field; did you mean 'kappa'? (valid: binary_search_steps,")
+
+
+def test_validate_plan_shows_params_samples_targets_and_eps(tmp_path):
+    res = invoke("validate", write(tmp_path, TINY))
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "eps 0.03137 (8/255), 0.1; on a; 100 samples" in out
+    assert "params: steps=5, alpha=None, random_start=True" in out
+    cw = out.split("attack cw:")[1]
+    assert "eps none + unbounded; on a; 50 samples, batches of 100" in cw and "binary_search_steps=9" in cw
+    assert "~0.0 min" not in out
+
+
+def test_validate_warns_when_naive_vs_adaptive_would_be_empty(tmp_path):
+    res = invoke("validate", write(tmp_path, TINY))
+    assert res.exit_code == 0
+    (warning,) = res.stderr.splitlines()
+    assert warning.startswith("warning: on a, no norm has an iterative naive attack and an adaptive attack at a shared eps")
+    assert "bench.pgd_margin, eps: [0.1]" in warning
+    fixed = dict(TINY, attacks=[*TINY["attacks"], {"id": "pgdm", "use": "bench.pgd_margin", "eps": [0.1]}])
+    assert plan_warnings(parse_suite(fixed)) == []
+    fgsm_only = dict(TINY, attacks=[TINY["attacks"][0], {"id": "pgdm", "use": "bench.pgd_margin", "eps": [0.1]}])
+    assert "iterative naive linf attack" in plan_warnings(parse_suite(fgsm_only))[0]
+
+
+def test_shipped_suites_validate_without_warnings():
+    for path in SUITES.glob("*.yaml"):
+        res = invoke("validate", path)
+        assert res.exit_code == 0 and res.stderr == "", (path, res.stderr)
+
+
+def test_validate_checks_sizes_against_the_dataset(tmp_path):
+    res = invoke("validate", write(tmp_path, TINY), "--set", "dataset.eval_size=5000", "--set", "attacks.fgsm.eps=[8]")
+    assert res.exit_code == 2
+    assert res.stderr.splitlines() == [
+        "error: dataset.eval_size: 5000 is more than the 360 test samples of digits",
+        "error: attacks[0].eps: 8 is more than 1 (linf), but inputs are in [0, 1]; "
+        "budgets are on the [0, 1] scale: write 8/255 for 8 grey levels",
+    ]
+
+
+def test_validate_checks_that_checkpoints_exist_and_fit(tmp_path):
+    spec = dict(TINY, models=[{"id": "a", "kind": "baseline", "arch": "tiny-mlp", "checkpoint": "w.pt"}])
+    res = invoke("validate", write(tmp_path, spec))
+    assert res.exit_code == 2 and res.stderr == f"error: models[0].checkpoint: no such file {tmp_path / 'w.pt'}\n"
+    torch.save(build_model("tiny-mlp", (1, 28, 28), 10).state_dict(), tmp_path / "w.pt")  # trained for MNIST, not 8x8 digits
+    res = invoke("validate", write(tmp_path, spec))
+    assert res.exit_code == 2
+    assert res.stderr == (
+        f"error: models.a.checkpoint: {tmp_path / 'w.pt'}: weights do not fit tiny-mlp "
+        "(net.1.weight is 32x784 in the file but 32x64 in tiny-mlp)\n"
+    )
+    torch.save(build_model("tiny-mlp", (1, 8, 8), 10).state_dict(), tmp_path / "w.pt")
+    assert invoke("validate", write(tmp_path, spec)).exit_code == 0
+
+
+def test_weights_that_do_not_fit_name_every_tensor():
+    state = build_model("small-cnn", (1, 8, 8), 10).state_dict()
+    with pytest.raises(CacheError) as info:
+        load_weights(build_model("tiny-mlp", (1, 8, 8), 10), state, "mine.pt", "tiny-mlp")
+    msg = str(info.value)
+    assert msg.startswith("mine.pt: weights do not fit tiny-mlp (missing net.1.weight, net.1.bias, net.3.weight, net.3.bias; unexpected ")
+    assert "and 4 more" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize(("eps", "text"), [(8 / 255, "0.03137 (8/255)"), (0.2, "0.2"), (0.3, "0.3"), (2.0, "2")])
+def test_eps_display(eps, text):
+    assert fmt_eps(eps) == text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0.2, "< 1 s"), (40, "~40 s"), (200, "~3.3 min"), (7200, "~2.0 h")])
+def test_cost_display(seconds, text):
+    assert fmt_seconds(seconds) == text

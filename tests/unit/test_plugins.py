@@ -1,0 +1,150 @@
+"""Plug-ins: entry points and `plugins:` modules reach the registries, with their origins and clear errors."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bench.attacks import ATTACKS
+from bench.cli import cli
+from bench.errors import PluginError, SpecError
+from bench.pipeline.architectures import ARCHITECTURES, ArchitectureCard, as_card
+from bench.registry import Registry, import_plugins
+from bench.spec.load import parse_suite
+
+SUITE = {
+    "name": "p",
+    "dataset": {"name": "digits", "eval_size": 20},
+    "models": [{"id": "a", "kind": "baseline", "arch": "tiny-mlp"}],
+    "attacks": [{"id": "x", "use": "torchattacks.fgsm", "eps": [0.1]}],
+}
+
+
+def fake_distribution(root: Path, name: str, version: str, group: str, entries: dict[str, str], modules: dict[str, str]) -> None:
+    """What `pip install` leaves on sys.path: the modules, and a dist-info folder with entry_points.txt."""
+    info = root / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    lines = [f"[{group}]"] + [f"{k} = {v}" for k, v in entries.items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    for module, source in modules.items():
+        (root / f"{module}.py").write_text(textwrap.dedent(source))
+
+
+@pytest.fixture
+def on_path(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("plug_")]:
+        sys.modules.pop(name)
+
+
+def test_entry_points_are_discovered_lazily_with_their_distribution(on_path):
+    fake_distribution(on_path, "fancy-things", "1.2.3", "bench.test_things", {"fancy.one": "plug_fancy:ONE"}, {"plug_fancy": "ONE = 1\n"})
+    reg: Registry[int] = Registry("thing", group="bench.test_things")
+    reg.register("builtin.zero", "json:dumps")
+    assert reg.keys() == ["builtin.zero", "fancy.one"]
+    assert "plug_fancy" not in sys.modules, "listing keys imports no plug-in code"
+    assert reg.origin("fancy.one") == "fancy-things 1.2.3 (entry point)"
+    assert reg.origin("builtin.zero") == "module json"
+    assert reg.get("fancy.one") == 1
+
+
+def test_an_entry_point_may_not_take_a_key_that_is_already_registered(on_path):
+    fake_distribution(on_path, "clash", "0.1", "bench.test_clash", {"bench.cw_l2": "plug_clash:X"}, {"plug_clash": "X = 1\n"})
+    reg: Registry[int] = Registry("attack", group="bench.test_clash")
+    reg.register("bench.cw_l2", "bench.attacks.cw:CarliniWagnerL2")
+    with pytest.raises(
+        PluginError, match=r"duplicate attack key 'bench.cw_l2': from clash 0.1 \(entry point\), already registered by bench"
+    ):
+        reg.keys()
+
+
+def test_a_broken_plugin_target_is_one_line_naming_its_origin(on_path):
+    fake_distribution(on_path, "broken", "2.0", "bench.test_broken", {"b.x": "plug_missing:X"}, {})
+    reg: Registry[int] = Registry("attack", group="bench.test_broken")
+    with pytest.raises(PluginError) as info:
+        reg.get("b.x")
+    assert str(info.value).startswith("attack 'b.x' from broken 2.0 (entry point): cannot load plug_missing:X (No module named")
+
+
+def test_plugin_modules_register_under_their_own_name(on_path):
+    (on_path / "plug_mod.py").write_text(
+        "from bench.pipeline.architectures import ARCHITECTURES\nARCHITECTURES.register('plug-net', 'bench.pipeline.models:TinyMlp')\n"
+    )
+    try:
+        import_plugins(["plug_mod"])
+        assert ARCHITECTURES.origin("plug-net") == "plugin module plug_mod"
+        # Loading the key and registering the same target again (a second suite, a fresh import) is harmless.
+        ARCHITECTURES.get("plug-net").load_class()
+        ARCHITECTURES.register("plug-net", "bench.pipeline.models:TinyMlp")
+        with pytest.raises(PluginError, match="duplicate architecture key 'plug-net'"):
+            ARCHITECTURES.register("plug-net", "bench.pipeline.models:SmallCnn")
+    finally:
+        ARCHITECTURES.unregister("plug-net")
+    with pytest.raises(PluginError, match=r"^plugins\[1\]: cannot import 'plug_nope' \(No module named 'plug_nope'\)$"):
+        import_plugins(["plug_mod", "plug_nope"])
+
+
+def test_an_architecture_entry_point_may_name_a_card_or_a_module_class():
+    from bench.pipeline.models import TinyMlp
+
+    card = ArchitectureCard("m:C", "d")
+    assert as_card(card) is card
+    made = as_card(TinyMlp)
+    assert made.target == "bench.pipeline.models:TinyMlp" and made.description.startswith("A one-hidden-layer MLP")
+    with pytest.raises(TypeError):
+        as_card(42)
+
+
+def test_a_suite_names_its_plugins_and_validation_sees_their_keys(on_path):
+    (on_path / "plug_attack.py").write_text(
+        "from bench.attacks import ATTACKS\nATTACKS.register('plug.fgsm', 'bench.attacks.torchattacks_backend:TorchattacksFgsm')\n"
+    )
+    data = dict(SUITE, attacks=[{"id": "x", "use": "plug.fgsm", "eps": [0.1]}])
+    with pytest.raises(SpecError, match=r"attacks\[0\].use: unknown attack 'plug.fgsm'"):
+        parse_suite(data)
+    try:
+        spec = parse_suite(dict(data, plugins=["plug_attack"]))
+        assert spec.plugins == ["plug_attack"] and ATTACKS.origin("plug.fgsm") == "plugin module plug_attack"
+    finally:
+        ATTACKS.unregister("plug.fgsm")
+    with pytest.raises(SpecError, match=r"^plugins\[0\]: 'os; rm' is not a module name$"):
+        parse_suite(dict(SUITE, plugins=["os; rm"]))
+
+
+def test_validate_and_run_refuse_a_missing_plugin_in_one_line(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: p\nplugins: [plug_absent]\ndataset: {name: digits}\nmodels: [{id: a, kind: baseline, arch: tiny-mlp}]\n")
+    for args in (["validate", str(spec)], ["run", str(spec), "--out", str(tmp_path / "out")]):
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 2
+        assert res.stderr == "error: plugins[0]: cannot import 'plug_absent' (No module named 'plug_absent')\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_plugin_keeps_the_spec_hash_of_suites_without_one():
+    plain = parse_suite(SUITE)
+    assert plain.spec_hash() == parse_suite(dict(SUITE, plugins=[])).spec_hash()
+    assert plain.spec_hash() != parse_suite(dict(SUITE, plugins=["json"])).spec_hash()
+
+
+def test_ls_shows_origins_and_imports_plugins(on_path):
+    (on_path / "plug_ls.py").write_text(
+        "from bench.pipeline.datasets import DATASETS\nDATASETS.register('plug-digits', 'bench.pipeline.datasets:Digits')\n"
+    )
+    try:
+        res = CliRunner().invoke(cli, ["ls", "datasets", "--plugin", "plug_ls"])
+        assert res.exit_code == 0, res.output
+        lines = {line.split()[0]: line for line in res.stdout.splitlines()}
+        assert lines["plug-digits"].endswith("[plugin module plug_ls]")
+        assert lines["digits"].endswith("[bench]") and "1x8x8" in lines["digits"]
+        assert lines["arrays"].split()[1] == "file"
+    finally:
+        from bench.pipeline.datasets import DATASETS
+
+        DATASETS.unregister("plug-digits")
