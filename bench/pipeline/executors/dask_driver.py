@@ -112,8 +112,9 @@ def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
     threads = opts.threads_per_worker or 1
     workers = opts.workers or max(1, cpu_count() // threads)
     torch_threads = opts.torch_threads or max(1, cpu_count() // (workers * threads))
-    # Dask's default MALLOC_TRIM_THRESHOLD_=65536 makes glibc return memory after every small free; it
-    # made training the smoke suite's CNN in a worker 1.8x slower here (benchmarks/README.md).
+    # Dask's workers default to MALLOC_TRIM_THRESHOLD_=65536 (glibc returns memory after small frees); unset, a
+    # worker computes under the same allocator settings as a local run. No speed difference was measurable here
+    # (benchmarks/README.md), so this is about like-for-like, not speed.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True, **LOOPBACK)
     with cluster, Client(cluster, set_as_default=False) as client:
