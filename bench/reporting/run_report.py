@@ -270,7 +270,8 @@ def build_doc(
     if data:
         bits.append(f"data {data.get('name', '?')} ({str(data.get('fingerprint', ''))[:12]}, {data.get('n_eval', '?')} eval samples)")
     figures = Section("Figures", " ".join(skipped), plots=tuple(plots), figures_only=True)
-    cost = (cost_section(costs),) if costs is not None else ()
+    # Only a run that measured costs gets the section (runs from before bench measured them have no costs/).
+    cost = (cost_section(costs),) if costs is not None and len(costs) else ()
     return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), *cost, figures, provenance_section(manifest)))
 
 
