@@ -3,6 +3,8 @@
 * ``TrainCell``: obtain one model (from the store, a checkpoint file, or training).
 * ``EvalCell``: a trained model's clean predictions on the test split, and its masking diagnostics.
 * ``AttackCell``: one attack on one model; its per-sample records shard.
+* ``CostCell``: what one model costs (size, FLOPs, measured latency, training cost); a
+  measurement rather than a deterministic result, see its docstring.
 
 A cell holds what to compute and the content keys of its inputs: the slice of
 the spec it needs, the weights digest of each model it uses, the fingerprints

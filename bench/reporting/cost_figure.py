@@ -31,6 +31,8 @@ ROLES = {
     "external": ("D", "#756bb1", "external"),
 }
 
+LABEL_OFFSETS = {"student-t1": (-7, 5, "right"), "student-hot": (7, -11, "left"), "baseline": (7, 5, "left"), "teacher": (7, 7, "left")}
+
 
 def role(kind: str, temperature: float) -> str:
     """The legend entry a model belongs to."""
@@ -138,12 +140,16 @@ def plot_cost(costs: pd.DataFrame, clean: pd.DataFrame, nva: pd.DataFrame, suite
             y = getattr(r, col)
             if math.isnan(y):
                 continue
-            marker, color, _ = ROLES[role(str(r.kind), float(r.temperature))]
+            kind = role(str(r.kind), float(r.temperature))
+            marker, color, _ = ROLES[kind]
             ax.plot([r.params], [100 * y], marker=marker, color=color, ms=11 if marker == "*" else 8, ls="", zorder=3, label=str(r.model))
-            ax.annotate(str(r.model), (r.params, 100 * y), xytext=(5, 4), textcoords="offset points", fontsize=7)
+            # Models of one size share an x: their labels go to different sides by role so they do not print on each other.
+            dx, dy, ha = LABEL_OFFSETS.get(kind, (6, 4, "left"))
+            ax.annotate(str(r.model), (r.params, 100 * y), xytext=(dx, dy), textcoords="offset points", fontsize=7, ha=ha, color=color)
         if not frame[col].notna().any():
             ax.text(0.5, 0.5, "no model has this measurement", ha="center", va="center", transform=ax.transAxes)
         ax.set_xscale("log")
+        ax.margins(x=0.12, y=0.08)  # room for the labels of the smallest and largest models
         ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on a span of less than a decade
         if col == "adaptive_robust_accuracy" and frame[col].notna().any():
             # Near-zero robust accuracies would otherwise be blown up to fill the panel.
