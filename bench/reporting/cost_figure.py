@@ -14,13 +14,14 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
 from bench.reporting.doc import Plot, Section, Table
-from bench.reporting.figures import eps_text, save_plot
-from bench.results.costs import accuracy_vs_cost, run_training_seconds
+from bench.reporting.figures import eps_text, norm_name, save_plot
+from bench.results.costs import accuracy_vs_cost, robust_column, run_training_seconds
 
 # Marker and colour by role, so size, kind and temperature read at a glance.
 ROLES = {
@@ -118,56 +119,80 @@ def cost_section(costs: pd.DataFrame) -> Section:
     return Section("Cost", text, (Table(frame),))
 
 
+def _panel(ax: Axes, frame: pd.DataFrame, col: str, hollow: str | None) -> None:
+    """One panel: a marker per model at (parameters, ``col``), students joined to their teacher; ``hollow``: a second, open marker."""
+    rows = frame.to_dict("records")  # column names such as "adaptive@0.3" are not attribute names
+    where = {str(r["model"]): r for r in rows}
+    for r in rows:
+        teacher = where.get(str(r["teacher"])) if r["teacher"] else None
+        y, ty = r[col], (teacher[col] if teacher is not None else math.nan)
+        if teacher is not None and not (math.isnan(y) or math.isnan(ty)):
+            link = f"{r['teacher']} -> {r['model']}"
+            ax.plot([teacher["params"], r["params"]], [100 * ty, 100 * y], color="#bdbdbd", lw=1, zorder=1, label=link)
+    for r in rows:
+        kind = role(str(r["kind"]), float(r["temperature"]))
+        marker, color, _ = ROLES[kind]
+        if hollow is not None and not math.isnan(r[hollow]):
+            ax.plot([r["params"]], [100 * r[hollow]], marker=marker, mfc="none", color=color, ms=7, ls="", zorder=2, label=f"_{r['model']}")
+        y = r[col]
+        if math.isnan(y):
+            continue
+        ax.plot([r["params"]], [100 * y], marker=marker, color=color, ms=11 if marker == "*" else 8, ls="", zorder=3, label=str(r["model"]))
+        # Models of one size share an x: their labels go to different sides by role so they do not print on each other.
+        dx, dy, ha = LABEL_OFFSETS.get(kind, (6, 4, "left"))
+        ax.annotate(str(r["model"]), (r["params"], 100 * y), xytext=(dx, dy), textcoords="offset points", fontsize=7, ha=ha, color=color)
+    if not frame[col].notna().any():
+        ax.text(0.5, 0.5, "no model has this measurement", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xscale("log")
+    ax.margins(x=0.12, y=0.08)  # room for the labels of the smallest and largest models
+    ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on a span of less than a decade
+    ax.set_xlabel("parameters (log scale)")
+    ax.set_ylabel("accuracy (%)")
+    ax.grid(alpha=0.3, which="both")
+
+
 def plot_cost(costs: pd.DataFrame, clean: pd.DataFrame, nva: pd.DataFrame, suite: str, out_dir: Path, name: str = "cost") -> Plot | None:
-    """Clean accuracy and adaptive worst-case robust accuracy against parameters; None without cost measurements."""
+    """Clean accuracy, and worst-case robust accuracy at each compared eps, against parameters; None without cost measurements.
+
+    Robust panels: the adaptive worst case (filled markers, joined to the teacher) and the
+    naive one (open markers of the same model): the distance between the two is the
+    robustness that only masked gradients show.
+    """
     if not len(costs) or costs["params"].isna().all():
         return None
-    frame, norm, eps = accuracy_vs_cost(costs, clean, nva)
+    frame, norm, eps_list = accuracy_vs_cost(costs, clean, nva)
     frame = frame[frame["params"].notna()]
-    robust_title = f"adaptive worst case, {eps_text(eps, norm)}" if norm else "adaptive worst case (no naive-vs-adaptive rows)"
-    panels = [("clean accuracy (whole test split)", "clean_accuracy"), (robust_title, "adaptive_robust_accuracy")]
-    fig = Figure(figsize=(12.5, 5.0), layout="constrained")
-    axes = fig.subplots(1, 2, squeeze=False)[0]
-    where = {str(r.model): r for r in frame.itertuples()}
-    for ax, (title, col) in zip(axes, panels, strict=True):
+    panels: list[tuple[str, str, str | None]] = [("clean accuracy (whole test split)", "clean_accuracy", None)]
+    panels += [(f"worst case, {eps_text(e, norm)}", robust_column("adaptive", e), robust_column("naive", e)) for e in eps_list]
+    ncols = 2 if len(panels) == 4 else min(len(panels), 3)
+    nrows = math.ceil(len(panels) / ncols)
+    fig = Figure(figsize=(6.2 * ncols, 4.4 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(panels) :]:
+        ax.set_axis_off()
+    for ax, (title, col, hollow) in zip(axes, panels, strict=False):
         ax.set_title(title)
-        for r in frame.itertuples():
-            teacher = where.get(str(r.teacher)) if r.teacher else None
-            y, ty = getattr(r, col), getattr(teacher, col) if teacher is not None else math.nan
-            if teacher is not None and not (math.isnan(y) or math.isnan(ty)):
-                ax.plot([teacher.params, r.params], [100 * ty, 100 * y], color="#bdbdbd", lw=1, zorder=1, label=f"{r.teacher} -> {r.model}")
-        for r in frame.itertuples():
-            y = getattr(r, col)
-            if math.isnan(y):
-                continue
-            kind = role(str(r.kind), float(r.temperature))
-            marker, color, _ = ROLES[kind]
-            ax.plot([r.params], [100 * y], marker=marker, color=color, ms=11 if marker == "*" else 8, ls="", zorder=3, label=str(r.model))
-            # Models of one size share an x: their labels go to different sides by role so they do not print on each other.
-            dx, dy, ha = LABEL_OFFSETS.get(kind, (6, 4, "left"))
-            ax.annotate(str(r.model), (r.params, 100 * y), xytext=(dx, dy), textcoords="offset points", fontsize=7, ha=ha, color=color)
-        if not frame[col].notna().any():
-            ax.text(0.5, 0.5, "no model has this measurement", ha="center", va="center", transform=ax.transAxes)
-        ax.set_xscale("log")
-        ax.margins(x=0.12, y=0.08)  # room for the labels of the smallest and largest models
-        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on a span of less than a decade
-        if col == "adaptive_robust_accuracy" and frame[col].notna().any():
-            # Near-zero robust accuracies would otherwise be blown up to fill the panel.
-            ax.set_ylim(-2, max(10.0, 100 * float(frame[col].max()) * 1.15 + 2))
-        ax.set_xlabel("parameters (log scale)")
-        ax.set_ylabel("accuracy (%)")
-        ax.grid(alpha=0.3, which="both")
+        _panel(ax, frame, col, hollow)
+        if hollow is not None:
+            ax.set_ylim(-4, 104)
     roles = dict.fromkeys(role(str(k), float(t)) for k, t in zip(frame["kind"], frame["temperature"], strict=True))
     handles = [Line2D([], [], marker=ROLES[k][0], color=ROLES[k][1], ls="", ms=8, label=ROLES[k][2]) for k in roles]
     handles.append(Line2D([], [], color="#bdbdbd", lw=1, label="student - its teacher"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
+    if eps_list:
+        handles.append(Line2D([], [], marker="o", mfc="none", color="#636363", ls="", ms=7, label="open: naive attacks' worst case"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=8)
     title = f"{suite}: accuracy against size"
     fig.suptitle(title)
+    robust = (
+        f" Other panels: per-sample worst-case robust accuracy ({norm_name(norm)}) under the adaptive attacks (filled; margin "
+        "PGD, C&W, PGD on logits/T, which masked gradients do not fool) and under the naive attacks (open markers) at each eps "
+        "both groups were compared at. A filled marker far below its open one is robustness only masked gradients show; a "
+        "distilled student no higher than the hard-label baseline of its size has bought no real robustness."
+        if eps_list
+        else " No robust panel: no norm has naive and adaptive attacks at a common eps."
+    )
     caption = (
-        "One marker per model at its parameter count; each student is joined to its teacher. Left: clean accuracy on "
-        "the whole test split. Right: per-sample worst-case robust accuracy under the adaptive attacks (margin PGD, "
-        "C&W, PGD on logits/T), which masked gradients do not fool. A student left of its teacher at the same height "
-        "is compression that works; a distilled student no higher on the right than the baseline of its size has "
-        "bought no real robustness."
+        "One marker per model at its parameter count; each student is joined to its teacher. First panel: clean accuracy "
+        "on the whole test split; a student left of its teacher at the same height is compression that works." + robust
     )
     return save_plot(fig, out_dir, name, title, caption)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.results.metrics import common_eps, eps_key
+from bench.results.metrics import eps_key
 from bench.results.run_folder import RunFolder
 
 COSTS = "costs"
@@ -142,25 +142,34 @@ def run_training_seconds(costs: pd.DataFrame) -> float:
     return float(costs["train_seconds"].sum(skipna=False)) if len(costs) else math.nan
 
 
-def accuracy_vs_cost(costs: pd.DataFrame, clean: pd.DataFrame, nva: pd.DataFrame) -> tuple[pd.DataFrame, str, float]:
-    """Per model: its cost, clean accuracy (whole test split) and adaptive worst-case robust accuracy; with the norm and eps.
+def robust_column(tag: str, eps: float) -> str:
+    """``adaptive@0.3``: the column of ``accuracy_vs_cost`` that holds a group's worst case at ``eps``."""
+    return f"{tag}@{eps:g}"
 
-    The robust accuracy is the naive-vs-adaptive table's adaptive worst case, at one norm
-    (L∞ when there is one) and at the largest eps every model there was attacked with; a
-    model that was not attacked there has NaN. Returns an empty frame when no model has a cost.
+
+def accuracy_vs_cost(
+    costs: pd.DataFrame, clean: pd.DataFrame, nva: pd.DataFrame, max_eps: int = 3
+) -> tuple[pd.DataFrame, str, list[float]]:
+    """Per model: its cost, clean accuracy (whole test split) and worst-case robust accuracy; with the norm and the eps.
+
+    The robust accuracies are the naive-vs-adaptive table's, per sample worst cases under the
+    naive and under the adaptive attacks (columns ``naive@<eps>``, ``adaptive@<eps>``), at one
+    norm (L∞ when there is one) and at the (at most ``max_eps`` largest) eps every model there
+    was compared at. A model without a row there has NaN.
     """
     frame = costs[["model", "arch", "kind", "temperature", "teacher", "params", "flops_per_sample", "latency_batch1_ms"]].copy()
     acc = dict(zip(clean["model"].astype(str), clean["clean_accuracy"], strict=True)) if len(clean) else {}
     frame["clean_accuracy"] = [acc.get(m, math.nan) for m in frame["model"]]
-    norm, eps, robust = "", math.nan, {}
-    if len(nva):
-        norms = list(dict.fromkeys(nva["norm"]))
-        norm = "linf" if "linf" in norms else norms[0]
-        g = nva[nva["norm"] == norm]
-        common = common_eps(set(m["eps"].astype(float)) for _, m in g.groupby("model", sort=False))
-        if common is not None:
-            eps = common
-            at = g[g["eps"].map(eps_key) == eps_key(common)]
-            robust = dict(zip(at["model"].astype(str), at["adaptive_robust_accuracy"], strict=True))
-    frame["adaptive_robust_accuracy"] = [robust.get(m, math.nan) for m in frame["model"]]
-    return frame, norm, eps
+    if not len(nva):
+        return frame, "", []
+    norms = list(dict.fromkeys(nva["norm"]))
+    norm = "linf" if "linf" in norms else norms[0]
+    g = nva[nva["norm"] == norm]
+    shared = set.intersection(*({eps_key(e) for e in m["eps"].astype(float)} for _, m in g.groupby("model", sort=False)))
+    chosen = sorted(e for e in shared if math.isfinite(e))[-max_eps:]
+    for e in chosen:
+        at = g[g["eps"].map(eps_key) == e]
+        for tag in ("naive", "adaptive"):
+            values = dict(zip(at["model"].astype(str), at[f"{tag}_robust_accuracy"], strict=True))
+            frame[robust_column(tag, e)] = [values.get(m, math.nan) for m in frame["model"]]
+    return frame, norm, chosen

@@ -137,20 +137,22 @@ def test_an_unknown_training_cost_is_nan_not_zero():
     assert math.isnan(run_training_seconds(t))
 
 
-def test_accuracy_vs_cost_takes_the_adaptive_worst_case_at_the_largest_common_linf_eps():
+def test_accuracy_vs_cost_takes_naive_and_adaptive_worst_cases_at_the_eps_every_model_shares():
     t = cost_table([_body("teacher", 1000, 10.0, []), _body("s1", 100, 2.0, [10.0])], SPEC)
     clean = pd.DataFrame({"model": ["teacher", "s1"], "clean_accuracy": [0.99, 0.98]})
     nva = pd.DataFrame(
         {
-            "model": ["teacher", "teacher", "s1", "s1", "s1"],
-            "norm": ["linf", "linf", "linf", "linf", "l2"],
-            "eps": [0.1, 0.3, 0.1, 0.3, 2.0],
-            "adaptive_robust_accuracy": [0.5, 0.1, 0.4, 0.02, 0.3],
+            "model": ["teacher", "teacher", "teacher", "s1", "s1", "s1"],
+            "norm": ["linf", "linf", "linf", "linf", "linf", "l2"],
+            "eps": [0.05, 0.1, 0.3, 0.1, 0.3, 2.0],
+            "naive_robust_accuracy": [0.9, 0.8, 0.7, 0.95, 0.9, 0.5],
+            "adaptive_robust_accuracy": [0.6, 0.5, 0.1, 0.4, 0.02, 0.3],
         }
     )
     frame, norm, eps = accuracy_vs_cost(t, clean, nva)
-    assert (norm, eps) == ("linf", 0.3)
-    assert list(frame["adaptive_robust_accuracy"]) == [0.1, 0.02] and list(frame["clean_accuracy"]) == [0.99, 0.98]
+    assert (norm, eps) == ("linf", [0.1, 0.3]), "0.05 is not shared by s1; L2 is not the chosen norm"
+    assert list(frame["adaptive@0.3"]) == [0.1, 0.02] and list(frame["naive@0.3"]) == [0.7, 0.9]
+    assert list(frame["adaptive@0.1"]) == [0.5, 0.4] and list(frame["clean_accuracy"]) == [0.99, 0.98]
 
 
 def test_leaderboard_cost_columns_budgets_and_sorting():
@@ -185,3 +187,26 @@ def test_cost_file_round_trip_through_the_run_folder(tmp_path):
     manifest = {"spec": SPEC, "costs": {"teacher": {"file": "costs/teacher.a.json"}, "s1": {"file": "costs/s1.b.json"}}}
     (run / "manifest.json").write_text(json.dumps(manifest))
     assert list(read_costs(run)["model"]) == ["teacher", "s1"], "only the files the last run names"
+
+
+def test_cost_figure_puts_each_model_at_its_size_and_joins_students_to_their_teacher(tmp_path):
+    from bench.reporting.cost_figure import plot_cost
+
+    t = cost_table([_body("teacher", 1000, 10.0, []), _body("s1", 100, 2.0, [10.0])], SPEC)
+    clean = pd.DataFrame({"model": ["teacher", "s1"], "clean_accuracy": [0.99, 0.98]})
+    nva = pd.DataFrame(
+        {
+            "model": ["teacher", "s1"],
+            "norm": ["linf"] * 2,
+            "eps": [0.3] * 2,
+            "naive_robust_accuracy": [0.9, 0.95],
+            "adaptive_robust_accuracy": [0.1, 0.0],
+        }
+    )
+    plot = plot_cost(t, clean, nva, "s", tmp_path)
+    assert plot is not None and plot.png.is_file()
+    clean_panel, robust_panel = "clean accuracy (whole test split)", "worst case, L∞ eps 0.3"
+    assert plot.series[f"{clean_panel}|s1"] == ([100.0], [98.0])
+    assert plot.series[f"{clean_panel}|teacher -> s1"] == ([1000.0, 100.0], [99.0, 98.0])
+    assert plot.series[f"{robust_panel}|s1"] == ([100.0], [0.0]), "filled: the adaptive worst case"
+    assert plot_cost(t.iloc[0:0], clean, nva, "s", tmp_path) is None, "no cost files, no figure"
