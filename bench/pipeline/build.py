@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.pipeline.cells import AttackCell, DataRef, EvalCell, ModelRef, TrainCell
+from bench.pipeline.cells import AttackCell, CostCell, DataRef, EvalCell, ModelRef, TrainCell
 from bench.pipeline.fingerprint import BASE_PACKAGES, Runtime, attack_packages
-from bench.pipeline.work import attack_code, evaluate_code, train_code
+from bench.pipeline.work import attack_code, cost_code, evaluate_code, train_code
 from bench.spec.schema import AttackSpec, ModelSpec
 
 
@@ -48,3 +48,8 @@ def attack_cell(
     clean = Path(evaluation.shard).name
     packages = runtime.subset(attack_packages(attack.use))
     return AttackCell(attack, model, data, seed, packages, code or attack_code(attack.use), clean, source)
+
+
+def cost_cell(model: ModelRef, teachers: tuple[ModelRef, ...], data: DataRef, runtime: Runtime, device: str, threads: int) -> CostCell:
+    """The cell that measures what ``model`` costs on ``device`` with ``threads`` threads (its teachers' training included)."""
+    return CostCell(model, teachers, data, runtime.subset(BASE_PACKAGES), cost_code(), device, threads)

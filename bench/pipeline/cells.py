@@ -3,6 +3,8 @@
 * ``TrainCell``: obtain one model (from the store, a checkpoint file, or training).
 * ``EvalCell``: a trained model's clean predictions on the test split, and its masking diagnostics.
 * ``AttackCell``: one attack on one model; its per-sample records shard.
+* ``CostCell``: what one model costs (size, FLOPs, measured latency, training cost); a
+  measurement rather than a deterministic result, see its docstring.
 
 A cell holds what to compute and the content keys of its inputs: the slice of
 the spec it needs, the weights digest of each model it uses, the fingerprints
@@ -161,7 +163,57 @@ class AttackCell:
         return (self.shard,)
 
 
-Cell = TrainCell | EvalCell | AttackCell
+@dataclass(frozen=True)
+class CostCell:
+    """What one model costs: size, FLOPs and latency measured on it, and its (and its teachers') training cost.
+
+    Unlike the other cells its result is not deterministic: latency is a measurement
+    of this machine at this moment. The key says *what* was measured (the weights,
+    the code, the runtime, the device and thread count, the measurement settings), so
+    a run on another thread count or device measures again, and a re-run reuses the
+    measurement it finds, which says when and where it was taken.
+    """
+
+    model: ModelRef
+    teachers: tuple[ModelRef, ...]  # the chain of teachers, nearest first: their training is part of this model's cost
+    data: DataRef
+    runtime: Runtime
+    code: str  # the digest of the measuring code
+    device: str  # e.g. "cpu", "cuda:0"
+    threads: int  # torch's intra-op threads in the process that plans the cell
+
+    @property
+    def name(self) -> str:
+        """How logs, failures and the manifest name this cell."""
+        return f"cost {self.model.id}"
+
+    @property
+    def key(self) -> str:
+        """Hash of what is measured and how."""
+        return canonical_hash(
+            {
+                "model": [self.model.weights, self.model.code],
+                "teachers": [[t.weights, t.code] for t in self.teachers],
+                "data": self.data.test_fingerprint,
+                "runtime": asdict(self.runtime),
+                "code": self.code,
+                "device": self.device,
+                "threads": self.threads,
+            }
+        )
+
+    @property
+    def output(self) -> str:
+        """The cost file, relative to the run folder."""
+        return f"costs/{self.model.id}.{self.key[:16]}.json"
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Every file the cell writes; it is done when they all exist."""
+        return (self.output,)
+
+
+Cell = TrainCell | EvalCell | AttackCell | CostCell
 
 
 def clean_shard_name(cell: EvalCell) -> str:

@@ -8,7 +8,7 @@ networks themselves.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -56,6 +56,60 @@ class PapernotMnist(Architecture):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
+
+
+class ScaledPapernotMnist(Architecture):
+    """The Papernot MNIST net with every layer's width scaled by ``width`` (a size family for distillation as compression).
+
+    A subclass sets ``width``. At width 1 it is layer for layer ``PapernotMnist``, built
+    in the same order, so the same seed draws the same initial weights (a test checks
+    this). ``PapernotMnist`` itself stays as it is: its source is part of the key of
+    every model already trained with it.
+    """
+
+    width: ClassVar[float] = 1.0
+
+    def __init__(self, shape: tuple[int, int, int], n_classes: int) -> None:
+        super().__init__()
+        c, h, w = shape
+        side = ((h - 4) // 2 - 4) // 2
+        c1, c2, fc = (max(1, round(n * self.width)) for n in (32, 64, 200))
+        self.features = nn.Sequential(
+            nn.Conv2d(c, c1, 3),
+            nn.ReLU(),
+            nn.Conv2d(c1, c1, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3),
+            nn.ReLU(),
+            nn.Conv2d(c2, c2, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(c2 * side * side, fc),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(fc, fc),
+            nn.ReLU(),
+            nn.Linear(fc, n_classes),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.features(x))
+
+
+class PapernotMnistHalf(ScaledPapernotMnist):
+    """The Papernot MNIST net at half width: conv16x2, pool, conv32x2, pool, FC100x2 (about 1/4 of the parameters)."""
+
+    width = 0.5
+
+
+class PapernotMnistQuarter(ScaledPapernotMnist):
+    """The Papernot MNIST net at quarter width: conv8x2, pool, conv16x2, pool, FC50x2 (about 1/16 of the parameters)."""
+
+    width = 0.25
 
 
 class SmallCnn(Architecture):

@@ -37,7 +37,7 @@ from bench.errors import BenchError, OutputError
 from bench.fsutil import atomic_write_text, remove_temp_files
 from bench.pipeline import preflight, provenance
 from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.build import attack_cell, eval_cell, train_cell
+from bench.pipeline.build import attack_cell, cost_cell, eval_cell, train_cell
 from bench.pipeline.cells import Cell, DataRef, EvalCell, ModelRef
 from bench.pipeline.data import DataBundle, load_data
 from bench.pipeline.datasets import DATASETS, data_roots
@@ -74,6 +74,8 @@ class RunState:
     failures: list[tuple[str, str]] = field(default_factory=list)
     keep: set[str] = field(default_factory=set)  # the outputs this run planned: the only files its tables read
     evaluations: dict[str, EvalCell] = field(default_factory=dict)  # model id -> its evaluation, whose clean shard attacks read
+    # model id -> its cost measurement (kept apart from ``cells``: a measurement, not a deterministic result)
+    costs: dict[str, dict[str, object]] = field(default_factory=dict)
     # Writes the manifest. Called after every cell, so even a killed run's manifest names the outputs it planned
     # so far, and its report never mixes in another variant's shards.
     save: Callable[[], None] = lambda: None
@@ -224,7 +226,36 @@ def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBund
         finally:
             state.save()
         models[mid] = model
+        try:
+            _measure_cost(spec, opts, ws, ref, model, models, state)
+        except BenchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failed measurement must not stop the model's attacks
+            state.fail(f"cost {mid}", exc)
+        state.save()
     return models
+
+
+def _measure_cost(
+    spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataRef, model: ModelRef, models: dict[str, ModelRef], state: RunState
+) -> None:
+    """Measure what ``model`` costs (or find the measurement an earlier run took with the same weights, device and threads)."""
+    chain, cur = [], spec.model(model.id).teacher
+    while cur is not None and cur in models:
+        chain.append(models[cur])
+        cur = spec.model(cur).teacher
+    cell = cost_cell(model, tuple(chain), data, ws.runtime, ws.paths.device, torch_threads())
+    if opts.force or not RunFolder(ws.paths.run_dir).is_done(cell.outputs):
+        state.costs[model.id] = execute(cell, ws)
+    else:
+        state.costs[model.id] = {"origin": "done", "file": cell.output}
+
+
+def torch_threads() -> int:
+    """The intra-op threads torch uses in this process (latency depends on them, so they key a cost measurement)."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBundle, models: dict[str, ModelRef], state: RunState) -> None:
@@ -296,5 +327,6 @@ def prune(run_dir: Path, keep: set[str]) -> list[str]:
 
 def _write_manifest(run_dir: Path, manifest: dict[str, object], state: RunState) -> None:
     # Only the planned outputs feed the tables: other variants' shards and a failed cell's older shard stay on disk unread.
-    body = dict(manifest, outputs=sorted(state.keep), cells=state.cells, failures=[{"cell": c, "error": e} for c, e in state.failures])
+    failures = [{"cell": c, "error": e} for c, e in state.failures]
+    body = dict(manifest, outputs=sorted(state.keep), cells=state.cells, costs=state.costs, failures=failures)
     atomic_write_text(run_dir / "manifest.json", json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")

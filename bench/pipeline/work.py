@@ -23,8 +23,8 @@ from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
 from bench.fsutil import atomic_write_text, file_sha256
-from bench.pipeline import diagnostics, external, training
-from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
+from bench.pipeline import costs, diagnostics, external, training
+from bench.pipeline.cells import AttackCell, Cell, CostCell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
 from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
 from bench.pipeline.models import build_model, load_weights
@@ -73,12 +73,20 @@ def attack_code(use: str) -> str:
     return digest(*attack_modules(use), ops, views, losses, attack, _rows, training.predict_logits)
 
 
+@cache
+def cost_code() -> str:
+    """Digest of the code that measures a model's cost."""
+    return digest(costs, measure, _training_cost)
+
+
 def code_of(cell: Cell) -> str:
     """The code digest this process would compute ``cell`` with."""
     if isinstance(cell, TrainCell):
         return train_code(cell.model.arch)
     if isinstance(cell, EvalCell):
         return evaluate_code()
+    if isinstance(cell, CostCell):
+        return cost_code()
     return attack_code(cell.attack.use)
 
 
@@ -99,6 +107,8 @@ def execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
         return train(cell, ws)
     if isinstance(cell, EvalCell):
         return evaluate(cell, ws)
+    if isinstance(cell, CostCell):
+        return measure(cell, ws)
     return attack(cell, ws)
 
 
@@ -308,6 +318,59 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     prov = _record(ws, cell.shard, start)
     log.info("cell %s: %.1fs", cell.name, prov["seconds"])
     return {"key": cell.key, "origin": "ran", "seconds": prov["seconds"], "projected": int(frame["projected"].sum()), "computed": prov}
+
+
+def _training_cost(ws: Workspace, ref: ModelRef) -> dict[str, Any]:
+    # What training this model took, as the store recorded it when it was trained (a cached model keeps its own).
+    entry: dict[str, Any] = {"id": ref.id, "train_seconds": None, "epochs": None, "trained_at": None, "threads": None, "device": None}
+    if ref.external is not None or ref.checkpoint is not None:
+        return entry | {"origin": "external" if ref.external else "checkpoint"}
+    meta_path = ws.store.paths(ref.key)[2]
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return entry | {"origin": "unknown"}
+    prov = meta.get("provenance") or {}
+    return entry | {
+        "origin": "store",
+        "train_seconds": meta.get("seconds"),
+        "epochs": (meta.get("train") or {}).get("epochs"),
+        "trained_at": prov.get("computed_at"),
+        "threads": prov.get("threads"),
+        "device": prov.get("device"),
+    }
+
+
+def measure(cell: CostCell, ws: Workspace) -> dict[str, Any]:
+    """Measure one model's size, FLOPs and latency here and now; add its training cost; write its cost file."""
+    start = time.perf_counter()
+    data = ws.data(cell.data)
+    module = ws.module(cell.model, data)
+    ref = cell.model
+    path = Path(ref.checkpoint or "")
+    size = path.stat().st_size if ref.external is not None else costs.state_dict_bytes(module)
+    try:
+        flops: int | None = costs.flops_per_sample(module, data.x_test.to(ws.device))
+        flops_note = ""
+    except Exception as exc:  # noqa: BLE001 - a program FlopCounterMode cannot trace still gets its other costs
+        flops, flops_note = None, f"FlopCounterMode failed: {type(exc).__name__}: {exc}"
+    body = {
+        "model": ref.id,
+        "arch": ref.arch,
+        "weights": ref.weights,
+        "params": costs.parameter_count(module),
+        "checkpoint_bytes": size,
+        "flops_per_sample": flops,
+        "flops_note": flops_note,
+        "device": str(ws.device),
+        **costs.latency(module, data.x_test, ws.device, costs.LatencySettings()),
+        "training": _training_cost(ws, ref),
+        "teachers": [_training_cost(ws, t) for t in cell.teachers],
+    }
+    prov = cell_provenance(ws.device, time.perf_counter() - start)
+    atomic_write_text(ws.paths.run_dir / cell.output, json.dumps(body | {"measured": prov}, indent=2, sort_keys=True) + "\n")
+    log.info("cost %s: %s parameters, %s FLOPs, %.2f ms at batch 1", ref.id, body["params"], flops, body["latency_batch1_ms"])
+    return {"origin": "measured", "file": cell.output, "computed": prov}
 
 
 def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np.ndarray], moved: np.ndarray, per: float) -> pd.DataFrame:

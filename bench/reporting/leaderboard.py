@@ -38,7 +38,11 @@ import pandas as pd
 from bench.errors import BenchError
 from bench.reporting.doc import ReportDoc, Section, Table
 from bench.reporting.html import render_html
+from bench.reporting.leaderboard_costs import COLUMNS as COST_COLUMNS
+from bench.reporting.leaderboard_costs import CostOptions, add_costs, budget_text, sort_by_cost, within_budget
+from bench.reporting.leaderboard_costs import display_columns as cost_display_columns
 from bench.reporting.markdown import render_markdown
+from bench.results.costs import read_costs
 from bench.results.families import family_name
 from bench.results.flags import model_verdicts, run_checks
 from bench.results.metrics import EPS_DIGITS, common_eps, covers, eps_key, naive_vs_adaptive, summarize, wilson, worst_case_at
@@ -59,6 +63,7 @@ class RunData:
     flags: pd.DataFrame
     eval_fingerprint: str = ""
     spec_attacks: tuple[dict[str, Any], ...] = ()
+    costs: pd.DataFrame | None = None  # the run's cost table (bench.results.costs), None when not read
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ def load_run(run_dir: Path) -> RunData:
         flags,
         str((manifest.get("data") or {}).get("eval_fingerprint") or ""),
         tuple(a for a in spec_attacks if isinstance(a, dict)),
+        read_costs(run_dir),
     )
 
 
@@ -230,7 +236,9 @@ def rank(frame: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop(columns="_u").assign(rank=pd.array(ranks, dtype="Int64")).reset_index(drop=True)
 
 
-def build_leaderboards(runs: list[RunData], norm: str = "linf", eps: float | None = None) -> list[Leaderboard]:
+def build_leaderboards(
+    runs: list[RunData], norm: str = "linf", eps: float | None = None, costs: CostOptions | None = None
+) -> list[Leaderboard]:
     """One ranked leaderboard per comparable group, in the order the groups first appear.
 
     Runs are ranked together only when their dataset, evaluation set (fingerprint),
@@ -249,11 +257,17 @@ def build_leaderboards(runs: list[RunData], norm: str = "linf", eps: float | Non
             continue
         chosen = choose_eps(group, norm, eps)
         rows = [_row(run, model, g, norm, chosen) for run in group for model, g in _attacked(run, norm).items()]
-        frame = rank(pd.DataFrame(rows))
+        opts = costs or CostOptions()
+        frame = within_budget(add_costs(pd.DataFrame(rows), {str(r.run_dir): r.costs for r in group if r.costs is not None}), opts)
+        if not len(frame):
+            continue
+        frame = sort_by_cost(rank(frame), opts.sort)
         fams = [c for c in frame.columns if c.startswith("robust_")]
         lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "attacks", "clean_accuracy"]
         tail = ["worst_case", "worst_case_lo", "worst_case_hi", "gap", "flags_fail", "flags_warn", "unreliable", "why", "date", "spec_hash"]
-        boards.append(Leaderboard(dataset, norm, chosen, frame[[*lead, *fams, *tail, "run_dir"]], fingerprint, attacks))
+        boards.append(Leaderboard(dataset, norm, chosen, frame[[*lead, *fams, *tail, *COST_COLUMNS, "run_dir"]], fingerprint, attacks))
+    if not boards and costs is not None and costs.budgets():
+        raise BenchError(f"no model fits the budget ({budget_text(costs)}) among {', '.join(str(r.run_dir) for r in runs)}")
     if not boards:
         raise BenchError(f"no run has {norm} attacks: {', '.join(str(r.run_dir) for r in runs)}")
     return boards
@@ -284,6 +298,7 @@ def display(board: Leaderboard) -> Table:
                 for v, lo, hi in zip(f["worst_case"], f["worst_case_lo"], f["worst_case_hi"], strict=True)
             ],
             "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
+            **cost_display_columns(f),
             "flags": [f"{a} fail, {b} warn" for a, b in zip(f["flags_fail"], f["flags_warn"], strict=True)],
             "unreliable": [f"yes: {w}" if u else "no" for u, w in zip(f["unreliable"], f["why"], strict=True)],
             "date": f["date"],
@@ -298,7 +313,9 @@ def _doc(boards: list[Leaderboard]) -> ReportDoc:
         "Ranked by per-sample worst-case robust accuracy over every attack of the norm (95% Wilson interval); "
         "a rank is 1 + the number of models whose interval lies entirely above this one's, so models whose intervals "
         "overlap share a rank. Family columns are the worst case within each attack family; `gap` is naive minus "
-        "adaptive worst case. `unreliable` means a gradient-masking or a sanity check failed (see docs/flags.md): "
+        "adaptive worst case. Cost columns: parameters, FLOPs per sample, measured batch-1 latency (compare it within one "
+        "run's machine), training seconds including the teacher's. "
+        "`unreliable` means a gradient-masking or a sanity check failed (see docs/flags.md): "
         "such models are listed last and not ranked (`–`), because their robust accuracy is no evidence of robustness."
     )
     count: dict[tuple[str, str], int] = {}

@@ -6,7 +6,7 @@ is a pure function of ``records/`` (plus ``manifest.json`` for titles and
 provenance, ``diagnostics/`` for the masking checks, and the optional
 ``examples/`` images). It writes:
 
-* ``summary.csv``, ``clean.csv``, ``naive_vs_adaptive.csv``, ``flags.csv``, ``seeds.csv``;
+* ``summary.csv``, ``clean.csv``, ``naive_vs_adaptive.csv``, ``flags.csv``, ``seeds.csv``, ``costs.csv``;
 * ``plots/*.png`` and ``plots/*.svg``;
 * ``report.html`` (self-contained), ``report.md`` (figures by relative path) and
   ``summary.md`` (``report.md`` without the figures).
@@ -23,11 +23,13 @@ from typing import Any
 import pandas as pd
 
 from bench.fsutil import atomic_write_text
+from bench.reporting.cost_figure import cost_section, plot_cost
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci
 from bench.reporting.example_grid import plot_examples
 from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
+from bench.results.costs import read_costs
 from bench.results.examples import load_strongest
 from bench.results.flags import model_verdicts
 from bench.results.records import WORST
@@ -201,7 +203,13 @@ def cell_provenance(manifest: dict[str, Any]) -> pd.DataFrame:
 
 
 def draw_figures(
-    run_dir: Path, records: pd.DataFrame, t: RunTables, manifest: dict[str, Any], suite: str, outputs: set[str] | None = None
+    run_dir: Path,
+    records: pd.DataFrame,
+    t: RunTables,
+    manifest: dict[str, Any],
+    suite: str,
+    outputs: set[str] | None = None,
+    costs: pd.DataFrame | None = None,
 ) -> tuple[list[Plot], list[str]]:
     """Draw every figure that applies; return the plots and one line per figure that was skipped.
 
@@ -226,6 +234,11 @@ def draw_figures(
             "no norm has both naive and adaptive attacks at a common eps",
         ),
         (
+            "cost",
+            lambda: plot_cost(costs if costs is not None else read_costs(run_dir), t.clean, t.nva, suite, out),
+            "no cost measurements (costs/) for this run's models",
+        ),
+        (
             "examples",
             lambda: plot_examples(load_strongest(run_dir, t.summary, outputs), suite, out),
             "no examples/ images for this run's attack cells (a run folder copied without examples/, or no attack ran)",
@@ -244,7 +257,9 @@ def draw_figures(
     return drawn, skipped
 
 
-def build_doc(suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Plot], skipped: list[str]) -> ReportDoc:
+def build_doc(
+    suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Plot], skipped: list[str], costs: pd.DataFrame | None = None
+) -> ReportDoc:
     """Assemble the report's sections."""
     data = manifest.get("data") or {}
     bits = [f"status {manifest.get('status', 'unknown')}"]
@@ -255,7 +270,9 @@ def build_doc(suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Pl
     if data:
         bits.append(f"data {data.get('name', '?')} ({str(data.get('fingerprint', ''))[:12]}, {data.get('n_eval', '?')} eval samples)")
     figures = Section("Figures", " ".join(skipped), plots=tuple(plots), figures_only=True)
-    return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), figures, provenance_section(manifest)))
+    # Only a run that measured costs gets the section (runs from before bench measured them have no costs/).
+    cost = (cost_section(costs),) if costs is not None and len(costs) else ()
+    return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), *cost, figures, provenance_section(manifest)))
 
 
 def write_report(run_dir: Path) -> pd.DataFrame:
@@ -267,11 +284,13 @@ def write_report(run_dir: Path) -> pd.DataFrame:
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
-    plots, skipped = draw_figures(run_dir, records, t, manifest, suite, run.outputs)
+    costs = read_costs(run_dir)
+    atomic_write_text(run_dir / "costs.csv", costs.to_csv(index=False, float_format="%.6g"))
+    plots, skipped = draw_figures(run_dir, records, t, manifest, suite, run.outputs, costs)
     for line in skipped:
         if not line.startswith("examples:") or not len(t.summary):
             log.info("%s", line)
-    doc = build_doc(suite, manifest, t, plots, skipped)
+    doc = build_doc(suite, manifest, t, plots, skipped, costs)
     atomic_write_text(run_dir / "summary.md", render_markdown(doc, figures=False, title=f"bench summary: {suite}"))
     atomic_write_text(run_dir / "report.md", render_markdown(doc))
     atomic_write_text(run_dir / "report.html", render_html(doc))

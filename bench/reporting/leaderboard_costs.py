@@ -1,0 +1,90 @@
+"""The leaderboard's cost columns: join each model's cost (``costs/``), filter by a budget, sort by a cost.
+
+A filter (``--max-params``, ``--max-flops``, ``--max-latency-ms``) is applied before
+ranking, so ranks answer "the most robust model within this budget"; a model whose
+cost was not measured (a run from before bench measured costs) never fits a budget.
+A sort (``--sort params``) only reorders the rows, smallest first: ranks stay those of
+the worst case, and unreliable models stay below the reliable ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+# Leaderboard column <- cost table column.
+COLUMNS = {
+    "params": "params",
+    "flops_per_sample": "flops_per_sample",
+    "latency_batch1_ms": "latency_batch1_ms",
+    "train_seconds": "total_train_seconds",
+}
+SORT_KEYS = {"params": "params", "flops": "flops_per_sample", "latency": "latency_batch1_ms", "train": "train_seconds"}
+
+
+@dataclass(frozen=True)
+class CostOptions:
+    """How the leaderboard uses costs: an optional budget per cost, and an optional sort key (see ``SORT_KEYS``)."""
+
+    sort: str | None = None
+    max_params: float | None = None
+    max_flops: float | None = None
+    max_latency_ms: float | None = None
+
+    def budgets(self) -> dict[str, float]:
+        """Leaderboard column -> the largest value that fits."""
+        pairs = {"params": self.max_params, "flops_per_sample": self.max_flops, "latency_batch1_ms": self.max_latency_ms}
+        return {col: float(v) for col, v in pairs.items() if v is not None}
+
+
+def budget_text(opts: CostOptions) -> str:
+    """``params <= 100000, flops_per_sample <= 5e+06``: the budgets, for messages."""
+    return ", ".join(f"{col} <= {limit:g}" for col, limit in opts.budgets().items())
+
+
+def add_costs(frame: pd.DataFrame, costs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``frame`` (leaderboard rows with ``run_dir`` and ``model``) with the cost columns; NaN where not measured."""
+    out = frame.copy()
+    for col in COLUMNS:
+        out[col] = math.nan
+    for i, row in out.iterrows():
+        c = costs.get(str(row["run_dir"]))
+        hit = c[c["model"] == row["model"]] if c is not None and len(c) else None
+        if hit is not None and len(hit):
+            for col, src in COLUMNS.items():
+                out.at[i, col] = float(hit[src].iloc[0])
+    return out
+
+
+def within_budget(frame: pd.DataFrame, opts: CostOptions) -> pd.DataFrame:
+    """The rows whose every budgeted cost is known and at most its budget."""
+    keep = pd.Series(True, index=frame.index)
+    for col, limit in opts.budgets().items():
+        keep &= frame[col].notna() & (frame[col] <= limit)
+    return frame[keep]
+
+
+def sort_by_cost(frame: pd.DataFrame, key: str | None) -> pd.DataFrame:
+    """Rows reordered by a cost (smallest first, unknown last), reliable models before unreliable ones; ranks unchanged."""
+    if key is None or key == "rank" or not len(frame):
+        return frame
+    col = SORT_KEYS[key]
+    flag = frame["unreliable"].astype(bool) if "unreliable" in frame else pd.Series(False, index=frame.index)
+    ordered = frame.assign(_u=flag).sort_values(["_u", col], ascending=[True, True], na_position="last", kind="stable")
+    return ordered.drop(columns="_u").reset_index(drop=True)
+
+
+def display_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """The human-readable cost columns of a leaderboard table."""
+
+    def num(v: float, f: str) -> str:
+        return "–" if math.isnan(v) else format(v, f)
+
+    return {
+        "params": [num(v, ",.0f") for v in frame["params"]],
+        "FLOPs": [num(v / 1e6, ".3g") + " M" if not math.isnan(v) else "–" for v in frame["flops_per_sample"]],
+        "latency b1": [num(v, ".3g") + " ms" if not math.isnan(v) else "–" for v in frame["latency_batch1_ms"]],
+        "train": [num(v, ".0f") + " s" if not math.isnan(v) else "–" for v in frame["train_seconds"]],
+    }
