@@ -141,24 +141,33 @@ def check_monotone_eps(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
 
 
 def check_unbounded(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
-    """unbounded-incomplete: an unbounded (or Linf >= 0.5) attack does not reach ~100% success."""
+    """unbounded-incomplete: an unbounded (or Linf >= 0.5) attack does not reach ~100% success.
+
+    It fails only when no attack of that kind on the model and norm reaches ~100%: then
+    the robust accuracy left over is the attacks' failure. One weak attack next to a
+    complete one (torchattacks' fixed-c CW beside bench's C&W) is a warning about that
+    attack, not about the evaluation, whose worst case is per sample over all of them.
+    """
+    rows = []
     for r in _attack_rows(summary).itertuples():
         unbounded = math.isinf(r.eps) and family_of(r.use).reaches_all
         large = (not math.isinf(r.eps)) and r.norm == "linf" and r.eps >= LARGE_LINF
-        if not (unbounded or large) or (isinstance(r.source, str) and r.source):
-            continue
+        if (unbounded or large) and not (isinstance(r.source, str) and r.source):
+            rows.append((r, unbounded))
+    best: dict[tuple[str, str, bool], tuple[float, str]] = {}
+    for r, unbounded in rows:
+        group = (r.model, r.norm, unbounded)
+        best[group] = max(best.get(group, (-1.0, "")), (float(r.attack_success_rate), str(r.attack)))
+    for r, unbounded in rows:
         rate = float(r.attack_success_rate)
         verdict = _grade(rate, UNBOUNDED_WARN, UNBOUNDED_FAIL, higher_is_bad=False)
-        yield _row(
-            r.model,
-            r.attack,
-            "unbounded-incomplete",
-            "sanity",
-            verdict,
-            rate,
-            f"warn<{UNBOUNDED_WARN:g}, fail<{UNBOUNDED_FAIL:g}",
-            f"{r.attack} succeeds on {rate:.1%} with {'no budget' if unbounded else f'eps {r.eps:g}'}; it should reach ~100%",
-        )
+        top, top_attack = best[(r.model, r.norm, unbounded)]
+        message = f"{r.attack} succeeds on {rate:.1%} with {'no budget' if unbounded else f'eps {r.eps:g}'}; it should reach ~100%"
+        if verdict != "pass" and _grade(top, UNBOUNDED_WARN, UNBOUNDED_FAIL, higher_is_bad=False) == "pass":
+            verdict = "warn"
+            message += f"; {top_attack} reaches {top:.1%} on this model and norm, so the worst case is complete"
+        threshold = f"warn<{UNBOUNDED_WARN:g}, fail<{UNBOUNDED_FAIL:g}"
+        yield _row(r.model, r.attack, "unbounded-incomplete", "sanity", verdict, rate, threshold, message)
 
 
 def check_transfer_beats_whitebox(records: pd.DataFrame) -> Iterator[dict[str, object]]:

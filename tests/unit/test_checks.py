@@ -86,6 +86,20 @@ def test_unbounded_attack_must_reach_100_percent(found, expected):
     assert verdict(flags, "unbounded-incomplete", attack="cw") == expected
 
 
+def test_a_weak_unbounded_attack_beside_a_complete_one_only_warns():
+    # torchattacks' fixed-c CW next to a C&W that breaks everything: the worst case is complete, the model reliable.
+    complete = min_norm("m", "cw", ALL, [1.0] * N)
+    weak = min_norm("m", "ta-cw", ALL, [1.0] * 4 + [math.inf] * (N - 4), use="torchattacks.cw")
+    flags = flags_for(clean("m", ALL), complete, weak)
+    assert verdict(flags, "unbounded-incomplete", attack="cw") == "pass"
+    assert verdict(flags, "unbounded-incomplete", attack="ta-cw") == "warn"
+    message = flags[(flags["attack"] == "ta-cw") & (flags["check"] == "unbounded-incomplete")]["message"].iloc[0]
+    assert message.endswith("cw reaches 100.0% on this model and norm, so the worst case is complete")
+    # Alone, the weak one fails: nothing covers the samples it left.
+    alone = flags_for(clean("m", ALL), weak)
+    assert verdict(alone, "unbounded-incomplete", attack="ta-cw") == "fail"
+
+
 def test_large_linf_budget_must_reach_100_percent():
     flags = flags_for(clean("m", ALL), fixed("m", "pgd", ALL, {0.5: first(12)}))
     assert verdict(flags, "unbounded-incomplete", attack="pgd") == "fail"
