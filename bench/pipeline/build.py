@@ -19,7 +19,7 @@ from bench.spec.schema import AttackSpec, ModelSpec
 
 def train_cell(model: ModelSpec, data: DataRef, seed: int, runtime: Runtime, teacher: ModelRef | None) -> TrainCell:
     """The cell that obtains ``model`` (its teacher, for a student, already obtained)."""
-    return TrainCell(model, data, seed, runtime.subset(BASE_PACKAGES), train_code(model.arch), teacher)
+    return TrainCell(model, data, seed, runtime.subset(BASE_PACKAGES), train_code(model.arch, model.train.adversarial is not None), teacher)
 
 
 def eval_cell(model: ModelRef, data: DataRef, diagnose: bool, runtime: Runtime) -> EvalCell:

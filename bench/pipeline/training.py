@@ -9,6 +9,10 @@ Recipe: Adam with a cosine learning-rate decay. Plain SGD does not train at
 T=100 on this machine (REFERENCE.md); Adam is invariant to the 1/T scale of the
 gradients that high temperature causes, so it needs no T^2 loss rescaling.
 
+Adversarial training (``train.adversarial``, ``bench.pipeline.adversarial``) replaces
+each mini-batch by adversarial examples crafted on the model being trained, optionally
+mixed with the clean loss. Its random starts have their own seeded generator too.
+
 Augmentation (``train.augment``: random crops of the zero-padded image, horizontal
 flips) draws from its own seeded generator, so it is deterministic and leaves the
 shuffling of an unaugmented run exactly as it was.
@@ -69,6 +73,14 @@ def fit(
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator().manual_seed(seed + 1) if params.augment else None
+    adv = params.adversarial
+    adv_gen = torch.Generator().manual_seed(seed + 2) if adv else None
+    if adv is not None:
+        # Imported only here: a plain model's code digest does not cover the adversarial module.
+        from bench.pipeline.adversarial import perturb
+
+        # The bar counts training steps; say what each one costs in forward-backward passes.
+        desc = f"{desc} [{adv.describe()}, {adv.cost():g}x passes]"
     torch.manual_seed(seed)  # dropout draws from the global RNG
     opt = _optimizer(model, params)
     n = len(x)
@@ -85,11 +97,18 @@ def fit(
             if params.augment is not None and aug_gen is not None:
                 xb = augment_batch(xb, params.augment, aug_gen)
             xb = xb.to(device, non_blocking=True)
-            logits = model(xb) / params.temperature
-            if soft_targets is None:
-                loss = F.cross_entropy(logits, y[idx].to(device))
+            if adv is not None and adv_gen is not None:
+                yb = y[idx].to(device)
+                x_adv = perturb(model, xb, yb, adv, adv_gen)
+                loss = F.cross_entropy(model(x_adv) / params.temperature, yb)
+                if adv.clean_weight > 0:
+                    loss = (1 - adv.clean_weight) * loss + adv.clean_weight * F.cross_entropy(model(xb) / params.temperature, yb)
             else:
-                loss = -(soft_targets[idx].to(device) * F.log_softmax(logits, dim=1)).sum(1).mean()
+                logits = model(xb) / params.temperature
+                if soft_targets is None:
+                    loss = F.cross_entropy(logits, y[idx].to(device))
+                else:
+                    loss = -(soft_targets[idx].to(device) * F.log_softmax(logits, dim=1)).sum(1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

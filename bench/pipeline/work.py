@@ -23,7 +23,7 @@ from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
 from bench.fsutil import atomic_write_text, file_sha256
-from bench.pipeline import diagnostics, external, training
+from bench.pipeline import adversarial, diagnostics, external, training
 from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
 from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
@@ -51,13 +51,17 @@ def architecture_code(arch: str | None) -> str:
 
 
 @cache
-def train_code(arch: str | None) -> str:
+def train_code(arch: str | None, adversarial_training: bool = False) -> str:
     """Digest of the code that determines a trained model: its architecture, the training loop and the train step.
 
+    An adversarially trained model also depends on the training attack (``bench.pipeline.adversarial``);
+    a plain one does not, so editing that attack retrains only adversarially trained models.
     For an external model (``arch`` None): the loader and the step that loads and checks it.
     """
     if arch is None:
         return digest(architecture_code(None), train, _external)
+    if adversarial_training:
+        return digest(architecture_code(arch), training, train, adversarial)
     return digest(architecture_code(arch), training, train)
 
 
@@ -76,7 +80,7 @@ def attack_code(use: str) -> str:
 def code_of(cell: Cell) -> str:
     """The code digest this process would compute ``cell`` with."""
     if isinstance(cell, TrainCell):
-        return train_code(cell.model.arch)
+        return train_code(cell.model.arch, cell.model.train.adversarial is not None)
     if isinstance(cell, EvalCell):
         return evaluate_code()
     return attack_code(cell.attack.use)

@@ -71,7 +71,11 @@ def _speed(arch: str | None) -> float:
 def estimate_cost(spec: SuiteSpec, cells: list[PlannedAttack]) -> tuple[float, float]:
     """Rough cold-run seconds (training, attacks) from pass counts and measured per-architecture speeds."""
     n_train = spec.dataset.train_size or open_dataset(spec.dataset.name, spec.dataset.path).n_train
-    train = sum(m.train.epochs * n_train / _speed(m.arch) for m in spec.models if not m.checkpoint)
+    train = sum(
+        m.train.epochs * n_train * (m.train.adversarial.cost() if m.train.adversarial else 1.0) / _speed(m.arch)
+        for m in spec.models
+        if not m.checkpoint
+    )
     attack = 0.0
     for cell in cells:
         a = spec.attacks[cell.attack]
