@@ -89,7 +89,7 @@ def fit(
     model.train()
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=desc, unit="step", disable=quiet, leave=False)
     for epoch in range(params.epochs):
-        start, total = time.perf_counter(), 0.0
+        start, total, adv_correct = time.perf_counter(), 0.0, 0
         perm = torch.randperm(n, generator=gen)
         for i in range(0, n, params.batch_size):
             idx = perm[i : i + params.batch_size]
@@ -100,7 +100,10 @@ def fit(
             if adv is not None and adv_gen is not None:
                 yb = y[idx].to(device)
                 x_adv = perturb(model, xb, yb, adv, adv_gen)
-                loss = F.cross_entropy(model(x_adv) / params.temperature, yb)
+                adv_logits = model(x_adv) / params.temperature
+                loss = F.cross_entropy(adv_logits, yb)
+                # Accuracy on the training attack's inputs: a sudden jump towards 100% is catastrophic overfitting's sign.
+                adv_correct += int((adv_logits.argmax(1) == yb).sum())
                 if adv.clean_weight > 0:
                     loss = (1 - adv.clean_weight) * loss + adv.clean_weight * F.cross_entropy(model(xb) / params.temperature, yb)
             else:
@@ -116,7 +119,19 @@ def fit(
                 sched.step()
             total += float(loss.detach()) * len(idx)
             bar.update(1)
-        log.debug("%s epoch %d/%d: loss %.4f (%.1fs)", desc, epoch + 1, params.epochs, total / n, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        if adv is not None:
+            log.info(
+                "%s epoch %d/%d: loss %.4f, accuracy on the training attack %.3f (%.1fs)",
+                desc,
+                epoch + 1,
+                params.epochs,
+                total / n,
+                adv_correct / n,
+                seconds,
+            )
+        else:
+            log.debug("%s epoch %d/%d: loss %.4f (%.1fs)", desc, epoch + 1, params.epochs, total / n, seconds)
     bar.close()
     model.eval()
     return model

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from bench.fsutil import atomic_write_text
+from bench.reporting.defences import defences_section, glance_section, plot_defences
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci
 from bench.reporting.example_grid import plot_examples
 from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
@@ -213,6 +214,11 @@ def draw_figures(
     drawn: list[Plot] = []
     skipped: list[str] = []
     attempts = [
+        (
+            "defences",
+            lambda: plot_defences(t.nva, t.clean, suite, out),
+            "no norm has both naive (iterative) and adaptive attacks at a common eps",
+        ),
         ("robust_accuracy_vs_eps", lambda: plot_robust_accuracy(t.summary, suite, out), "no bounded attacks"),
         (
             "temperature",
@@ -254,8 +260,11 @@ def build_doc(suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Pl
         bits.append(f"spec {str(manifest['spec_hash'])[:12]}")
     if data:
         bits.append(f"data {data.get('name', '?')} ({str(data.get('fingerprint', ''))[:12]}, {data.get('n_eval', '?')} eval samples)")
-    figures = Section("Figures", " ".join(skipped), plots=tuple(plots), figures_only=True)
-    return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), figures, provenance_section(manifest)))
+    # The answer first: the glance, then the defences table with its figure; every detail after them.
+    defences = next((p for p in plots if p.name == "defences"), None)
+    figures = Section("Figures", " ".join(skipped), plots=tuple(p for p in plots if p is not defences), figures_only=True)
+    head = (glance_section(t), defences_section(t, defences))
+    return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*head, *table_sections(t), figures, provenance_section(manifest)))
 
 
 def write_report(run_dir: Path) -> pd.DataFrame:

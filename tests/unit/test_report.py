@@ -19,8 +19,10 @@ from bench.results.examples import examples_path, save_examples
 from bench.results.records import shard_name
 
 OK = [True] * 5 + [False]
-FIGURES = ["robust_accuracy_vs_eps", "temperature", "min_l2_cdf", "naive_vs_adaptive", "examples"]
+FIGURES = ["defences", "robust_accuracy_vs_eps", "temperature", "min_l2_cdf", "naive_vs_adaptive", "examples"]
 SECTIONS = [
+    "At a glance",
+    "Defences",
     "Verdicts",
     "Clean accuracy",
     "Attacks",
@@ -160,6 +162,7 @@ def test_html_report_is_self_contained_and_holds_every_table_and_figure(written)
     assert {a["alt"] for a in imgs} == {
         f"papers: {t}"
         for t in [
+            "defences, naive vs adaptive robust accuracy",
             "robust accuracy vs eps",
             "attack success and clean accuracy vs distillation temperature",
             "CDF of minimal L2 perturbations",
@@ -168,8 +171,9 @@ def test_html_report_is_self_contained_and_holds_every_table_and_figure(written)
         ]
     }
     assert p.h2 == SECTIONS
-    # Tables: verdicts, clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
-    assert sum(t == "table" for t, _ in p.tags) == 9
+    # Tables: at a glance (the glance, failed and warned checks, passing checks, every attack side by side), defences,
+    # verdicts, clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
+    assert sum(t == "table" for t, _ in p.tags) == 14
     assert not [t for t, _ in p.tags if t in ("script", "link", "iframe")]
     assert "http://" not in text and "https://" not in text
     # The failed check, and its model marked unreliable in the verdicts.
