@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bench.reporting.doc import Plot, Section, Table, display_frame, pct_ci
+from bench.reporting.doc import Plot, Section, Table, display_frame, markdown_table, pct_ci
 from bench.reporting.figures import _colors, eps_axis_label, norm_name, save_plot
 from bench.results.flags import model_verdicts
 from bench.results.metrics import common_eps, wilson
@@ -66,6 +66,35 @@ def defences_frame(nva: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DEFENCE_COLUMNS)
 
 
+NAIVE_ADAPTIVE_COLUMNS = ["naive", "naive_lo", "naive_hi", "adaptive", "adaptive_lo", "adaptive_hi"]
+
+
+def naive_adaptive_columns(nva_rows: pd.DataFrame) -> dict[str, float]:
+    """The leaderboard's naive and adaptive worst cases with intervals, from one model's ``nva`` row at its eps (NaN without)."""
+    d = defences_frame(nva_rows)
+    return {c: float(d[c].iloc[0]) if len(d) else math.nan for c in NAIVE_ADAPTIVE_COLUMNS}
+
+
+def leaderboard_defences(frame: pd.DataFrame) -> Table:
+    """The leaderboard's defences view: per model, clean, naive and adaptive worst cases [95%], gap and masking verdict."""
+    cols = [c for c in ("model", "suite", "clean_accuracy", *NAIVE_ADAPTIVE_COLUMNS, "gap", "masking") if c in frame.columns]
+    f = frame[cols]
+    out = pd.DataFrame(
+        {
+            "model": f["model"],
+            "suite": f["suite"],
+            "clean": ["–" if math.isnan(v) else f"{100 * v:.1f}%" for v in f["clean_accuracy"]],
+            "naive worst case": _ci(f, "naive"),
+            "adaptive worst case": _ci(f, "adaptive"),
+            "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
+            "masking verdict": f["masking"],
+        }
+    )
+    return Table(
+        out, tuple("fail" if v == "fail" else "warn" if v == "warn" else "" for v in f["masking"]), title="Defences: naive vs adaptive"
+    )
+
+
 def headline_eps(frame: pd.DataFrame) -> dict[str, float]:
     """Per norm, the largest eps at which every model of ``frame`` has both worst cases."""
     out = {}
@@ -85,6 +114,9 @@ def verdict_reasons(flags: pd.DataFrame) -> pd.DataFrame:
         bad = g[g["verdict"] == "fail"]
         if not len(bad):
             bad = g[g["verdict"] == "warn"]
+        # The gap says it in a reader's terms (naive x% robust, adaptive y%), so it leads when it is among them.
+        bad = bad.assign(_o=[(c != "masking", k != "naive-adaptive-gap") for c, k in zip(bad["category"], bad["check"], strict=True)])
+        bad = bad.sort_values("_o", kind="stable")
         if len(bad):
             first = bad.iloc[0]
             more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
@@ -245,3 +277,22 @@ def plot_defences(nva: pd.DataFrame, clean: pd.DataFrame, suite: str, out_dir: P
         "an illusion of masked gradients; a real defence keeps both high."
     )
     return save_plot(fig, out_dir, name, title, caption)
+
+
+def glance_markdown(run_dir: Path) -> str:
+    """The glance table of a run folder as Markdown, from the tables ``bench report`` wrote; "" when they are absent.
+
+    For the CI job summary, which must open with the same answer as the report.
+    """
+    from bench.results.tables import RunTables
+
+    names = ("summary", "clean", "naive_vs_adaptive", "flags")
+    if not all((run_dir / f"{n}.csv").is_file() for n in names):
+        return ""
+    summary, clean, nva, flags = (pd.read_csv(run_dir / f"{n}.csv", keep_default_na=False, na_values=[""]) for n in names)
+    flags = flags.fillna("")
+    t = RunTables(summary, clean, nva, pd.DataFrame(), flags, pd.DataFrame())
+    frame = glance_frame(t)
+    if not len(frame):
+        return ""
+    return "### At a glance\n\n" + markdown_table(frame)
