@@ -9,10 +9,6 @@ Recipe: Adam with a cosine learning-rate decay. Plain SGD does not train at
 T=100 on this machine (REFERENCE.md); Adam is invariant to the 1/T scale of the
 gradients that high temperature causes, so it needs no T^2 loss rescaling.
 
-Adversarial training (``train.adversarial``, ``bench.pipeline.adversarial``) replaces
-each mini-batch by adversarial examples crafted on the model being trained, optionally
-mixed with the clean loss. Its random starts have their own seeded generator too.
-
 Augmentation (``train.augment``: random crops of the zero-padded image, horizontal
 flips) draws from its own seeded generator, so it is deterministic and leaves the
 shuffling of an unaugmented run exactly as it was.
@@ -73,14 +69,6 @@ def fit(
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator().manual_seed(seed + 1) if params.augment else None
-    adv = params.adversarial
-    adv_gen = torch.Generator().manual_seed(seed + 2) if adv else None
-    if adv is not None:
-        # Imported only here: a plain model's code digest does not cover the adversarial module.
-        from bench.pipeline.adversarial import perturb
-
-        # The bar counts training steps; say what each one costs in forward-backward passes.
-        desc = f"{desc} [{adv.describe()}, {adv.cost():g}x passes]"
     torch.manual_seed(seed)  # dropout draws from the global RNG
     opt = _optimizer(model, params)
     n = len(x)
@@ -89,7 +77,7 @@ def fit(
     model.train()
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=desc, unit="step", disable=quiet, leave=False)
     for epoch in range(params.epochs):
-        start, total, adv_correct = time.perf_counter(), 0.0, 0
+        start, total = time.perf_counter(), 0.0
         perm = torch.randperm(n, generator=gen)
         for i in range(0, n, params.batch_size):
             idx = perm[i : i + params.batch_size]
@@ -97,21 +85,11 @@ def fit(
             if params.augment is not None and aug_gen is not None:
                 xb = augment_batch(xb, params.augment, aug_gen)
             xb = xb.to(device, non_blocking=True)
-            if adv is not None and adv_gen is not None:
-                yb = y[idx].to(device)
-                x_adv = perturb(model, xb, yb, adv, adv_gen)
-                adv_logits = model(x_adv) / params.temperature
-                loss = F.cross_entropy(adv_logits, yb)
-                # Accuracy on the training attack's inputs: a sudden jump towards 100% is catastrophic overfitting's sign.
-                adv_correct += int((adv_logits.argmax(1) == yb).sum())
-                if adv.clean_weight > 0:
-                    loss = (1 - adv.clean_weight) * loss + adv.clean_weight * F.cross_entropy(model(xb) / params.temperature, yb)
+            logits = model(xb) / params.temperature
+            if soft_targets is None:
+                loss = F.cross_entropy(logits, y[idx].to(device))
             else:
-                logits = model(xb) / params.temperature
-                if soft_targets is None:
-                    loss = F.cross_entropy(logits, y[idx].to(device))
-                else:
-                    loss = -(soft_targets[idx].to(device) * F.log_softmax(logits, dim=1)).sum(1).mean()
+                loss = -(soft_targets[idx].to(device) * F.log_softmax(logits, dim=1)).sum(1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -119,19 +97,7 @@ def fit(
                 sched.step()
             total += float(loss.detach()) * len(idx)
             bar.update(1)
-        seconds = time.perf_counter() - start
-        if adv is not None:
-            log.info(
-                "%s epoch %d/%d: loss %.4f, accuracy on the training attack %.3f (%.1fs)",
-                desc,
-                epoch + 1,
-                params.epochs,
-                total / n,
-                adv_correct / n,
-                seconds,
-            )
-        else:
-            log.debug("%s epoch %d/%d: loss %.4f (%.1fs)", desc, epoch + 1, params.epochs, total / n, seconds)
+        log.debug("%s epoch %d/%d: loss %.4f (%.1fs)", desc, epoch + 1, params.epochs, total / n, time.perf_counter() - start)
     bar.close()
     model.eval()
     return model

@@ -24,13 +24,16 @@ from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
 from bench.fsutil import atomic_write_text, file_sha256
 from bench.pipeline import adversarial, diagnostics, external, training
+
+# Plain training, or adversarial training when train.adversarial is set (which hands a plain model to training.fit untouched).
+from bench.pipeline.adversarial import fit
 from bench.pipeline.cells import AttackCell, Cell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
 from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
 from bench.pipeline.models import build_model, load_weights
 from bench.pipeline.provenance import cell_provenance
 from bench.pipeline.store import load_state_dict
-from bench.pipeline.training import fit, predict_logits, soft_labels
+from bench.pipeline.training import predict_logits, soft_labels
 from bench.pipeline.workspace import Workspace
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import CLEAN, UNBOUNDED, read_shard, within_budget, write_shard
@@ -54,8 +57,9 @@ def architecture_code(arch: str | None) -> str:
 def train_code(arch: str | None, adversarial_training: bool = False) -> str:
     """Digest of the code that determines a trained model: its architecture, the training loop and the train step.
 
-    An adversarially trained model also depends on the training attack (``bench.pipeline.adversarial``);
-    a plain one does not, so editing that attack retrains only adversarially trained models.
+    An adversarially trained model also depends on ``bench.pipeline.adversarial`` (its loop and training attack).
+    A plain one does not: ``adversarial.fit`` hands it to ``training.fit`` untouched, so its key is what it was before
+    adversarial training existed, and editing adversarial training retrains only adversarially trained models.
     For an external model (``arch`` None): the loader and the step that loads and checks it.
     """
     if arch is None:

@@ -82,7 +82,8 @@ def table_sections(t: RunTables) -> list[Section]:
             "Robust accuracy is over all samples; attack success rate over the samples classified correctly before "
             "the attack. Brackets are 95% Wilson intervals. `worst_case` is the per-sample worst case over every attack of "
             "that norm. eps ∞ is a minimum-norm attack without a budget.",
-            (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"])),),
+            # Folded: "At a glance" holds the answer, and the same numbers side by side per model.
+            (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"]), collapsed=f"Every attack row ({len(attacks)})"),),
         ),
         Section("Naive vs adaptive", nva_text, (Table(nva),)),
         Section(
@@ -109,7 +110,7 @@ def table_sections(t: RunTables) -> list[Section]:
         Section(
             "Diagnostics",
             f"See docs/flags.md for what each check means and what to do. Verdicts: {counts}.",
-            (Table(display_frame(t.flags, flag_cols), tuple(verdicts)),),
+            (Table(display_frame(t.flags, flag_cols), tuple(verdicts), collapsed=f"Every check ({len(verdicts)})"),),
         )
     )
     return sections

@@ -14,11 +14,10 @@ from bench.attacks import ATTACKS
 from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
 from bench.errors import SpecError
-from bench.pipeline.adversarial import perturb
+from bench.pipeline.adversarial import fit, perturb
 from bench.pipeline.cells import model_key
 from bench.pipeline.fingerprint import Runtime
 from bench.pipeline.models import build_model
-from bench.pipeline.training import fit
 from bench.pipeline.work import train_code
 from bench.spec.load import parse_suite
 from bench.spec.schema import AdversarialSpec, ModelSpec, TrainSpec
@@ -118,3 +117,15 @@ def test_adversarial_training_makes_a_tiny_net_more_robust_under_pgd_than_plain_
     assert plain < 0.15, plain  # a plainly trained net falls under PGD at 0.2 ...
     assert robust > plain + 0.2, (robust, plain)  # ... the adversarially trained one keeps a good part
     assert clean > 0.7, clean  # and it still classifies clean inputs
+
+
+def test_a_plain_model_is_trained_exactly_as_before(digits):
+    # adversarial.fit hands a plain model to training.fit untouched: that is why its key does not cover this module.
+    from bench.pipeline import training
+
+    nets = []
+    for train_fn in (fit, training.fit):
+        torch.manual_seed(0)
+        net = build_model("tiny-mlp", digits.shape, digits.n_classes)
+        nets.append(train_fn(net, digits.x_train, digits.y_train, TrainSpec(epochs=2, batch_size=64, lr=0.01), seed=0))
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values(), strict=True))
