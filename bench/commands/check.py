@@ -117,7 +117,10 @@ def check(
     click.echo(verdict_line(result))
     if junit is not None:
         _write(junit, render_junit(result, f"bench check {current.identity.suite}"))
-    _append_summary(render_markdown(result, tol, f"bench check: {current.identity.suite}", hint_lines))
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        from bench.reporting.defences import glance_markdown
+
+        _append_summary(render_markdown(result, tol, f"bench check: {current.identity.suite}", hint_lines, glance_markdown(run_dir)))
     if result.failed:
         sys.exit(1)
 

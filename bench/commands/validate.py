@@ -113,6 +113,9 @@ def plan_lines(suite: SuiteSpec) -> list[str]:
             continue
         if m.train.augment is not None and not m.checkpoint:
             source += f", augment crop_padding={m.train.augment.crop_padding} flip={m.train.augment.flip}"
+        if m.train.adversarial is not None and not m.checkpoint:
+            adv = m.train.adversarial
+            source += f", adversarial training {adv.describe()} (step {adv.alpha:g}, ~{adv.cost():g}x the cost of plain training)"
         lines.append(f"model {m.id}: {m.kind} {m.arch}, {source}{extra}{attacked}")
     cells = attack_plan(suite)
     for i, a in enumerate(suite.attacks):

@@ -26,7 +26,9 @@ def train_cell(
     model: ModelSpec, data: DataRef, seed: int, runtime: Runtime, teacher: ModelRef | None, code: str | None = None
 ) -> TrainCell:
     """The cell that obtains ``model`` (its teacher, for a student, already obtained)."""
-    return TrainCell(model, data, seed, runtime.subset(BASE_PACKAGES), code or train_code(model.arch), teacher)
+    return TrainCell(
+        model, data, seed, runtime.subset(BASE_PACKAGES), code or train_code(model.arch, model.train.adversarial is not None), teacher
+    )
 
 
 def eval_cell(model: ModelRef, data: DataRef, diagnose: bool, runtime: Runtime, code: str | None = None) -> EvalCell:

@@ -23,14 +23,17 @@ from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
 from bench.fsutil import atomic_write_text, file_sha256
-from bench.pipeline import costs, diagnostics, external, training
+from bench.pipeline import adversarial, costs, diagnostics, external, training
+
+# Plain training, or adversarial training when train.adversarial is set (which hands a plain model to training.fit untouched).
+from bench.pipeline.adversarial import fit
 from bench.pipeline.cells import AttackCell, Cell, CostCell, EvalCell, ModelRef, TrainCell, attack_seed, weights_digest
 from bench.pipeline.diagnostics import diagnose
 from bench.pipeline.fingerprint import architecture_classes, attack_modules, digest
 from bench.pipeline.models import build_model, load_weights
 from bench.pipeline.provenance import cell_provenance
 from bench.pipeline.store import load_state_dict
-from bench.pipeline.training import fit, predict_logits, soft_labels
+from bench.pipeline.training import predict_logits, soft_labels
 from bench.pipeline.workspace import Workspace
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import CLEAN, UNBOUNDED, read_shard, within_budget, write_shard
@@ -51,13 +54,18 @@ def architecture_code(arch: str | None) -> str:
 
 
 @cache
-def train_code(arch: str | None) -> str:
+def train_code(arch: str | None, adversarial_training: bool = False) -> str:
     """Digest of the code that determines a trained model: its architecture, the training loop and the train step.
 
+    An adversarially trained model also depends on ``bench.pipeline.adversarial`` (its loop and training attack).
+    A plain one does not: ``adversarial.fit`` hands it to ``training.fit`` untouched, so its key is what it was before
+    adversarial training existed, and editing adversarial training retrains only adversarially trained models.
     For an external model (``arch`` None): the loader and the step that loads and checks it.
     """
     if arch is None:
         return digest(architecture_code(None), train, _external)
+    if adversarial_training:
+        return digest(architecture_code(arch), training, train, adversarial)
     return digest(architecture_code(arch), training, train)
 
 
@@ -82,7 +90,7 @@ def cost_code() -> str:
 def code_of(cell: Cell) -> str:
     """The code digest this process would compute ``cell`` with."""
     if isinstance(cell, TrainCell):
-        return train_code(cell.model.arch)
+        return train_code(cell.model.arch, cell.model.train.adversarial is not None)
     if isinstance(cell, EvalCell):
         return evaluate_code()
     if isinstance(cell, CostCell):

@@ -37,6 +37,8 @@ class Table:
 
     frame: pd.DataFrame
     row_classes: tuple[str, ...] = ()
+    title: str = ""  # a caption above the table
+    collapsed: str = ""  # when set, the table is folded away under this summary line (<details>)
 
 
 @dataclass(frozen=True)

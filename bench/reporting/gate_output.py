@@ -68,8 +68,8 @@ def render_text(result: CheckResult, tolerance: Tolerance, show_all: bool = Fals
     return "\n".join(lines)
 
 
-def render_markdown(result: CheckResult, tolerance: Tolerance, title: str, hint_lines: list[str]) -> str:
-    """The same table for a GitHub job summary; failures first, the full table folded away."""
+def render_markdown(result: CheckResult, tolerance: Tolerance, title: str, hint_lines: list[str], glance: str = "") -> str:
+    """The same table for a GitHub job summary: the verdict, the run's at-a-glance table, failures, the full table folded away."""
 
     def table(comps: list[Comparison]) -> list[str]:
         rows = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
@@ -77,6 +77,8 @@ def render_markdown(result: CheckResult, tolerance: Tolerance, title: str, hint_
 
     out = [f"## {title}", "", f"**{verdict_line(result)}**", ""]
     out += [f"- {n}" for n in result.notes + hint_lines]
+    if glance:
+        out += ["", glance.rstrip()]
     notable = [c for c in result.comparisons if c.status != "ok"]
     if notable:
         out += ["", *table(notable)]

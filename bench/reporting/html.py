@@ -34,6 +34,8 @@ figcaption { color: #444; font-size: 0.9rem; max-width: 60rem; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85rem; }
 pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; }
 .none { color: #777; font-style: italic; }
+details > summary { cursor: pointer; color: #0550ae; margin: 0.4rem 0; }
+h3 { font-size: 1rem; margin: 1rem 0 0.2rem; }
 """
 
 
@@ -61,6 +63,16 @@ def html_table(table: Table) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _titled(table: Table) -> str:
+    # A table with a caption, or folded away under a summary line.
+    body = html_table(table)
+    if table.title:
+        body = f"<h3>{html.escape(table.title)}</h3>{body}"
+    if table.collapsed:
+        body = f"<details><summary>{html.escape(table.collapsed)}</summary>{body}</details>"
+    return body
+
+
 def html_figure(plot: Plot) -> str:
     """A figure with its PNG embedded as a data URI."""
     data = base64.b64encode(plot.png.read_bytes()).decode("ascii")
@@ -74,7 +86,7 @@ def _section(sec: Section) -> str:
     parts = [f'<section id="{_anchor(sec.title)}"><h2>{html.escape(sec.title)}</h2>']
     if sec.text:
         parts.append(f"<p>{_text(sec.text)}</p>")
-    parts += [html_table(t) for t in sec.tables]
+    parts += [_titled(t) for t in sec.tables]
     parts += [html_figure(p) for p in sec.plots]
     if sec.code:
         parts.append(f"<details><summary>{html.escape(sec.code_title)}</summary><pre>{html.escape(sec.code)}</pre></details>")

@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from bench.errors import BenchError
+from bench.reporting.defences import NAIVE_ADAPTIVE_COLUMNS, leaderboard_defences, naive_adaptive_columns
 from bench.reporting.doc import ReportDoc, Section, Table
 from bench.reporting.html import render_html
 from bench.reporting.leaderboard_costs import COLUMNS as COST_COLUMNS
@@ -200,6 +201,9 @@ def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> di
     nva = naive_vs_adaptive(r[r["model"] == model])
     hit = nva[(nva["norm"] == norm) & (nva["eps"].map(eps_key) == eps_key(eps))] if len(nva) else nva
     row["gap"] = float(hit["gap"].iloc[0]) if len(hit) else math.nan
+    row.update(naive_adaptive_columns(hit))
+    verdict = model_verdicts(run.flags[run.flags["model"].astype(str) == model]) if len(run.flags) else pd.DataFrame()
+    row["masking"] = str(verdict["masking"].iloc[0]) if len(verdict) else "-"
     row["flags_fail"], row["flags_warn"], row["unreliable"], row["why"] = _flag_counts(run.flags, model)
     row.update({"date": run.finished, "spec_hash": run.spec_hash, "run_dir": str(run.run_dir)})
     return row
@@ -264,7 +268,20 @@ def build_leaderboards(
         frame = sort_by_cost(rank(frame), opts.sort)
         fams = [c for c in frame.columns if c.startswith("robust_")]
         lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "attacks", "clean_accuracy"]
-        tail = ["worst_case", "worst_case_lo", "worst_case_hi", "gap", "flags_fail", "flags_warn", "unreliable", "why", "date", "spec_hash"]
+        tail = [
+            "worst_case",
+            "worst_case_lo",
+            "worst_case_hi",
+            *NAIVE_ADAPTIVE_COLUMNS,
+            "gap",
+            "masking",
+            "flags_fail",
+            "flags_warn",
+            "unreliable",
+            "why",
+            "date",
+            "spec_hash",
+        ]
         boards.append(Leaderboard(dataset, norm, chosen, frame[[*lead, *fams, *tail, *COST_COLUMNS, "run_dir"]], fingerprint, attacks))
     if not boards and costs is not None and costs.budgets():
         raise BenchError(f"no model fits the budget ({budget_text(costs)}) among {', '.join(str(r.run_dir) for r in runs)}")
@@ -326,7 +343,9 @@ def _doc(boards: list[Leaderboard]) -> ReportDoc:
         seen[(b.dataset, b.norm)] = seen.get((b.dataset, b.norm), 0) + 1
         group = f" (group {seen[(b.dataset, b.norm)]} of {count[(b.dataset, b.norm)]})" if count[(b.dataset, b.norm)] > 1 else ""
         where = f"Evaluation set {b.eval_fingerprint[:12] or 'unknown'}; attack set: {'; '.join(b.attacks) or 'none'}."
-        sections.append(Section(f"{b.dataset}: {b.norm} eps {b.eps:g}{group}", f"{text} {where}", (display(b),)))
+        sections.append(
+            Section(f"{b.dataset}: {b.norm} eps {b.eps:g}{group}", f"{text} {where}", (display(b), leaderboard_defences(b.frame)))
+        )
     subtitle = f"{sum(len(b.frame) for b in boards)} models in {len(boards)} group(s); models in different groups are never ranked together"
     if any(n > 1 for n in count.values()):
         subtitle += " (they differ in evaluation set or attack set)"

@@ -15,8 +15,14 @@ def render_markdown(doc: ReportDoc, figures: bool = True, title: str | None = No
         if sec.text:
             out.append(sec.text + "\n")
         for table in sec.tables:
-            out.append(markdown_table(table.frame))
-        for p in sec.plots:
+            body = markdown_table(table.frame)
+            if table.title:
+                body = f"**{table.title}**\n\n{body}"
+            if table.collapsed:
+                # GitHub renders Markdown inside <details> when blank lines surround it.
+                body = f"<details><summary>{table.collapsed}</summary>\n\n{body}\n</details>\n"
+            out.append(body)
+        for p in sec.plots if figures else ():
             out.append(f"### {p.title}\n\n![{p.title}](plots/{p.png.name})\n\n{p.caption} ([SVG](plots/{p.svg.name}))\n")
         if sec.code:
             out.append(f"<details><summary>{sec.code_title}</summary>\n\n```json\n{sec.code}\n```\n\n</details>\n")

@@ -24,6 +24,7 @@ import pandas as pd
 
 from bench.fsutil import atomic_write_text
 from bench.reporting.cost_figure import cost_section, plot_cost
+from bench.reporting.defences import defences_section, glance_section, plot_defences
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci
 from bench.reporting.example_grid import plot_examples
 from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
@@ -83,7 +84,8 @@ def table_sections(t: RunTables) -> list[Section]:
             "Robust accuracy is over all samples; attack success rate over the samples classified correctly before "
             "the attack. Brackets are 95% Wilson intervals. `worst_case` is the per-sample worst case over every attack of "
             "that norm. eps ∞ is a minimum-norm attack without a budget.",
-            (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"])),),
+            # Folded: "At a glance" holds the answer, and the same numbers side by side per model.
+            (Table(attacks, tuple("worst" if a == WORST else "" for a in s["attack"]), collapsed=f"Every attack row ({len(attacks)})"),),
         ),
         Section("Naive vs adaptive", nva_text, (Table(nva),)),
         Section(
@@ -110,7 +112,7 @@ def table_sections(t: RunTables) -> list[Section]:
         Section(
             "Diagnostics",
             f"See docs/flags.md for what each check means and what to do. Verdicts: {counts}.",
-            (Table(display_frame(t.flags, flag_cols), tuple(verdicts)),),
+            (Table(display_frame(t.flags, flag_cols), tuple(verdicts), collapsed=f"Every check ({len(verdicts)})"),),
         )
     )
     return sections
@@ -221,6 +223,11 @@ def draw_figures(
     drawn: list[Plot] = []
     skipped: list[str] = []
     attempts = [
+        (
+            "defences",
+            lambda: plot_defences(t.nva, t.clean, suite, out),
+            "no norm has both naive (iterative) and adaptive attacks at a common eps",
+        ),
         ("robust_accuracy_vs_eps", lambda: plot_robust_accuracy(t.summary, suite, out), "no bounded attacks"),
         (
             "temperature",
@@ -269,10 +276,14 @@ def build_doc(
         bits.append(f"spec {str(manifest['spec_hash'])[:12]}")
     if data:
         bits.append(f"data {data.get('name', '?')} ({str(data.get('fingerprint', ''))[:12]}, {data.get('n_eval', '?')} eval samples)")
-    figures = Section("Figures", " ".join(skipped), plots=tuple(plots), figures_only=True)
+    # The answer first: the glance, then the defences table with its figure; every detail after them.
+    defences = next((p for p in plots if p.name == "defences"), None)
+    figures = Section("Figures", " ".join(skipped), plots=tuple(p for p in plots if p is not defences), figures_only=True)
+    head = (glance_section(t), defences_section(t, defences))
     # Only a run that measured costs gets the section (runs from before bench measured them have no costs/).
     cost = (cost_section(costs),) if costs is not None and len(costs) else ()
-    return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), *cost, figures, provenance_section(manifest)))
+    sections = (*head, *table_sections(t), *cost, figures, provenance_section(manifest))
+    return ReportDoc(f"bench report: {suite}", "; ".join(bits), sections)
 
 
 def write_report(run_dir: Path) -> pd.DataFrame:

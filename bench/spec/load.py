@@ -133,6 +133,12 @@ def _cross_check(spec: SuiteSpec, base: Path | None = None) -> SuiteSpec:
             errors.append(f"{where}.teacher: a student needs a teacher")
         if m.kind != "student" and m.teacher is not None:
             errors.append(f"{where}.teacher: only a student has a teacher (kind is '{m.kind}')")
+        if m.train.adversarial is not None:
+            if m.kind != "baseline":
+                errors.append(f"{where}.train.adversarial: only a baseline is adversarially trained (kind is '{m.kind}')")
+            if m.checkpoint is not None:
+                errors.append(f"{where}.train.adversarial: a model loaded from a checkpoint is not trained; drop one of them")
+            errors += _check_scale(f"{where}.train.adversarial", m.train.adversarial.norm, [m.train.adversarial.eps], shape)
         if m.checkpoint is not None and base is not None and not (base / Path(m.checkpoint).expanduser()).is_file():
             errors.append(f"{where}.checkpoint: no such file {(base / Path(m.checkpoint).expanduser()).resolve()}")
     model_ids = [m.id for m in spec.models]

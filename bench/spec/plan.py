@@ -84,7 +84,8 @@ def train_cost(spec: SuiteSpec, model_id: str) -> float:
     if m.checkpoint:
         return 0.0
     n_train = spec.dataset.train_size or _dataset(spec).n_train
-    return m.train.epochs * n_train / _speed(m.arch)
+    factor = m.train.adversarial.cost() if m.train.adversarial else 1.0  # training passes per clean pass
+    return m.train.epochs * n_train * factor / _speed(m.arch)
 
 
 def evaluate_cost(spec: SuiteSpec, model_id: str) -> float:

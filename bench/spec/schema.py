@@ -91,6 +91,68 @@ class AugmentSpec(StrictModel):
     flip: bool = Field(False, description="Random horizontal flip with probability 1/2.")
 
 
+class AdversarialSpec(StrictModel):
+    """Adversarial training: every mini-batch is replaced by adversarial examples crafted on the model being trained.
+
+    The training attack always runs on the model in eval mode (dropout off, so it attacks the
+    function the evaluation attacks), with its weights' gradients off; the update step then runs
+    in train mode. Its random starts draw from a generator seeded by the model's seed.
+    """
+
+    method: Literal["fgsm-rs", "pgd"] = Field(
+        "fgsm-rs", description="fgsm-rs: one signed step from a uniform random start (Wong et al. 2020); pgd: Madry et al. 2018."
+    )
+    eps: float = Field(gt=0, description="Training budget on the [0, 1] input scale (a fraction like 8/255 works).")
+    norm: Literal["linf", "l2"] = Field("linf", description="Threat model of the training attack.")
+    steps: int = Field(10, ge=1, description="PGD steps (fgsm-rs: always one).")
+    step_size: float | None = Field(
+        None, gt=0, description="Step length; default 1.25*eps for fgsm-rs (Wong et al.), 2.5*eps/steps for pgd (Madry et al.)."
+    )
+    random_start: bool = Field(True, description="PGD: start from a uniform point of the eps-ball (fgsm-rs always does).")
+    clean_weight: float = Field(
+        0.0, ge=0, le=1, description="Loss = (1-w) * adversarial loss + w * clean loss; 0 trains on adversarial inputs only."
+    )
+
+    @field_validator("eps", mode="before")
+    @classmethod
+    def _budget(cls, value: Any) -> Any:
+        try:
+            return parse_fraction(value)
+        except ValueError as exc:
+            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
+
+    @model_validator(mode="after")
+    def _one_step(self) -> AdversarialSpec:
+        # fgsm-rs is defined by its single step from a random start; a setting it would ignore is a mistake.
+        if self.method == "fgsm-rs":
+            ignored = sorted({"steps", "random_start"} & self.model_fields_set)
+            if ignored:
+                why = "fgsm-rs takes one step from a random start; {names} applies to method: pgd"
+                raise PydanticCustomError("fgsm_rs", why, {"names": " and ".join(ignored)})
+        return self
+
+    @property
+    def n_steps(self) -> int:
+        """Attack steps per mini-batch."""
+        return 1 if self.method == "fgsm-rs" else self.steps
+
+    @property
+    def alpha(self) -> float:
+        """The step length actually used."""
+        if self.step_size is not None:
+            return self.step_size
+        return 1.25 * self.eps if self.method == "fgsm-rs" else 2.5 * self.eps / self.steps
+
+    def cost(self) -> float:
+        """Forward-backward passes per training step, relative to plain training (attack steps + update, + clean pass)."""
+        return 1.0 + self.n_steps + (0.5 if self.clean_weight > 0 else 0.0)
+
+    def describe(self) -> str:
+        """``fgsm-rs linf eps 0.3`` or ``pgd-40 linf eps 0.3``, for progress bars and reports."""
+        name = "fgsm-rs" if self.method == "fgsm-rs" else f"pgd-{self.steps}"
+        return f"{name} {self.norm} eps {self.eps:g}"
+
+
 class TrainSpec(StrictModel):
     """How a model is trained. Everything here goes into the checkpoint's cache key."""
 
@@ -102,10 +164,17 @@ class TrainSpec(StrictModel):
     schedule: Literal["cosine", "constant"] = Field("cosine", description="Learning-rate schedule over all steps.")
     temperature: float = Field(1.0, gt=0, description="Softmax temperature used in training (teacher/student).")
     augment: AugmentSpec | None = Field(None, description="Training-time augmentation (none by default).")
+    adversarial: AdversarialSpec | None = Field(None, description="Adversarial training (a baseline only); none by default.")
 
     def canonical(self) -> dict[str, Any]:
-        """The parameters as keys hash them; ``augment`` only when set, so keys from before it existed still hold."""
-        return self.model_dump(mode="json", exclude={"augment"} if self.augment is None else set())
+        """The parameters as keys hash them; ``augment`` and ``adversarial`` only when set, so keys from before them still hold."""
+        unset = {name for name in ("augment", "adversarial") if getattr(self, name) is None}
+        data = self.model_dump(mode="json", exclude=unset)
+        if self.adversarial is not None:
+            # Resolved, so `step_size: 0.375` and the default that equals it are one model.
+            resolved = {"step_size": self.adversarial.alpha, "steps": self.adversarial.n_steps}
+            data["adversarial"] = self.adversarial.model_dump(mode="json") | resolved
+        return data
 
 
 class ModelSpec(StrictModel):

@@ -132,6 +132,12 @@ def test_columns_families_gap_flags_and_unreliable(runs):
     assert f.loc["a", "flags_fail"] == 0 and not f.loc["a", "unreliable"]
     assert f.loc["b", "date"] == "2026-02-01T00:00:00+00:00" and f.loc["b", "spec_hash"] == "ab" * 32
     assert f.loc["c", "clean_accuracy"] == 1.0 and f.loc["c", "gap"] == pytest.approx(0.25)
+    # The defences view: naive and adaptive worst cases (on the samples both attacked) whose difference is the gap.
+    assert f.loc["a", "naive"] - f.loc["a", "adaptive"] == pytest.approx(f.loc["a", "gap"])
+    assert f.loc["a", "naive_lo"] <= f.loc["a", "naive"] <= f.loc["a", "naive_hi"]
+    md = render([board], "md")
+    assert "**Defences: naive vs adaptive**" in md
+    assert "| model | suite | clean | naive worst case | adaptive worst case | gap | masking verdict |" in md
 
 
 def test_datasets_are_never_ranked_together(tmp_path, runs):

@@ -19,8 +19,10 @@ from bench.results.examples import examples_path, save_examples
 from bench.results.records import shard_name
 
 OK = [True] * 5 + [False]
-FIGURES = ["robust_accuracy_vs_eps", "temperature", "min_l2_cdf", "naive_vs_adaptive", "examples"]
+FIGURES = ["defences", "robust_accuracy_vs_eps", "temperature", "min_l2_cdf", "naive_vs_adaptive", "examples"]
 SECTIONS = [
+    "At a glance",
+    "Defences",
     "Verdicts",
     "Clean accuracy",
     "Attacks",
@@ -160,6 +162,7 @@ def test_html_report_is_self_contained_and_holds_every_table_and_figure(written)
     assert {a["alt"] for a in imgs} == {
         f"papers: {t}"
         for t in [
+            "defences, naive vs adaptive robust accuracy",
             "robust accuracy vs eps",
             "attack success and clean accuracy vs distillation temperature",
             "CDF of minimal L2 perturbations",
@@ -168,12 +171,19 @@ def test_html_report_is_self_contained_and_holds_every_table_and_figure(written)
         ]
     }
     assert p.h2 == SECTIONS
-    # Tables: verdicts, clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
-    assert sum(t == "table" for t, _ in p.tags) == 9
+    # Tables: at a glance (the glance, failed and warned checks, passing checks, every attack side by side), defences,
+    # verdicts, clean, attacks, naive vs adaptive, minimal perturbations, seeds, flags, provenance fields, versions.
+    assert sum(t == "table" for t, _ in p.tags) == 14
     assert not [t for t, _ in p.tags if t in ("script", "link", "iframe")]
     assert "http://" not in text and "https://" not in text
+    # The answer first: the glance marks the unreliable model and names its verdict and why, before any long table.
+    glance = text.split("<h2>At a glance</h2>")[1].split("<h2>")[0]
+    assert glance.index('<tr class="fail"><td class="model">distilled-t100-s0') < glance.index("<details>")
+    assert "naive-adaptive-gap: naive 80%, adaptive 0%" in glance.split("<details>")[0]
+    assert "<summary>Passing checks (" in glance and "<summary>Every attack, models side by side (" in glance
     # The failed check, and its model marked unreliable in the verdicts.
-    assert p.row_classes.count("fail") == 2 and p.row_classes.count("warn") == 1
+    rest = text.split("<h2>Verdicts</h2>")[1]
+    assert rest.count('<tr class="fail">') == 2 and rest.count('<tr class="warn">') == 1
     verdicts = text.split("<h2>Verdicts</h2>")[1].split("<h2>")[0]
     assert "masking fail: naive-adaptive-gap" in verdicts and verdicts.count("<tr") == 1 + 3  # header, the 3 checked models
     # Provenance from the manifest.
@@ -233,3 +243,13 @@ def test_bench_report_command_rejects_non_run_folders(tmp_path):
 
     res = CliRunner().invoke(cli, ["report", str(tmp_path / "nothing")])
     assert res.exit_code == 2 and "not a bench run folder" in res.output
+
+
+def test_the_job_summary_opens_with_the_reports_glance(written):
+    from bench.reporting.defences import glance_markdown
+
+    run, _ = written
+    md = glance_markdown(run)
+    assert md.startswith("### At a glance\n\n| model | clean | naive @ L∞ 0.3 | adaptive @ L∞ 0.3 | masking verdict | reliable | why |")
+    assert "| distilled-t100-s0 |" in md and "naive-adaptive-gap: naive 80%, adaptive 0%" in md
+    assert glance_markdown(run / "nowhere") == ""

@@ -33,7 +33,7 @@ from bench.errors import BenchError, ExecutorError
 from bench.fsutil import canonical_hash
 from bench.pipeline.cells import DataRef, model_key
 from bench.pipeline.executors import ExecutorOptions, Ledger, cpu_count
-from bench.pipeline.executors.tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task
+from bench.pipeline.executors.tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task, training_code_key
 from bench.pipeline.fingerprint import BASE_PACKAGES, Runtime
 from bench.pipeline.work import attack_code, evaluate_code, train_code
 from bench.pipeline.workspace import WorkspacePaths
@@ -130,7 +130,7 @@ def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
 
 def planned_code(spec: SuiteSpec) -> tuple[tuple[str, str], ...]:
     """The driver's code digests for the cells of ``spec``, which workers must match."""
-    code = {f"train:{m.arch}": train_code(m.arch) for m in spec.models}
+    code = {training_code_key(m): train_code(m.arch, m.train.adversarial is not None) for m in spec.models}
     code |= {f"attack:{a.use}": attack_code(a.use) for a in spec.attacks}
     return tuple(sorted((code | {"evaluate": evaluate_code()}).items()))
 
@@ -149,7 +149,7 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
     for mid in topo_models(spec):
         m, seed = spec.model(mid), model_seed(spec, mid)
         # The teacher's recipe stands in for its weights digest, which exists only once it is trained.
-        runtime, code = env.runtime.subset(BASE_PACKAGES), env.digest(f"train:{m.arch}")
+        runtime, code = env.runtime.subset(BASE_PACKAGES), env.digest(training_code_key(m))
         recipes[mid] = model_key(m, data.train_fingerprint, seed, recipes.get(m.teacher or ""), m.checkpoint, runtime, code)
         teacher = trained[m.teacher] if m.teacher else None
         name = f"train {mid}"

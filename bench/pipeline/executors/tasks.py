@@ -44,11 +44,16 @@ FAULT_ENV = "BENCH_FAULT_EXIT"
 _MAX_WORKSPACES = 8
 
 
+def training_code_key(model: ModelSpec) -> str:
+    """How ``TaskEnv.code`` names the code that trains ``model``: its architecture, and whether it is adversarial training."""
+    return f"train:{model.arch}" + (":adversarial" if model.train.adversarial is not None else "")
+
+
 @dataclass(frozen=True)
 class TaskEnv:
     """What every task of one run shares: the run's paths, what the driver planned with, torch threads per cell, --force.
 
-    ``code`` maps ``train:<arch>``, ``evaluate`` and ``attack:<key>`` to the driver's code digests.
+    ``code`` maps ``training_code_key(model)``, ``evaluate`` and ``attack:<key>`` to the driver's code digests.
     """
 
     paths: WorkspacePaths
@@ -75,7 +80,7 @@ class Outcome:
 
 def train_task(model: ModelSpec, data: DataRef, seed: int, teacher: Outcome | None, env: TaskEnv) -> Outcome:
     """Obtain one model (store, checkpoint or training); the teacher's outcome carries its weights."""
-    cell = train_cell(model, data, seed, env.runtime, teacher.ref if teacher else None, env.digest(f"train:{model.arch}"))
+    cell = train_cell(model, data, seed, env.runtime, teacher.ref if teacher else None, env.digest(training_code_key(model)))
     return _run(cell.name, env, lambda ws: _train(cell, ws))
 
 

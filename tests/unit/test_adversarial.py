@@ -1,0 +1,131 @@
+"""Adversarial training (``train.adversarial``): the spec, the training attack, the cache key, and that it works."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from pydantic import ValidationError
+
+from bench.attacks import ATTACKS
+from bench.attacks.base import CraftingModel
+from bench.attacks.views import make_view
+from bench.errors import SpecError
+from bench.pipeline.adversarial import fit, perturb
+from bench.pipeline.cells import model_key
+from bench.pipeline.fingerprint import Runtime
+from bench.pipeline.models import build_model
+from bench.pipeline.work import train_code
+from bench.spec.load import parse_suite
+from bench.spec.schema import AdversarialSpec, ModelSpec, TrainSpec
+
+SMOKE = yaml.safe_load((Path(__file__).resolve().parents[2] / "suites" / "smoke.yaml").read_text())
+
+
+def test_fgsm_rs_defaults_follow_wong_et_al_and_reject_settings_it_would_ignore():
+    spec = AdversarialSpec(eps="0.3")
+    assert (spec.method, spec.norm, spec.n_steps, spec.alpha) == ("fgsm-rs", "linf", 1, pytest.approx(0.375))
+    assert AdversarialSpec(method="pgd", eps=0.3, steps=40).alpha == pytest.approx(2.5 * 0.3 / 40)
+    with pytest.raises(ValidationError, match="fgsm-rs takes one step from a random start; steps applies to method: pgd"):
+        AdversarialSpec(eps=0.3, steps=10)
+
+
+def test_only_a_baseline_is_adversarially_trained():
+    data = copy.deepcopy(SMOKE)
+    data["models"][1]["train"]["adversarial"] = {"eps": 0.3}
+    data["models"][0]["train"]["adversarial"] = {"eps": 30}
+    with pytest.raises(SpecError) as info:
+        parse_suite(data)
+    assert str(info.value).splitlines() == [
+        "models[0].train.adversarial.eps: 30 is more than 1 (linf), but inputs are in [0, 1]; budgets are on the [0, 1] scale: "
+        "write 30/255 for 30 grey levels",
+        "models[1].train.adversarial: only a baseline is adversarially trained (kind is 'teacher')",
+    ]
+
+
+def key(train: TrainSpec) -> str:
+    spec = ModelSpec(id="m", kind="baseline", arch="tiny-mlp", train=train)
+    return model_key(spec, "data", 0, None, None, Runtime((("torch", "x"),), "cpu"), train_code("tiny-mlp", train.adversarial is not None))
+
+
+def test_every_adversarial_setting_is_in_the_model_key_and_a_plain_model_keeps_its_key():
+    plain = TrainSpec()
+    assert "adversarial" not in plain.canonical()  # so models trained before this setting existed keep their keys
+    assert train_code("tiny-mlp", True) != train_code("tiny-mlp", False)
+    variants = [
+        AdversarialSpec(eps=0.3),
+        AdversarialSpec(eps=0.2),
+        AdversarialSpec(eps=0.3, norm="l2"),
+        AdversarialSpec(eps=0.3, step_size=0.3),
+        AdversarialSpec(eps=0.3, clean_weight=0.5),
+        AdversarialSpec(method="pgd", eps=0.3),
+        AdversarialSpec(method="pgd", eps=0.3, steps=5),
+        AdversarialSpec(method="pgd", eps=0.3, random_start=False),
+    ]
+    keys = {key(plain)} | {key(TrainSpec(adversarial=a)) for a in variants}
+    assert len(keys) == len(variants) + 1
+    # The default step and the same step written out are one model.
+    assert key(TrainSpec(adversarial=AdversarialSpec(eps=0.3))) == key(TrainSpec(adversarial=AdversarialSpec(eps=0.3, step_size=0.375)))
+
+
+TRAINING_ATTACKS = [AdversarialSpec(eps=0.2), AdversarialSpec(method="pgd", eps=0.2, steps=3), AdversarialSpec(eps=1.0, norm="l2")]
+
+
+@pytest.mark.parametrize("spec", TRAINING_ATTACKS)
+def test_the_training_attack_stays_in_the_ball_and_the_box_is_seeded_and_leaves_the_model_alone(digits, tiny_model, spec):
+    x, y = digits.x_eval[:32], digits.y_eval[:32]
+    tiny_model.train()
+    grads = [None if p.grad is None else p.grad.clone() for p in tiny_model.parameters()]
+    a = perturb(tiny_model, x, y, spec, torch.Generator().manual_seed(0))
+    assert tiny_model.training  # the mode it had, restored
+    assert all((g is None and p.grad is None) or torch.equal(g, p.grad) for g, p in zip(grads, tiny_model.parameters(), strict=True))
+    tiny_model.eval()
+    delta = (a - x).flatten(1)
+    size = delta.abs().amax(1) if spec.norm == "linf" else delta.norm(dim=1)
+    assert float(size.max()) <= spec.eps + 1e-5 and float(a.min()) >= 0 and float(a.max()) <= 1
+    assert torch.equal(a, perturb(tiny_model, x, y, spec, torch.Generator().manual_seed(0)))
+    assert not torch.equal(a, perturb(tiny_model, x, y, spec, torch.Generator().manual_seed(1)))
+
+
+def pgd_accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float) -> float:
+    """Robust accuracy under bench's strongest PGD (20 steps on the logit margin), through the attack contract."""
+    crafting = CraftingModel(view=make_view(model, "logits"), n_classes=10, input_shape=(1, 8, 8), device=torch.device("cpu"))
+    out = ATTACKS.get("bench.pgd_margin")({"steps": 20}, "linf", seed=0)(crafting, x, y, eps)
+    with torch.no_grad():
+        return float((model(out.x_adv).argmax(1) == y).float().mean())
+
+
+def test_adversarial_training_makes_a_tiny_net_more_robust_under_pgd_than_plain_training(digits):
+    x, y = digits.x_eval, digits.y_eval
+    nets = {}
+    for name, adv in [("plain", None), ("fgsm-rs", AdversarialSpec(eps=0.2))]:
+        torch.manual_seed(0)
+        net = build_model("tiny-mlp", digits.shape, digits.n_classes)
+        nets[name] = fit(net, digits.x_train, digits.y_train, TrainSpec(epochs=15, batch_size=64, lr=0.01, adversarial=adv), seed=0)
+    torch.manual_seed(0)
+    again = build_model("tiny-mlp", digits.shape, digits.n_classes)
+    fit(again, digits.x_train, digits.y_train, TrainSpec(epochs=15, batch_size=64, lr=0.01, adversarial=AdversarialSpec(eps=0.2)), seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), nets["fgsm-rs"].state_dict().values(), strict=True))
+
+    torch.manual_seed(0)
+    plain, robust = pgd_accuracy(nets["plain"], x, y, 0.2), pgd_accuracy(nets["fgsm-rs"], x, y, 0.2)
+    with torch.no_grad():
+        clean = float((nets["fgsm-rs"](x).argmax(1) == y).float().mean())
+    assert plain < 0.15, plain  # a plainly trained net falls under PGD at 0.2 ...
+    assert robust > plain + 0.2, (robust, plain)  # ... the adversarially trained one keeps a good part
+    assert clean > 0.7, clean  # and it still classifies clean inputs
+
+
+def test_a_plain_model_is_trained_exactly_as_before(digits):
+    # adversarial.fit hands a plain model to training.fit untouched: that is why its key does not cover this module.
+    from bench.pipeline import training
+
+    nets = []
+    for train_fn in (fit, training.fit):
+        torch.manual_seed(0)
+        net = build_model("tiny-mlp", digits.shape, digits.n_classes)
+        nets.append(train_fn(net, digits.x_train, digits.y_train, TrainSpec(epochs=2, batch_size=64, lr=0.01), seed=0))
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values(), strict=True))
