@@ -40,6 +40,15 @@ FAMILIES: dict[str, Family] = {
     "torchattacks.deepfool": Family("deepfool", "minimum-norm", reaches_all=True),
     "art.deepfool": Family("deepfool", "minimum-norm", reaches_all=True),
     "art.jsma": Family("jsma", "minimum-norm"),
+    # AutoAttack: the cascade and its parts. APGD is iterative; Square and HopSkipJump never see a gradient.
+    "aa.standard": Family("autoattack", "iterative"),
+    "aa.apgd-ce": Family("apgd", "iterative"),
+    "aa.apgd-dlr": Family("apgd", "iterative"),
+    "aa.square": Family("square", "gradient-free"),
+    # A re-implementation at 10 steps: its own column, so that it is never read as AutoAttack.
+    "torchattacks.autoattack": Family("autoattack-torchattacks", "iterative"),
+    # Decision-based: minimises the norm from labels alone; a reduced budget need not reach every sample.
+    "art.hop_skip_jump": Family("hop_skip_jump", "gradient-free"),
 }
 
 
