@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.attacks import ATTACKS, losses, ops, views
+from bench.attacks import ATTACKS, indicators, losses, ops, views
 from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
@@ -71,7 +71,7 @@ def evaluate_code() -> str:
 @cache
 def attack_code(use: str) -> str:
     """Digest of the code behind an attack cell: the attack's modules, the contract's helpers and the cell itself."""
-    return digest(*attack_modules(use), ops, views, losses, attack, _rows, training.predict_logits)
+    return digest(*attack_modules(use), ops, views, losses, indicators, attack, _rows, training.predict_logits)
 
 
 def code_of(cell: Cell) -> str:

@@ -23,11 +23,13 @@ from typing import Any
 import pandas as pd
 
 from bench.fsutil import atomic_write_text
+from bench.reporting.audit_report import audit_flags, audit_sections
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci
 from bench.reporting.example_grid import plot_examples
 from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
+from bench.results.details import read_details
 from bench.results.examples import load_strongest
 from bench.results.flags import model_verdicts
 from bench.results.records import WORST
@@ -244,8 +246,10 @@ def draw_figures(
     return drawn, skipped
 
 
-def build_doc(suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Plot], skipped: list[str]) -> ReportDoc:
-    """Assemble the report's sections."""
+def build_doc(
+    suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Plot], skipped: list[str], extra: tuple[Section, ...] = ()
+) -> ReportDoc:
+    """Assemble the report's sections; ``extra`` (the audit's) go after the tables."""
     data = manifest.get("data") or {}
     bits = [f"status {manifest.get('status', 'unknown')}"]
     if manifest.get("finished"):
@@ -255,7 +259,7 @@ def build_doc(suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Pl
     if data:
         bits.append(f"data {data.get('name', '?')} ({str(data.get('fingerprint', ''))[:12]}, {data.get('n_eval', '?')} eval samples)")
     figures = Section("Figures", " ".join(skipped), plots=tuple(plots), figures_only=True)
-    return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), figures, provenance_section(manifest)))
+    return ReportDoc(f"bench report: {suite}", "; ".join(bits), (*table_sections(t), *extra, figures, provenance_section(manifest)))
 
 
 def write_report(run_dir: Path) -> pd.DataFrame:
@@ -263,15 +267,18 @@ def write_report(run_dir: Path) -> pd.DataFrame:
     run = RunFolder(run_dir)
     manifest, suite = run.manifest, run.suite
     records = run.records()
-    t = compute_tables(records, run.diagnostics(), manifest.get("spec"))
+    details = read_details(run_dir, run.outputs)
+    t = audit_flags(compute_tables(records, run.diagnostics(), manifest.get("spec"), details), run_dir)
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
     plots, skipped = draw_figures(run_dir, records, t, manifest, suite, run.outputs)
+    audit, audit_plots = audit_sections(records, details, run_dir, suite)
+    plots += audit_plots
     for line in skipped:
         if not line.startswith("examples:") or not len(t.summary):
             log.info("%s", line)
-    doc = build_doc(suite, manifest, t, plots, skipped)
+    doc = build_doc(suite, manifest, t, plots, skipped, tuple(audit))
     atomic_write_text(run_dir / "summary.md", render_markdown(doc, figures=False, title=f"bench summary: {suite}"))
     atomic_write_text(run_dir / "report.md", render_markdown(doc))
     atomic_write_text(run_dir / "report.html", render_html(doc))

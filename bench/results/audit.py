@@ -36,7 +36,9 @@ ATTACK_TESTS = "attack_tests.csv"
 
 
 def _row(model: str, attack: str, check: str, category: str, verdict: str, value: float, threshold: str, message: str) -> dict[str, object]:
-    return dict(model=model, attack=attack, check=check, category=category, verdict=verdict, value=value, threshold=threshold, message=message)
+    return dict(
+        model=model, attack=attack, check=check, category=category, verdict=verdict, value=value, threshold=threshold, message=message
+    )
 
 
 def _grade(value: float, warn: float, fail: float) -> str:

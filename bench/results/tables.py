@@ -53,7 +53,10 @@ class RunTables:
 
 
 def compute_tables(
-    records: pd.DataFrame, diagnostics: pd.DataFrame | None = None, spec: Mapping[str, Any] | None = None, details: list[Details] | None = None
+    records: pd.DataFrame,
+    diagnostics: pd.DataFrame | None = None,
+    spec: Mapping[str, Any] | None = None,
+    details: list[Details] | None = None,
 ) -> RunTables:
     """Every table of a report, from records (and the per-sample diagnostics and attack details the checks use)."""
     summary = summarize(records)
