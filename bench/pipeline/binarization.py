@@ -97,7 +97,7 @@ def ball_points(x: Tensor, eps: float, norm: str, n_inner: int, gen: torch.Gener
 
 def fit_readout(h_inner: Tensor, h_boundary: Tensor, steps: int = READOUT_STEPS) -> tuple[Tensor, Tensor, bool]:
     """A linear readout with inner features < 0 and the boundary feature > 0; whether it separates them."""
-    feats = torch.cat([h_inner, h_boundary])
+    feats = torch.cat([h_inner, h_boundary]).detach()
     mean, std = feats.mean(0), feats.std(0).clamp_min(1e-6)
     z = (feats - mean) / std
     target = torch.zeros(len(z))
@@ -107,11 +107,12 @@ def fit_readout(h_inner: Tensor, h_boundary: Tensor, steps: int = READOUT_STEPS)
     opt = torch.optim.Adam([w, b], lr=0.05)
     # The one boundary point weighs as much as all inner points together.
     weight = torch.where(target > 0, torch.tensor(float(len(z) - 1)), torch.tensor(1.0))
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = nn.functional.binary_cross_entropy_with_logits(z @ w + b, target, weight=weight)
-        loss.backward()
-        opt.step()
+    with torch.enable_grad():
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = nn.functional.binary_cross_entropy_with_logits(z @ w + b, target, weight=weight)
+            loss.backward()
+            opt.step()
     with torch.no_grad():
         out = z @ w
         ok = bool(out[:-1].max() < out[-1])
@@ -245,11 +246,12 @@ def run_attack_tests(
     rows = []
     for planned in attack_plan(spec):
         a = spec.attacks[planned.attack]
-        role = family_of(a.use).role
+        family = family_of(a.use)
         cls = ATTACKS.get(a.use)
         norm = a.norm or cls.norms[0]
         eps = test_budget(a)
-        selected = a.id in attack_ids if attack_ids else role in ("single-step", "iterative", "minimum-norm")
+        gradient = family.role in ("single-step", "iterative", "minimum-norm") and not family.gradient_free
+        selected = a.id in attack_ids if attack_ids else gradient
         if not selected or planned.source or norm not in ("linf", "l2") or eps is None:
             continue
         module = ws.module(models[planned.model], data)

@@ -61,6 +61,10 @@ def _role(use: object) -> str:
     return family_of(use).role if isinstance(use, str) else "other"
 
 
+def _gradient_free(use: object) -> bool:
+    return isinstance(use, str) and (family_of(use).role == "gradient-free" or family_of(use).gradient_free)
+
+
 def check_saturation(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
     """softmax-saturation: fraction of inputs whose float32 softmax is exactly one-hot."""
     for model, g in diag.groupby("model", sort=False):
@@ -172,7 +176,7 @@ def check_transfer_beats_whitebox(records: pd.DataFrame) -> Iterator[dict[str, o
     """
     attacked = records[(records["attack"] != CLEAN) & records["eps"].map(math.isfinite).astype(bool)]
     for (model, norm), g in attacked.groupby(["model", "norm"], sort=False):
-        is_other = (g["source"].fillna("") != "") | (g["use"].map(_role) == "gradient-free")
+        is_other = (g["source"].fillna("") != "") | g["use"].map(_gradient_free).astype(bool)
         others, white = g[is_other], g[~is_other]
         common = sorted(set(others["sample"]) & set(white["sample"]))
         if not common:
