@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 AA_NORMS = {"linf": "Linf", "l2": "L2"}
+# The distribution every aa.* attack imports; `bench validate` says how to install it when it is missing.
+REQUIRES = ("pyautoattack", "bench[autoattack]")
 SUBATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")
 """The standard version's sub-attacks, in the order they run; ``broken_by`` indexes this."""
 
@@ -77,6 +79,7 @@ class AutoAttackStandard(Attack):
     default_tag = "adaptive"
     description = "AutoAttack standard (official pyautoattack 0.2.0): APGD-CE, APGD-T, FAB-T, Square; parameter-free"
     Params = StandardParams
+    requires = REQUIRES
     default_batch_size = 250  # the official default
 
     def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
@@ -128,6 +131,7 @@ class _AaSingle(Attack):
     default_tag = "adaptive"
     sub: ClassVar[str] = ""
     default_batch_size = 250
+    requires = REQUIRES
 
     def configure(self, aa: Any) -> None:
         """Apply the parameters to the official attack object."""

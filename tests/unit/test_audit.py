@@ -189,3 +189,21 @@ def test_pgd_traces_show_a_naive_attack_stalling_on_a_saturated_model(tiny_model
     moved = lambda t: np.median(np.abs(t[:, -1] - t[:, 0]) / np.abs(t[:, 0]))  # noqa: E731
     assert moved(ce) < 0.05 < moved(mg)
     assert runs["margin"].details["ever_adv"].mean() > runs["ce"].details["ever_adv"].mean() + 0.3
+
+
+def test_an_autoattack_suite_without_the_package_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    from bench.errors import SpecError
+    from bench.spec.load import parse_suite
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyautoattack" else real(name, *a))
+    data = {
+        "name": "s",
+        "dataset": {"name": "digits"},
+        "models": [{"id": "m", "kind": "baseline", "arch": "tiny-mlp"}],
+        "attacks": [{"id": "aa", "use": "aa.standard", "eps": [0.1]}],
+    }
+    with pytest.raises(SpecError, match=r"attacks\[0\]\.use: 'aa.standard' needs the package pyautoattack.*bench\[autoattack\]"):
+        parse_suite(data)
