@@ -30,11 +30,25 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from bench.attacks import ATTACKS
 from bench.attacks.base import Attack, CraftingModel
 from bench.attacks.ops import lp_norms
 from bench.attacks.views import make_view
+from bench.errors import SpecError
+from bench.fsutil import atomic_write_text
+from bench.pipeline import provenance
+from bench.pipeline.build import train_cell
+from bench.pipeline.data import load_data
+from bench.pipeline.datasets import data_roots
+from bench.pipeline.runner import data_ref
+from bench.pipeline.store import default_store_root
+from bench.pipeline.work import execute
+from bench.pipeline.workspace import Workspace, WorkspacePaths
 from bench.results.audit import ATTACK_TESTS
-from bench.spec.schema import AttackSpec
+from bench.results.families import family_of
+from bench.results.run_folder import RunFolder
+from bench.spec.plan import attack_plan, model_seed, topo_models
+from bench.spec.schema import AttackSpec, SuiteSpec, view_name
 
 log = logging.getLogger(__name__)
 
@@ -209,21 +223,6 @@ def run_attack_tests(
     trained again, exactly as ``bench run`` would); writes ``attack_tests.csv`` in the run
     folder and returns it.
     """
-    from bench.errors import SpecError
-    from bench.fsutil import atomic_write_text
-    from bench.pipeline import provenance
-    from bench.pipeline.build import train_cell
-    from bench.pipeline.data import load_data
-    from bench.pipeline.datasets import data_roots
-    from bench.pipeline.runner import data_ref
-    from bench.pipeline.store import default_store_root
-    from bench.pipeline.work import execute
-    from bench.pipeline.workspace import Workspace, WorkspacePaths
-    from bench.results.families import family_of
-    from bench.results.run_folder import RunFolder
-    from bench.spec.plan import attack_plan, model_seed, topo_models
-    from bench.spec.schema import SuiteSpec
-
     folder = RunFolder(run_dir)
     spec = SuiteSpec.model_validate(folder.require_manifest("the binarization test needs the run's spec")["spec"])
     known = {a.id for a in spec.attacks}
@@ -241,8 +240,6 @@ def run_attack_tests(
         m = spec.model(mid)
         done = execute(train_cell(m, ref, model_seed(spec, mid), ws.runtime, models.get(m.teacher) if m.teacher else None), ws)
         models[mid] = done["ref"]
-    from bench.attacks import ATTACKS
-
     rows = []
     for planned in attack_plan(spec):
         a = spec.attacks[planned.attack]
@@ -267,16 +264,8 @@ def run_attack_tests(
             log.warning("binarization test of %s on %s: %s", a.id, planned.model, note)
             result = TestResult(0, 0, 0)
         verdict = "–" if not result.n_feasible else "pass" if result.rate >= PASS_RATE else "fail"
-        rows.append(
-            dict(
-                zip(
-                    ROWS,
-                    [planned.model, a.id, a.use, str(a.view if isinstance(a.view, str) else f"logits/{a.view.divide_logits_by:g}"), norm]
-                    + [eps, result.n_samples, result.n_feasible, result.n_found, result.rate, verdict, note],
-                    strict=True,
-                )
-            )
-        )
+        values = [planned.model, a.id, a.use, view_name(a.view), norm, eps, result.n_samples, result.n_feasible, result.n_found]
+        rows.append(dict(zip(ROWS, [*values, result.rate, verdict, note], strict=True)))
     frame = pd.DataFrame(rows, columns=ROWS)
     atomic_write_text(folder.path / ATTACK_TESTS, frame.to_csv(index=False, float_format="%.6g"))
     return frame
