@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bench import __version__
+from bench.commands.attack_test import attack_test
 from bench.commands.baseline import baseline
 from bench.commands.check import check
 from bench.commands.describe import describe
@@ -30,7 +31,7 @@ def cli() -> None:
     """
 
 
-for command in (run, validate, ls, describe, report, baseline, check, leaderboard):
+for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test):
     cli.add_command(command)
 
 

@@ -78,6 +78,9 @@ class AttackOutput:
     x_adv: Tensor
     projected: Tensor  # bool per sample: the harness moved the backend's output
     seconds: float
+    # What the backend chose to record per sample (``Attack.record``), concatenated over batches: its
+    # loss trace, which sub-attack broke each sample, ... Small, optional, never used to judge success.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class Attack(ABC):
@@ -96,6 +99,20 @@ class Attack(ABC):
         self.norm = norm
         self.seed = seed
         self.batch_size = batch_size
+        self._details: dict[str, list[Any]] = {}
+
+    def record(self, name: str, values: Any) -> None:
+        """Keep a per-sample array (first axis: the samples of the current batch) under ``name``.
+
+        A backend calls it inside ``generate`` for what it wants reported beside its output (a
+        loss trace, the sub-attack that broke each sample); ``__call__`` concatenates the batches
+        into ``AttackOutput.details``. Every batch must record the same names.
+        """
+        import numpy as np
+
+        if hasattr(values, "detach"):
+            values = values.detach().cpu().numpy()
+        self._details.setdefault(name, []).append(np.asarray(values))
 
     @abstractmethod
     def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
@@ -124,6 +141,7 @@ class Attack(ABC):
         modes = [(m, m.training) for m in module.modules()]
         module.eval()
         seed_everything(self.seed)
+        self._details = {}
         start = time.perf_counter()
         chunks = []
         try:
@@ -142,7 +160,20 @@ class Attack(ABC):
         x_adv, moved = project(x, x_adv, self.norm, eps if self.kind == "fixed_eps" else None)
         if moved.any():
             log.info("%s: projected %d of %d outputs onto the eps-ball/[0,1]", name, int(moved.sum()), len(x))
-        return AttackOutput(x_adv=x_adv.detach(), projected=moved, seconds=seconds)
+        details = self._collect_details(len(x))
+        return AttackOutput(x_adv=x_adv.detach(), projected=moved, seconds=seconds, details=details)
+
+    def _collect_details(self, n: int) -> dict[str, Any]:
+        import numpy as np
+
+        out = {}
+        for name, parts in self._details.items():
+            arr = np.concatenate(parts) if parts else np.zeros(0)
+            if len(arr) != n:
+                raise AttackError(f"{type(self).__name__} recorded {len(arr)} values of {name!r} for {n} samples")
+            out[name] = arr
+        self._details = {}
+        return out
 
     @staticmethod
     def _checked(out: Any, xb: Tensor) -> Tensor:

@@ -82,21 +82,42 @@ class CarliniWagnerL2(Attack):
         best_l2 = torch.full((n,), float("inf"), device=x.device)
         best_adv = x.clone()
         w0 = torch.atanh(((2 * x - 1) / p.tanh_scale).clamp(-1 + 1e-7, 1 - 1e-7))
+        trace: list[Tensor] = []
         for _ in range(p.binary_search_steps):
-            found = self._optimise(model, x, labels, w0, const, best_l2, best_adv)
+            found = self._optimise(model, x, labels, w0, const, best_l2, best_adv, trace)
             upper = torch.where(found, torch.minimum(upper, const), upper)
             lower = torch.where(found, lower, torch.maximum(lower, const))
             const = torch.where(upper < BIG / 10, (lower + upper) / 2, const * 10)
+        self._record_indicators(model, x, y, trace, best_l2)
         return best_adv
 
+    def _record_indicators(self, model: CraftingModel, x: Tensor, y: Tensor, trace: list[Tensor], best_l2: Tensor) -> None:
+        """The margin at each early-abort checkpoint of every value of c, whether any point was adversarial, and noise."""
+        import torch
+
+        from bench.attacks.indicators import noise_sensitivity
+
+        self.record("margin_trace", torch.stack(trace, 1))
+        self.record("ever_adv", torch.isfinite(best_l2))
+        self.record("noise_rel", noise_sensitivity(model.view, x, y))
+
     def _optimise(
-        self, model: CraftingModel, x: Tensor, labels: Tensor, w0: Tensor, const: Tensor, best_l2: Tensor, best_adv: Tensor
+        self,
+        model: CraftingModel,
+        x: Tensor,
+        labels: Tensor,
+        w0: Tensor,
+        const: Tensor,
+        best_l2: Tensor,
+        best_adv: Tensor,
+        trace: list[Tensor],
     ) -> Tensor:
         """One value of c per sample: Adam on the samples still improving; updates the bests in place.
 
         Adam is written out so that each sample can stop on its own: a sample whose loss has
         not fallen by 0.01% over a tenth of the budget leaves the batch (Carlini's early abort,
-        per sample), and the remaining iterations only pay for the samples still moving.
+        per sample), and the remaining iterations only pay for the samples still moving. At every
+        checkpoint the margin of each sample (its last one, once it left) is appended to ``trace``.
         """
         import torch
 
@@ -110,6 +131,9 @@ class CarliniWagnerL2(Attack):
         prev = torch.full((len(x),), float("inf"), device=x.device)
         found = torch.zeros(len(x), dtype=torch.bool, device=x.device)
         check_every = max(p.max_iter // 10, 1)
+        checkpoints = p.max_iter // check_every
+        last = torch.full((len(x),), float("nan"), device=x.device)
+        start = len(trace)
         b1, b2, tiny = 0.9, 0.999, 1e-8
         for it in range(1, p.max_iter + 1):
             wa = w[active].requires_grad_(True)
@@ -137,10 +161,14 @@ class CarliniWagnerL2(Attack):
                 v[active] = b2 * v[active] + (1 - b2) * grad * grad
                 step = p.lr * (m[active] / (1 - b1**it)) / ((v[active] / (1 - b2**it)).sqrt() + tiny)
                 w[active] = wa.detach() - step
+                last[active] = margin_.detach()
+                if it % check_every == 0:
+                    trace.append(last.clone())
                 if p.abort_early and it % check_every == 0:
                     still = loss.detach() <= prev[active] * 0.9999
                     prev[active] = loss.detach()
                     active = active[still]
                     if not len(active):
                         break
+        trace += [last.clone()] * (start + checkpoints - len(trace))
         return found

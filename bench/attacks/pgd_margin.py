@@ -4,11 +4,17 @@ Cross-entropy's gradient vanishes where the float32 softmax saturates (as on a
 distilled network); the margin's does not, and the sign (Linf) or normalised
 (L2) step makes the attack indifferent to the logits' scale. The first
 successful point of each sample is kept, so later steps cannot undo it.
+
+``loss: ce`` turns it into plain cross-entropy PGD (the naive attack), with the same
+bookkeeping and the same trace: the naive-vs-adaptive loss-trace figure and the
+binarization test compare the two on equal terms. Either way the attack records, per
+sample, the margin at every step, whether any step was misclassified and how noisy
+the margin is around the input (``bench.attacks.indicators``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -27,6 +33,7 @@ class PgdMarginParams(AttackParams):
     alpha: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / steps.")
     restarts: int = Field(1, ge=1, description="Random restarts; a sample counts if any restart succeeds.")
     random_start: bool = Field(True, description="Start from a random point in the eps-ball.")
+    loss: Literal["margin", "ce"] = Field("margin", description="margin (adaptive) or ce: cross-entropy, the naive attack; tag it naive.")
 
     def cost(self) -> int:
         """Passes per sample and budget."""
@@ -43,7 +50,9 @@ class PgdMargin(Attack):
 
     def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
         import torch
+        import torch.nn.functional as F
 
+        from bench.attacks.indicators import noise_sensitivity
         from bench.attacks.losses import margin
 
         assert eps is not None
@@ -51,14 +60,18 @@ class PgdMargin(Attack):
         alpha = p.alpha or 2.5 * eps / p.steps
         best = x.clone()
         done = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+        trace = []  # the margin at every step of every restart
         for _ in range(p.restarts):
             adv = self._start(x, eps) if p.random_start else x.clone()
             for _ in range(p.steps):
                 adv.requires_grad_(True)
-                loss = -margin(model.view(adv), y)
+                out = model.view(adv)
+                m = margin(out, y)
+                loss = F.cross_entropy(out, y, reduction="none") if p.loss == "ce" else -m
                 (grad,) = torch.autograd.grad(loss.sum(), adv)
                 with torch.no_grad():
-                    newly = (loss > 0) & ~done
+                    trace.append(m.detach())
+                    newly = (m < 0) & ~done
                     best[newly] = adv[newly]
                     done |= newly
                     adv = self._project(x, adv + alpha * self._direction(grad), eps)
@@ -69,6 +82,12 @@ class PgdMargin(Attack):
                 best[~done] = adv[~done]
             if done.all():
                 break
+        # Restarts skipped once every sample is broken repeat the last margin, so every batch has the same length.
+        trace += [trace[-1]] * (p.steps * p.restarts - len(trace))
+        self.record("margin_trace", torch.stack(trace, 1))
+        self.record("ever_adv", done)
+        # After the attack, so that it does not move the attack's random start.
+        self.record("noise_rel", noise_sensitivity(model.view, x, y))
         return best.detach()
 
     def _direction(self, grad: Tensor) -> Tensor:

@@ -153,3 +153,20 @@ class TorchattacksSquare(_Torchattack):
     def build(self, model: CraftingModel, eps: float | None) -> Any:
         p = self.params
         return _ta().Square(model.view, norm="Linf", eps=eps, n_queries=p.n_queries, p_init=p.p_init, seed=self.seed)
+
+
+# torchattacks.AutoAttack's sub-attacks run at these budgets, whatever the version (torchattacks 3.5.1):
+# APGD, APGD-T and FAB keep their own default of 10 steps, where the official AutoAttack runs 100.
+TA_AUTOATTACK_BUDGET = "APGD-CE 10 steps, APGD-T 10 steps, FAB-T 10 steps, Square 5000 queries (official: 100, 100, 100, 5000)"
+
+
+class TorchattacksAutoAttack(_Torchattack):
+    """torchattacks.AutoAttack: a cross-check only, not AutoAttack; use ``aa.standard`` for the reference evaluation."""
+
+    norms = ("linf", "l2")
+    description = f"CROSS-CHECK ONLY, not the official AutoAttack: torchattacks' re-implementation, {TA_AUTOATTACK_BUDGET}"
+
+    def build(self, model: CraftingModel, eps: float | None) -> Any:
+        # Its own seed defaults to the clock: pass bench's.
+        norm = {"linf": "Linf", "l2": "L2"}[self.norm]
+        return _ta().AutoAttack(model.view, norm=norm, eps=eps, version="standard", n_classes=model.n_classes, seed=self.seed)

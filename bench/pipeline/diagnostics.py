@@ -5,9 +5,20 @@ two logits, whether the float32 softmax is *exactly* one-hot, and whether the
 cross-entropy input gradient is *exactly* zero. A distilled net at T=100 has
 logit gaps in the hundreds, past the point (~104) where float32 ``exp``
 underflows to 0, so both are true for most of its inputs.
+
+Three more, done as AutoAttack's own checks do them (``autoattack/checks.py``): whether
+an input's output is a probability vector (in [0, 1], summing to 1: the model ends in a
+softmax, and attacks see no logits); whether it differs across ``REPEATS`` passes
+(the model is randomized, e.g. dropout left on, and a deterministic attack's result is
+one draw); and how often the forward pass called ``backward`` or ``grad`` (a dynamic
+defence that optimises at inference time).
 """
 
 from __future__ import annotations
+
+import sys
+from types import FrameType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +27,44 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bench.results.diagnostics import COLUMNS
+
+# AutoAttack's tolerances: an output is a probability vector within PROB_TOL; passes differ beyond RANDOM_TOL
+# (L2 distance of the L2-normalised outputs).
+PROB_TOL = 1e-5
+RANDOM_TOL = 1e-4
+REPEATS = 5
+GRAD_FUNCTIONS = ("grad", "backward", "_make_grads")
+
+
+def count_grad_calls(model: nn.Module, x: Tensor) -> int:
+    """How many times one forward pass calls a Python function named backward, grad or _make_grads."""
+    calls = 0
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event == "call" and frame.f_code.co_name in GRAD_FUNCTIONS:
+            calls += 1
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        model(x)
+    finally:
+        sys.settrace(previous)
+    return calls
+
+
+def model_checks(model: nn.Module, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Per input: whether the output is a probability vector, and whether it changes across repeated passes."""
+    with torch.no_grad():
+        outs = [model(x).float() for _ in range(REPEATS)]
+    first = outs[0]
+    prob = (first.amax(1) < 1 + PROB_TOL) & (first.amin(1) > -PROB_TOL) & ((first.sum(1) - 1).abs() < PROB_TOL)
+    unit = [o / (o.norm(dim=1, keepdim=True) + 1e-10) for o in outs]
+    moved = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    for o, u in zip(outs[1:], unit[1:], strict=True):
+        moved |= ((u - unit[0]).norm(dim=1) > RANDOM_TOL) | (o.argmax(1) != first.argmax(1))
+    return prob.cpu().numpy(), moved.cpu().numpy()
 
 
 def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.ndarray, batch_size: int = 500) -> pd.DataFrame:
@@ -30,6 +79,7 @@ def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.n
             yb = y[i : i + batch_size].to(device)
             logits = model(xb).float()
             (grad,) = torch.autograd.grad(F.cross_entropy(logits, yb, reduction="sum"), xb)
+            prob_output, randomized = model_checks(model, xb.detach())
             with torch.no_grad():
                 probs = torch.softmax(logits, dim=1)
                 top2 = logits.topk(2, dim=1).values if logits.shape[1] > 1 else torch.cat([logits, logits], 1)
@@ -42,12 +92,16 @@ def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.n
                             "softmax_onehot": onehot.cpu().numpy(),
                             "grad_zero": (grad.flatten(1).abs().amax(1) == 0).cpu().numpy(),
                             "grad_l1": grad.flatten(1).abs().sum(1).double().cpu().numpy(),
+                            "prob_output": prob_output,
+                            "randomized": randomized,
                         }
                     )
                 )
+        grad_calls = count_grad_calls(model, x[:batch_size].to(device)) if len(x) else 0
     finally:
         model.train(was_training)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS[2:])
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS[2:-1])
+    frame["grad_calls"] = grad_calls
     frame.insert(0, "sample", sample[: len(frame)])
     frame.insert(0, "model", model_id)
     return frame[COLUMNS]

@@ -25,10 +25,10 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-KEY_PACKAGES = ("torch", "torchvision", "adversarial-robustness-toolbox", "torchattacks")
+KEY_PACKAGES = ("torch", "torchvision", "adversarial-robustness-toolbox", "torchattacks", "pyautoattack")
 # Every cell runs on these; an attack cell also on the backend it imports (ART, torchattacks, or neither).
 BASE_PACKAGES = ("torch", "torchvision")
-BACKENDS = {"art": "adversarial-robustness-toolbox", "torchattacks": "torchattacks"}
+BACKENDS = {"art": "adversarial-robustness-toolbox", "torchattacks": "torchattacks", "pyautoattack": "pyautoattack"}
 DTYPE = "float32"
 
 

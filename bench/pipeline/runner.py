@@ -318,7 +318,12 @@ def prune(run_dir: Path, keep: set[str]) -> list[str]:
         for path in sorted((run_dir / folder).glob("*.csv")):
             if path.name in keep:
                 continue
-            for extra in (run_dir / "provenance" / f"{path.name}.json", run_dir / "examples" / f"{path.stem}.npz"):
+            side = (
+                run_dir / "provenance" / f"{path.name}.json",
+                run_dir / "examples" / f"{path.stem}.npz",
+                run_dir / "details" / f"{path.stem}.npz",
+            )
+            for extra in side:
                 extra.unlink(missing_ok=True)
             path.unlink()
             removed.append(f"{folder}/{path.name}")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.attacks import ATTACKS, losses, ops, views
+from bench.attacks import ATTACKS, indicators, losses, ops, views
 from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms
 from bench.errors import CacheError
@@ -35,6 +35,7 @@ from bench.pipeline.provenance import cell_provenance
 from bench.pipeline.store import load_state_dict
 from bench.pipeline.training import predict_logits, soft_labels
 from bench.pipeline.workspace import Workspace
+from bench.results.details import details_path, save_details
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import CLEAN, UNBOUNDED, read_shard, within_budget, write_shard
 from bench.results.run_folder import RECORDS, provenance_path
@@ -78,7 +79,7 @@ def evaluate_code() -> str:
 @cache
 def attack_code(use: str) -> str:
     """Digest of the code behind an attack cell: the attack's modules, the contract's helpers and the cell itself."""
-    return digest(*attack_modules(use), ops, views, losses, attack, _rows, training.predict_logits)
+    return digest(*attack_modules(use), ops, views, losses, indicators, attack, _rows, training.predict_logits)
 
 
 @cache
@@ -299,6 +300,7 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     }
     examples = examples_path(ws.paths.run_dir, Path(cell.shard).name)
     frames = []
+    details: list[tuple[float | None, dict[str, Any]]] = []
     budgets: list[float | None] = list(spec.eps) if cls.kind == "fixed_eps" else [None]
     for eps in budgets:
         desc = f"{spec.id} on {cell.model.id}" + (f" eps={eps:g}" if eps is not None else "")
@@ -312,6 +314,8 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
         per = out.seconds / max(n, 1)
         if eps == budgets[-1]:
             save_examples(examples, x, out.x_adv, label, clean, adv, eps)
+        if out.details:
+            details.append((eps, out.details))
         if eps is not None:
             frames.append(_rows(base, eps, adv, norms, moved, per))
             continue
@@ -322,6 +326,10 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
             norms_e = {k: np.where(within, v, 0.0) for k, v in norms.items()}
             frames.append(_rows(base, e, adv_e, norms_e, moved, per))
     frame = pd.concat(frames, ignore_index=True)
+    if details:
+        # Before the shard: the shard marks the cell done, and a done cell's details must be complete.
+        meta = {"model": cell.model.id, "attack": spec.id, "use": spec.use}
+        save_details(details_path(ws.paths.run_dir, Path(cell.shard).name), meta, data.eval_index[:n], details)
     write_shard(ws.paths.run_dir / cell.shard, frame)
     prov = _record(ws, cell.shard, start)
     log.info("cell %s: %.1fs", cell.name, prov["seconds"])

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from bench.fsutil import atomic_write_text
+from bench.reporting.audit_report import audit_flags, audit_sections
 from bench.reporting.cost_figure import cost_section, plot_cost
 from bench.reporting.defences import defences_section, glance_section, plot_defences
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci
@@ -31,6 +32,7 @@ from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, p
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.results.costs import read_costs
+from bench.results.details import read_details
 from bench.results.examples import load_strongest
 from bench.results.flags import model_verdicts
 from bench.results.records import WORST
@@ -265,9 +267,15 @@ def draw_figures(
 
 
 def build_doc(
-    suite: str, manifest: dict[str, Any], t: RunTables, plots: list[Plot], skipped: list[str], costs: pd.DataFrame | None = None
+    suite: str,
+    manifest: dict[str, Any],
+    t: RunTables,
+    plots: list[Plot],
+    skipped: list[str],
+    costs: pd.DataFrame | None = None,
+    extra: tuple[Section, ...] = (),
 ) -> ReportDoc:
-    """Assemble the report's sections."""
+    """Assemble the report's sections; ``extra`` (the audit's) go after the tables."""
     data = manifest.get("data") or {}
     bits = [f"status {manifest.get('status', 'unknown')}"]
     if manifest.get("finished"):
@@ -282,7 +290,7 @@ def build_doc(
     head = (glance_section(t), defences_section(t, defences))
     # Only a run that measured costs gets the section (runs from before bench measured them have no costs/).
     cost = (cost_section(costs),) if costs is not None and len(costs) else ()
-    sections = (*head, *table_sections(t), *cost, figures, provenance_section(manifest))
+    sections = (*head, *table_sections(t), *extra, *cost, figures, provenance_section(manifest))
     return ReportDoc(f"bench report: {suite}", "; ".join(bits), sections)
 
 
@@ -291,17 +299,20 @@ def write_report(run_dir: Path) -> pd.DataFrame:
     run = RunFolder(run_dir)
     manifest, suite = run.manifest, run.suite
     records = run.records()
-    t = compute_tables(records, run.diagnostics(), manifest.get("spec"))
+    details = read_details(run_dir, run.outputs)
+    t = audit_flags(compute_tables(records, run.diagnostics(), manifest.get("spec"), details), run_dir)
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
     costs = read_costs(run_dir)
     atomic_write_text(run_dir / "costs.csv", costs.to_csv(index=False, float_format="%.6g"))
     plots, skipped = draw_figures(run_dir, records, t, manifest, suite, run.outputs, costs)
+    audit, audit_plots = audit_sections(records, details, run_dir, suite)
+    plots += audit_plots
     for line in skipped:
         if not line.startswith("examples:") or not len(t.summary):
             log.info("%s", line)
-    doc = build_doc(suite, manifest, t, plots, skipped, costs)
+    doc = build_doc(suite, manifest, t, plots, skipped, costs, tuple(audit))
     atomic_write_text(run_dir / "summary.md", render_markdown(doc, figures=False, title=f"bench summary: {suite}"))
     atomic_write_text(run_dir / "report.md", render_markdown(doc))
     atomic_write_text(run_dir / "report.html", render_html(doc))

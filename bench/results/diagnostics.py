@@ -10,7 +10,21 @@ from pathlib import Path
 
 import pandas as pd
 
-COLUMNS = ["model", "sample", "max_abs_logit", "logit_gap", "softmax_onehot", "grad_zero", "grad_l1"]
+COLUMNS = [
+    "model",
+    "sample",
+    "max_abs_logit",
+    "logit_gap",
+    "softmax_onehot",
+    "grad_zero",
+    "grad_l1",
+    # AutoAttack's cheap model checks (see docs/flags.md): the output looks like probabilities, it differs
+    # across repeated passes, and how many times the forward pass called backward/grad (one value per model).
+    "prob_output",
+    "randomized",
+    "grad_calls",
+]
+BOOL_COLUMNS = ("softmax_onehot", "grad_zero", "prob_output", "randomized")
 
 
 def read_diagnostics(run_dir: Path, only: set[str] | None = None) -> pd.DataFrame:
@@ -19,6 +33,7 @@ def read_diagnostics(run_dir: Path, only: set[str] | None = None) -> pd.DataFram
     if not shards:
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.concat([pd.read_csv(p) for p in shards], ignore_index=True)
-    for col in ("softmax_onehot", "grad_zero"):
-        frame[col] = frame[col].astype(str).str.lower().isin(["true", "1"])
+    for col in BOOL_COLUMNS:
+        if col in frame:  # diagnostics written before a column existed lack it; the checks skip what is missing
+            frame[col] = frame[col].astype(str).str.lower().isin(["true", "1"])
     return frame

@@ -24,6 +24,8 @@ class Family:
     role: Role
     # Unbounded, it should break ~every sample (C&W, DeepFool); JSMA caps the pixels it changes, so it need not.
     reaches_all: bool = False
+    # Never sees a gradient (a minimum-norm decision-based attack has role minimum-norm and this flag).
+    gradient_free: bool = False
 
 
 FAMILIES: dict[str, Family] = {
@@ -33,13 +35,22 @@ FAMILIES: dict[str, Family] = {
     "torchattacks.pgdl2": Family("pgd", "iterative"),
     "art.pgd": Family("pgd", "iterative"),
     "bench.pgd_margin": Family("pgd_margin", "iterative"),
-    "torchattacks.square": Family("square", "gradient-free"),
+    "torchattacks.square": Family("square", "gradient-free", gradient_free=True),
     "torchattacks.cw": Family("cw", "minimum-norm", reaches_all=True),
     "art.cw_l2": Family("cw", "minimum-norm", reaches_all=True),
     "bench.cw_l2": Family("cw", "minimum-norm", reaches_all=True),
     "torchattacks.deepfool": Family("deepfool", "minimum-norm", reaches_all=True),
     "art.deepfool": Family("deepfool", "minimum-norm", reaches_all=True),
     "art.jsma": Family("jsma", "minimum-norm"),
+    # AutoAttack: the cascade and its parts. APGD is iterative; Square and HopSkipJump never see a gradient.
+    "aa.standard": Family("autoattack", "iterative"),
+    "aa.apgd-ce": Family("apgd", "iterative"),
+    "aa.apgd-dlr": Family("apgd", "iterative"),
+    "aa.square": Family("square", "gradient-free", gradient_free=True),
+    # A re-implementation at 10 steps: its own column, so that it is never read as AutoAttack.
+    "torchattacks.autoattack": Family("autoattack-torchattacks", "iterative"),
+    # Decision-based: minimises the norm from labels alone; a reduced budget need not reach every sample.
+    "art.hop_skip_jump": Family("hop_skip_jump", "minimum-norm", gradient_free=True),
 }
 
 

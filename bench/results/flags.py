@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 
+from bench.results.details import Details
 from bench.results.families import family_of
 from bench.results.metrics import broken_at, covers, naive_vs_adaptive
 from bench.results.records import CLEAN, WORST
@@ -57,6 +59,10 @@ def _grade(value: float, warn: float, fail: float, higher_is_bad: bool = True) -
 
 def _role(use: object) -> str:
     return family_of(use).role if isinstance(use, str) else "other"
+
+
+def _gradient_free(use: object) -> bool:
+    return isinstance(use, str) and (family_of(use).role == "gradient-free" or family_of(use).gradient_free)
 
 
 def check_saturation(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -179,13 +185,15 @@ def check_transfer_beats_whitebox(records: pd.DataFrame) -> Iterator[dict[str, o
     """
     attacked = records[(records["attack"] != CLEAN) & records["eps"].map(math.isfinite).astype(bool)]
     for (model, norm), g in attacked.groupby(["model", "norm"], sort=False):
-        is_other = (g["source"].fillna("") != "") | (g["use"].map(_role) == "gradient-free")
+        is_other = (g["source"].fillna("") != "") | g["use"].map(_gradient_free).astype(bool)
         others, white = g[is_other], g[~is_other]
         common = sorted(set(others["sample"]) & set(white["sample"]))
         if not common:
             continue
         others, white = others[others["sample"].isin(common)], white[white["sample"].isin(common)]
-        for eps in sorted(set(others.loc[others["kind"] == "fixed_eps", "eps"].astype(float))):
+        # Every finite budget of the other attacks: fixed-budget ones ran at it, minimum-norm ones (HopSkipJump) have a row for it.
+        budgets = others["eps"].astype(float)
+        for eps in sorted(set(budgets[np.isfinite(budgets)])):
             if not covers(white, eps):
                 continue
             only_other = broken_at(others, eps) & ~broken_at(white, eps).reindex(common, fill_value=False)
@@ -236,19 +244,30 @@ def overall(flags: pd.DataFrame) -> Iterator[dict[str, object]]:
         yield _row(model, "", "gradient-masking", "verdict", worst, float(rank[worst]), "worst masking check", msg)
 
 
-def run_checks(records: pd.DataFrame, summary: pd.DataFrame, diagnostics: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every check over one run; one row per model (x attack) x check, plus a verdict per model."""
+def run_checks(
+    records: pd.DataFrame, summary: pd.DataFrame, diagnostics: pd.DataFrame | None = None, details: list[Details] | None = None
+) -> pd.DataFrame:
+    """Every check over one run; one row per model (x attack) x check, plus a verdict per model.
+
+    ``details`` (what traced attacks recorded) adds the indicators of attack failure.
+    """
+    from bench.results import audit
+
     rows: list[dict[str, object]] = []
     if diagnostics is not None and len(diagnostics):
         rows += check_saturation(diagnostics)
         rows += check_zero_gradients(diagnostics)
+        rows += audit.check_model_outputs(diagnostics)
     if len(summary):
         rows += check_iterative_vs_single_step(summary)
         rows += check_monotone_eps(summary)
         rows += check_unbounded(summary)
+        rows += audit.check_backend_disagreement(summary)
     if len(records[records["attack"] != CLEAN]):
         rows += check_transfer_beats_whitebox(records)
         rows += check_gap(records)
+        if details:
+            rows += audit.check_indicators(records, details)
     flags = pd.DataFrame(rows, columns=FLAG_COLUMNS)
     flags = pd.concat([flags, pd.DataFrame(list(overall(flags)), columns=FLAG_COLUMNS)], ignore_index=True)
     return flags

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.results.details import Details
 from bench.results.flags import run_checks
 from bench.results.metrics import clean_accuracy, naive_vs_adaptive, robustness_metric, summarize
 from bench.results.seeds import seed_aggregate, seed_replicates
@@ -51,12 +52,17 @@ class RunTables:
     seeds: pd.DataFrame
 
 
-def compute_tables(records: pd.DataFrame, diagnostics: pd.DataFrame | None = None, spec: Mapping[str, Any] | None = None) -> RunTables:
-    """Every table of a report, from records (and the per-sample diagnostics the masking checks use)."""
+def compute_tables(
+    records: pd.DataFrame,
+    diagnostics: pd.DataFrame | None = None,
+    spec: Mapping[str, Any] | None = None,
+    details: list[Details] | None = None,
+) -> RunTables:
+    """Every table of a report, from records (and the per-sample diagnostics and attack details the checks use)."""
     summary = summarize(records)
     summary = summary.reindex(columns=SUMMARY_COLUMNS + ["kind"]) if len(summary) else pd.DataFrame(columns=SUMMARY_COLUMNS + ["kind"])
     clean = clean_accuracy(records)
-    flags = run_checks(records, summary[SUMMARY_COLUMNS], diagnostics)
+    flags = run_checks(records, summary[SUMMARY_COLUMNS], diagnostics, details)
     return RunTables(
         summary, clean, naive_vs_adaptive(records), robustness_metric(records), flags, seed_aggregate(summary, clean, seed_replicates(spec))
     )

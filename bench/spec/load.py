@@ -11,6 +11,7 @@ validating a suite imports no torch, ART or torchattacks.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -265,6 +266,10 @@ def _check_attack(
         cls = registry.get(a.use)
     except UnknownKeyError as exc:
         return errors + [f"{where}.use: {exc}"], a
+    # An attack backed by an optional package names it and the extra that installs it, e.g. ("pyautoattack", "bench[autoattack]").
+    requires = getattr(cls, "requires", None)
+    if requires and importlib.util.find_spec(requires[0]) is None:
+        errors.append(f"{where}.use: '{a.use}' needs the package {requires[0]}, which is not installed: pip install '{requires[1]}'")
     norm = a.norm or cls.norms[0]
     if norm not in cls.norms:
         errors.append(f"{where}.norm: '{a.use}' supports {', '.join(cls.norms)}, not '{norm}'")

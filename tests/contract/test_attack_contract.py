@@ -36,6 +36,11 @@ FAST = {
     "art.deepfool": {"max_iter": 10},
     "bench.cw_l2": {"binary_search_steps": 5, "max_iter": 30},
     "bench.pgd_margin": {"steps": 10},
+    "aa.standard": {"n_iter": 10, "n_queries": 100},
+    "aa.apgd-ce": {"n_iter": 10},
+    "aa.apgd-dlr": {"n_iter": 10},
+    "aa.square": {"n_queries": 100},
+    "art.hop_skip_jump": {"max_iter": 3, "max_eval": 200, "init_eval": 20},
 }
 EPS = {"linf": 0.2, "l2": 1.5, "l0": None}
 N = 40

@@ -21,6 +21,7 @@ def test_roles_match_what_the_attacks_declare():
         kind = ATTACKS.get(key).kind
         assert (fam.role == "minimum-norm") == (kind == "min_norm"), key
         assert not fam.reaches_all or kind == "min_norm", f"{key}: only an unbounded attack can be expected to break every sample"
+        assert fam.role != "gradient-free" or fam.gradient_free, key
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def written(tmp_path_factory):
     """One run folder with its report written once, for the tests that only read it (drawing takes ~2 s)."""
     # The checks are someone else's module and are tested there; here a fixed set shows the highlighting.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(bench.results.tables, "run_checks", lambda records, summary, diagnostics=None: FLAGS.copy())
+        mp.setattr(bench.results.tables, "run_checks", lambda records, summary, diagnostics=None, details=None: FLAGS.copy())
         r = _make_run(tmp_path_factory.mktemp("written"))
         summary = write_report(r)
     return r, summary
@@ -213,7 +213,7 @@ def test_markdown_reports_reference_the_figures_and_keep_the_summary_headings(wr
 
 def test_redraw_is_a_pure_function_of_the_folder(written, monkeypatch):
     run, _ = written
-    monkeypatch.setattr(bench.results.tables, "run_checks", lambda records, summary, diagnostics=None: FLAGS.copy())
+    monkeypatch.setattr(bench.results.tables, "run_checks", lambda records, summary, diagnostics=None, details=None: FLAGS.copy())
     first = {p.name: p.read_bytes() for p in (run / "plots").iterdir()} | {"report.html": (run / "report.html").read_bytes()}
     write_report(run)
     second = {p.name: p.read_bytes() for p in (run / "plots").iterdir()} | {"report.html": (run / "report.html").read_bytes()}
