@@ -112,8 +112,6 @@ def verdict_reasons(flags: pd.DataFrame) -> pd.DataFrame:
     for v in verdicts.itertuples():
         g = flags[(flags["model"].astype(str) == v.model) & (flags["category"] != "verdict")]
         bad = g[g["verdict"] == "fail"]
-        if not len(bad):
-            bad = g[g["verdict"] == "warn"]
         # The gap says it in a reader's terms (naive x% robust, adaptive y%), so it leads when it is among them.
         bad = bad.assign(_o=[(c != "masking", k != "naive-adaptive-gap") for c, k in zip(bad["category"], bad["check"], strict=True)])
         bad = bad.sort_values("_o", kind="stable")
@@ -121,9 +119,16 @@ def verdict_reasons(flags: pd.DataFrame) -> pd.DataFrame:
             first = bad.iloc[0]
             more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
             reasons.append(f"{first['check']}: {first['message']}{more}")
-        else:
-            gap = g[g["check"] == "naive-adaptive-gap"]
-            reasons.append(f"every check passed; {gap['message'].iloc[0]}" if len(gap) else "every check passed")
+            continue
+        # A warning is about one attack or one signal, not the verdict: name how many, not the first one's story.
+        warned = g[g["verdict"] == "warn"]
+        gap = g[g["check"] == "naive-adaptive-gap"]
+        reason = "no check failed" if len(warned) else "every check passed"
+        reason += f"; {gap['message'].iloc[0]}" if len(gap) else ""
+        if len(warned):
+            names = ", ".join(dict.fromkeys(str(c) for c in warned["check"]))
+            reason += f"; {len(warned)} warning(s): {names}"
+        reasons.append(reason)
     return verdicts.assign(reason=reasons)
 
 

@@ -253,3 +253,22 @@ def test_the_job_summary_opens_with_the_reports_glance(written):
     assert md.startswith("### At a glance\n\n| model | clean | naive @ L∞ 0.3 | adaptive @ L∞ 0.3 | masking verdict | reliable | why |")
     assert "| distilled-t100-s0 |" in md and "naive-adaptive-gap: naive 80%, adaptive 0%" in md
     assert glance_markdown(run / "nowhere") == ""
+
+
+def test_a_reliable_models_reason_counts_its_warnings_and_does_not_tell_their_story():
+    from bench.reporting.defences import verdict_reasons
+
+    def flag(check, category, verdict, message, attack=""):
+        return {"model": "m", "attack": attack, "check": check, "category": category, "verdict": verdict, "message": message}
+
+    flags = pd.DataFrame(
+        [
+            flag("gradient-masking", "verdict", "pass", "no masking check failed"),
+            flag("naive-adaptive-gap", "masking", "pass", "naive 0.0%, adaptive 0.0%"),
+            flag("unbounded-incomplete", "sanity", "warn", "ta-cw succeeds on 21.0% with no budget", "ta-cw"),
+        ]
+    )
+    reason = verdict_reasons(flags).set_index("model").loc["m", "reason"]
+    assert reason == "no check failed; naive 0.0%, adaptive 0.0%; 1 warning(s): unbounded-incomplete"
+    failing = pd.concat([flags, pd.DataFrame([flag("zero-gradients", "masking", "fail", "96% zero")])], ignore_index=True)
+    assert verdict_reasons(failing).set_index("model").loc["m", "reason"] == "zero-gradients: 96% zero"
