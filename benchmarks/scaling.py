@@ -18,11 +18,7 @@ DEFAULT_SET; override with --set). Needs MNIST: export BENCH_DATA_DIR.
 With --malloc-trim it measures one thing only: training the smoke suite's CNN in a Dask
 worker with Dask's default MALLOC_TRIM_THRESHOLD_=65536 and without it (bench unsets it).
 
-With --threads it measures what the executor choice comes down to on one machine, without
-Dask: two training jobs of the Papernot net (on random MNIST-shaped inputs, offline) run one
-after another with torch on every core, against both at once in two processes of one thread.
-
-Run: python benchmarks/scaling.py [--workers 2] [--set KEY=VALUE ...] | --malloc-trim | --threads
+Run: python benchmarks/scaling.py [--workers 2] [--set KEY=VALUE ...] | --malloc-trim
 """
 
 from __future__ import annotations
@@ -101,48 +97,6 @@ def _train_smoke_cnn() -> float:
     return time.perf_counter() - start
 
 
-def _train_papernot(threads: int, steps: int = 60) -> float:
-    """Seconds for ``steps`` SGD steps of the Papernot MNIST net at batch 128 with ``threads`` torch threads."""
-    import torch
-
-    from bench.pipeline.models import build_model
-
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    model = build_model("papernot-mnist", (1, 28, 28), 10)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    x, y = torch.rand(128, 1, 28, 28), torch.randint(0, 10, (128,))
-    start = time.perf_counter()
-    for _ in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
-    return time.perf_counter() - start
-
-
-def threads_effect(repeat: int = 3) -> None:
-    """Two jobs one after another at all cores (local) against both at once at 1 thread each (Dask, 2 x 1)."""
-    import multiprocessing as mp
-
-    cores = os.cpu_count() or 1
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(2) as pool:
-        pool.map(_train_papernot, [1, 1])  # warm up both processes (imports, first allocations)
-        serial, parallel = [], []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            pool.apply(_train_papernot, (cores,))
-            pool.apply(_train_papernot, (cores,))
-            serial.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            pool.map(_train_papernot, [1, 1])
-            parallel.append(time.perf_counter() - start)
-    s, p = statistics.median(serial), statistics.median(parallel)
-    print(f"two training jobs, one after another with {cores} torch threads: median {s:.2f} s of {', '.join(f'{t:.2f}' for t in serial)}")
-    print(f"the same two jobs at once, 1 thread each: median {p:.2f} s of {', '.join(f'{t:.2f}' for t in parallel)}")
-    print(f"ratio serial / parallel: {s / p:.2f} (above 1: one-thread cells side by side use the cores better)")
-
-
 def malloc_trim_effect(repeat: int = 5) -> None:
     """Train the smoke suite's CNN (1 thread) in a one-worker LocalCluster with and without Dask's MALLOC_TRIM_THRESHOLD_.
 
@@ -178,13 +132,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--set", dest="overrides", action="append", default=None, help=f"spec overrides (default: {' '.join(DEFAULT_SET)})")
     ap.add_argument("--malloc-trim", action="store_true", help="only measure Dask's memory trimming on training (digits, offline)")
-    ap.add_argument("--threads", action="store_true", help="only measure two jobs serially at all cores vs in parallel at 1 thread")
     args = ap.parse_args()
     if args.malloc_trim:
         malloc_trim_effect()
-        return
-    if args.threads:
-        threads_effect()
         return
     if not os.environ.get("BENCH_DATA_DIR"):
         sys.exit("set BENCH_DATA_DIR to a folder holding MNIST/raw")
