@@ -28,6 +28,7 @@ class PgdMarginParams(AttackParams):
     """PGD on the logit margin."""
 
     synonyms: ClassVar[dict[str, str]] = {"max_iter": "steps", "eps_step": "alpha", "step_size": "alpha", "num_random_init": "restarts"}
+    added_later: ClassVar[dict[str, object]] = {"loss": "margin"}
 
     steps: int = Field(100, ge=1, description="Iterations per restart.")
     alpha: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / steps.")
