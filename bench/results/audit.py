@@ -110,9 +110,11 @@ def check_backend_disagreement(summary: pd.DataFrame) -> Iterator[dict[str, obje
                     f"{a.attack}, {t.attack}",
                     "backend-disagreement",
                     "sanity",
-                    "fail" if apart else "pass",
+                    # About the two implementations, not the model: the per-sample worst case already takes the
+                    # stronger one, so a disagreement does not make the model's numbers unreliable.
+                    "warn" if apart else "pass",
                     diff,
-                    "fail when the 95% intervals are disjoint",
+                    "warn when the 95% intervals are disjoint",
                     f"{family} at {where}, view {view}: ART ({a.attack}) {a.attack_success_rate:.1%} "
                     f"[{a.attack_success_rate_lo:.1%}, {a.attack_success_rate_hi:.1%}], torchattacks ({t.attack}) "
                     f"{t.attack_success_rate:.1%} [{t.attack_success_rate_lo:.1%}, {t.attack_success_rate_hi:.1%}]",

@@ -104,7 +104,7 @@ def test_backend_disagreement_needs_disjoint_intervals():
     other = pd.DataFrame([_summary_row("art.pgd", "a", 0.20, 0.15, 0.26), _summary_row("bench.pgd_margin", "t", 0.90, 0.85, 0.94)])
     assert [r["verdict"] for r in check_backend_disagreement(agree)] == ["pass"]
     rows = list(check_backend_disagreement(differ))
-    assert [r["verdict"] for r in rows] == ["fail"] and "20.0%" in rows[0]["message"] and "90.0%" in rows[0]["message"]
+    assert [r["verdict"] for r in rows] == ["warn"] and "20.0%" in rows[0]["message"] and "90.0%" in rows[0]["message"]
     assert list(check_backend_disagreement(other)) == [], "only the same attack in ART and torchattacks is compared"
 
 
