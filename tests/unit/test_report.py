@@ -250,7 +250,7 @@ def test_the_job_summary_opens_with_the_reports_glance(written):
 
     run, _ = written
     md = glance_markdown(run)
-    assert md.startswith("### At a glance\n\n| model | clean | naive @ L∞ 0.3 | adaptive @ L∞ 0.3 | masking verdict | reliable | why |")
+    assert md.startswith("### At a glance\n\n| model | clean | naive @ L∞ 0.3 | adaptive @ L∞ 0.3 | masking | reliable | why |")
     assert "| distilled-t100-s0 |" in md and "naive-adaptive-gap: naive 80%, adaptive 0%" in md
     assert glance_markdown(run / "nowhere") == ""
 
