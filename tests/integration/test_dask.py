@@ -22,7 +22,7 @@ import psutil  # noqa: E402  (a dependency of distributed)
 from distributed import Client, LocalCluster  # noqa: E402
 
 from bench.pipeline.executors import ExecutorOptions  # noqa: E402
-from bench.pipeline.executors.dask_driver import LOOPBACK, connect  # noqa: E402
+from bench.pipeline.executors.dask_driver import LOCAL_CONFIG, LOOPBACK, connect  # noqa: E402
 from bench.pipeline.executors.tasks import FAULT_ENV  # noqa: E402
 from bench.pipeline.runner import RunOptions, run_suite  # noqa: E402
 from bench.spec.load import load_suite  # noqa: E402
@@ -38,7 +38,7 @@ def cluster(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(FAULT_ENV, str(faults))  # inherited by the worker processes
         mp.setenv("OMP_NUM_THREADS", "1")
-        config = {"distributed.scheduler.allowed-failures": 1, "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+        config = {"distributed.scheduler.allowed-failures": 1, **LOCAL_CONFIG}
         with (
             dask.config.set(config),
             LocalCluster(n_workers=2, threads_per_worker=1, processes=True, **LOOPBACK) as c,

@@ -46,6 +46,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = "20s"
+# For the LocalCluster bench starts. A worker holds only the cell it runs (worker-saturation 1.0; Dask's default
+# queues more on it): cells last seconds to minutes, so early queuing gains nothing, and a worker that dies
+# would take its queued cells down with it. MALLOC_TRIM_THRESHOLD_ unset: the allocator's defaults, as a local run.
+LOCAL_CONFIG: dict[str, Any] = {
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
 # Everything a LocalCluster opens listens on 127.0.0.1 only, on free ports; the scheduler's HTTP
 # server (health and metrics; no dashboard) would otherwise take port 8787.
 LOOPBACK: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False}}
@@ -112,10 +119,7 @@ def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
     threads = opts.threads_per_worker or 1
     workers = opts.workers or max(1, cpu_count() // threads)
     torch_threads = opts.torch_threads or max(1, cpu_count() // (workers * threads))
-    # Dask's workers default to MALLOC_TRIM_THRESHOLD_=65536 (glibc returns memory after small frees); unset, a
-    # worker computes under the same allocator settings as a local run. No speed difference was measurable here
-    # (benchmarks/README.md), so this is about like-for-like, not speed.
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    with dask.config.set(LOCAL_CONFIG):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True, **LOOPBACK)
     with cluster, Client(cluster, set_as_default=False) as client:
         info = {
