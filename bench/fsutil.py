@@ -22,8 +22,19 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     A reader (or a resumed run after SIGKILL) sees either the old file, no file,
     or the complete new one; never a partial write.
     """
+    tmp = _write_temp(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_temp(path: Path, data: bytes) -> Path:
+    """``data`` in a new, synced hidden temporary file beside ``path``, with the mode ``open()`` would give it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
         # mkstemp creates 0600 files; give the file the mode open() would (0666 less the umask),
         # so a shared model store or a served report stays readable by the group.
@@ -32,10 +43,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    return tmp
 
 
 def current_umask() -> int:
@@ -74,23 +85,17 @@ def publish_once(path: Path, data: bytes) -> bool:
     also on NFS, so a published file is never overwritten or seen half-written.
     File systems without hard links fall back to an exclusive-create claim file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _write_temp(path, data)
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         try:
             os.link(tmp, path)
             return True
         except FileExistsError:
             return False
         except OSError:
-            return _publish_by_claim(Path(tmp), path)
+            return _publish_by_claim(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def unpublish(path: Path) -> None:
