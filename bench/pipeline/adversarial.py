@@ -121,7 +121,7 @@ def fit_adversarial(
     opt = training._optimizer(model, params)
     n = len(x)
     steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=params.epochs * steps_per_epoch) if params.schedule == "cosine" else None
+    sched = training.scheduler(opt, params, params.epochs * steps_per_epoch)
     label = f"{desc} [{adv.describe()}, {adv.cost():g}x passes]"
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=label, unit="step", disable=quiet, leave=False)
     model.train()

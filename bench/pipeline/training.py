@@ -35,6 +35,26 @@ def _optimizer(model: nn.Module, params: TrainSpec) -> torch.optim.Optimizer:
     return torch.optim.SGD(model.parameters(), lr=params.lr, momentum=params.momentum, nesterov=params.momentum > 0)
 
 
+def scheduler(opt: torch.optim.Optimizer, params: TrainSpec, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """The learning-rate schedule over all ``total_steps`` optimizer steps, stepped once per step.
+
+    ``cyclic`` is Wong, Rice and Kolter's one cycle: linear from 0 to ``lr`` over the first
+    40% of the steps, then linear back to 0; each step uses the rate at its end, so the first
+    step already moves.
+    """
+    if params.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+    if params.schedule == "cyclic":
+        peak = 0.4 * total_steps
+
+        def factor(step: int) -> float:
+            t = step + 1
+            return t / peak if t <= peak else max(0.0, (total_steps - t) / (total_steps - peak))
+
+        return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    return None
+
+
 def augment_batch(x: Tensor, spec: AugmentSpec, gen: torch.Generator) -> Tensor:
     """Per sample: a random crop of ``x``'s size from ``x`` zero-padded by ``crop_padding``, then a random flip."""
     n, c, h, w = x.shape
@@ -73,7 +93,7 @@ def fit(
     opt = _optimizer(model, params)
     n = len(x)
     steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=params.epochs * steps_per_epoch) if params.schedule == "cosine" else None
+    sched = scheduler(opt, params, params.epochs * steps_per_epoch)
     model.train()
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=desc, unit="step", disable=quiet, leave=False)
     for epoch in range(params.epochs):

@@ -161,7 +161,9 @@ class TrainSpec(StrictModel):
     optimizer: Literal["adam", "sgd"] = Field("adam", description="Adam trains at T=100; plain SGD does not.")
     lr: float = Field(1e-3, gt=0, description="Peak learning rate.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
-    schedule: Literal["cosine", "constant"] = Field("cosine", description="Learning-rate schedule over all steps.")
+    schedule: Literal["cosine", "cyclic", "constant"] = Field(
+        "cosine", description="Learning-rate schedule over all steps; cyclic: 0 up to lr at 40% of the steps, then down to 0 (Wong et al.)."
+    )
     temperature: float = Field(1.0, gt=0, description="Softmax temperature used in training (teacher/student).")
     augment: AugmentSpec | None = Field(None, description="Training-time augmentation (none by default).")
     adversarial: AdversarialSpec | None = Field(None, description="Adversarial training (a baseline only); none by default.")

@@ -129,3 +129,19 @@ def test_a_plain_model_is_trained_exactly_as_before(digits):
         net = build_model("tiny-mlp", digits.shape, digits.n_classes)
         nets.append(train_fn(net, digits.x_train, digits.y_train, TrainSpec(epochs=2, batch_size=64, lr=0.01), seed=0))
     assert all(torch.equal(a, b) for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values(), strict=True))
+
+
+def test_cyclic_schedule_rises_to_lr_at_40_percent_then_falls_to_zero():
+    from bench.pipeline.training import scheduler
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([param], lr=5e-3)
+    sched = scheduler(opt, TrainSpec(lr=5e-3, schedule="cyclic"), total_steps=10)
+    rates = []
+    for _ in range(10):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    # Step i runs at the rate of its end, (i+1)/4 of the peak up to step 4, then down to 0 at step 10.
+    assert rates == pytest.approx([1.25e-3, 2.5e-3, 3.75e-3, 5e-3, 5e-3 * 5 / 6, 5e-3 * 4 / 6, 5e-3 * 3 / 6, 5e-3 * 2 / 6, 5e-3 / 6, 0.0])
+    assert scheduler(opt, TrainSpec(schedule="constant"), 10) is None
