@@ -17,7 +17,7 @@ import pandas as pd
 
 from bench.results.details import Details
 from bench.results.families import family_of
-from bench.results.metrics import broken_at, covers, naive_vs_adaptive
+from bench.results.metrics import broken_at, covers, naive_vs_adaptive, worst_case_at
 from bench.results.records import CLEAN, WORST
 
 FLAG_COLUMNS = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
@@ -31,6 +31,8 @@ ITERATIVE_TOL = 0.02
 MONOTONE_TOL = 0.02
 TRANSFER_WARN, TRANSFER_FAIL = 0.02, 0.10
 GAP_WARN, GAP_FAIL = 0.05, 0.20
+# Share of a subset attack's samples that only it broke; a warning only (see docs/flags.md).
+COVERAGE_WARN = 0.05
 # Success rate an unbounded attack must reach.
 UNBOUNDED_WARN, UNBOUNDED_FAIL = 0.99, 0.90
 LARGE_LINF = 0.5
@@ -211,6 +213,43 @@ def check_transfer_beats_whitebox(records: pd.DataFrame) -> Iterator[dict[str, o
             )
 
 
+def check_partial_coverage(records: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """partial-coverage: an attack run on fewer samples broke, on its samples, ones no other attack broke.
+
+    The per-sample worst case lets a sample outside an attack's ``n_samples`` survive
+    that attack, so when the attack that covers only some samples is the strongest, the
+    worst case over all samples overstates robustness. Per model, norm, attack and eps
+    it ran at, on its samples; warns only: the evaluation is imprecise, not misled.
+    """
+    attacked = records[records["attack"] != CLEAN]
+    for (model, norm), g in attacked.groupby(["model", "norm"], sort=False):
+        everyone = set(g["sample"])
+        for attack, mine in g.groupby("attack", sort=False):
+            subset = set(mine["sample"])
+            others = g[(g["attack"] != attack) & g["sample"].isin(subset)]
+            if len(subset) >= len(everyone) or not len(others):
+                continue
+            budgets = mine["eps"].astype(float)
+            for eps in sorted(set(budgets[np.isfinite(budgets)])):
+                if not covers(others, eps):
+                    continue
+                only = broken_at(mine, eps) & ~broken_at(others, eps).reindex(sorted(subset), fill_value=False)
+                k, n = int(only.sum()), len(subset)
+                all_robust, _, n_all = worst_case_at(g, eps)
+                sub_robust, _, _ = worst_case_at(g[g["sample"].isin(subset)], eps)
+                yield _row(
+                    model,
+                    str(attack),
+                    "partial-coverage",
+                    "sanity",
+                    "warn" if k / n >= COVERAGE_WARN else "pass",
+                    k / n,
+                    f"warn>={COVERAGE_WARN:g}",
+                    f"{attack} ran on {n} of {n_all} samples and broke {k} ({k / n:.0%}) that no other {norm} attack broke at eps {eps:g}: "
+                    f"the worst case is {all_robust / n_all:.1%} over all {n_all} samples, {sub_robust / n:.1%} on its {n}",
+                )
+
+
 def check_gap(records: pd.DataFrame) -> Iterator[dict[str, object]]:
     """naive-adaptive-gap: worst-case robust accuracy under naive attacks minus under adaptive ones."""
     nva = naive_vs_adaptive(records)
@@ -265,6 +304,7 @@ def run_checks(
         rows += audit.check_backend_disagreement(summary)
     if len(records[records["attack"] != CLEAN]):
         rows += check_transfer_beats_whitebox(records)
+        rows += check_partial_coverage(records)
         rows += check_gap(records)
         if details:
             rows += audit.check_indicators(records, details)
