@@ -218,6 +218,7 @@ def test_partial_coverage_warns_when_a_subset_attack_breaks_what_others_missed()
                 model="m",
                 attack=attack,
                 use="x",
+                source="",
                 kind="fixed_eps",
                 norm="linf",
                 eps=0.3,
@@ -237,3 +238,5 @@ def test_partial_coverage_warns_when_a_subset_attack_breaks_what_others_missed()
     assert "85.0% over all 100 samples, 25.0% on its 20" in row["message"]
     assert [r["verdict"] for r in check_partial_coverage(pd.concat([pgd, weak]))] == ["pass"]
     assert list(check_partial_coverage(pgd)) == [], "an attack on every sample has nothing to warn about"
+    square = strong.assign(use="aa.square")
+    assert list(check_partial_coverage(pd.concat([pgd, square]))) == [], "a gradient-free attack is transfer-beats-whitebox's to judge"
