@@ -39,6 +39,12 @@ class Child(subprocess.Popen):
         return self.err_path.read_text()
 
 
+def _default_sigint() -> None:
+    # A shell without job control starts background jobs with SIGINT ignored, and Python keeps
+    # an ignored SIGINT ignored: the Ctrl-C test would then time out however bench behaves.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def bench_cmd(*args: str, store: Path, log: Path | None = None, pause_after: int | None = None) -> Child:
     """Run `bench` in a child process; output goes to files, so no unread pipe can ever block it."""
     env = dict(os.environ, BENCH_CACHE_DIR=str(store), BENCH_OFFLINE="1", OMP_NUM_THREADS="1")
@@ -47,7 +53,7 @@ def bench_cmd(*args: str, store: Path, log: Path | None = None, pause_after: int
         env[PAUSE_ENV] = str(pause_after)
     log = log or store.parent / f"bench-{len(list(store.parent.glob('bench-*.log')))}.log"
     with open(log, "w") as out, open(log.with_suffix(".err"), "w") as err:
-        proc = Child([sys.executable, "-m", "bench", *args], env=env, stdout=out, stderr=err, text=True)
+        proc = Child([sys.executable, "-m", "bench", *args], env=env, stdout=out, stderr=err, text=True, preexec_fn=_default_sigint)
     proc.err_path = log.with_suffix(".err")
     return proc
 
