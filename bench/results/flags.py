@@ -67,6 +67,11 @@ def _gradient_free(use: object) -> bool:
     return isinstance(use, str) and (family_of(use).role == "gradient-free" or family_of(use).gradient_free)
 
 
+def _not_white_box(frame: pd.DataFrame) -> pd.Series:
+    """Per row: a transfer attack (crafted on another model) or a gradient-free one."""
+    return (frame["source"].fillna("") != "") | frame["use"].map(_gradient_free).astype(bool)
+
+
 def check_saturation(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
     """softmax-saturation: fraction of inputs whose float32 softmax is exactly one-hot."""
     for model, g in diag.groupby("model", sort=False):
@@ -187,7 +192,7 @@ def check_transfer_beats_whitebox(records: pd.DataFrame) -> Iterator[dict[str, o
     """
     attacked = records[(records["attack"] != CLEAN) & records["eps"].map(math.isfinite).astype(bool)]
     for (model, norm), g in attacked.groupby(["model", "norm"], sort=False):
-        is_other = (g["source"].fillna("") != "") | g["use"].map(_gradient_free).astype(bool)
+        is_other = _not_white_box(g)
         others, white = g[is_other], g[~is_other]
         common = sorted(set(others["sample"]) & set(white["sample"]))
         if not common:
@@ -227,7 +232,7 @@ def check_partial_coverage(records: pd.DataFrame) -> Iterator[dict[str, object]]
     for (model, norm), g in attacked.groupby(["model", "norm"], sort=False):
         everyone = set(g["sample"])
         for attack, mine in g.groupby("attack", sort=False):
-            if (mine["source"].fillna("") != "").any() or mine["use"].map(_gradient_free).any():
+            if _not_white_box(mine).any():
                 continue
             subset = set(mine["sample"])
             others = g[(g["attack"] != attack) & g["sample"].isin(subset)]
