@@ -20,8 +20,19 @@ The README's "Defences side by side" numbers for fgsm-rs and PGD-3 come from the
   python benchmarks/adversarial_probe.py cyc1e3 1 1e-3 cyclic 0.375 10 100
   python benchmarks/adversarial_probe.py pgd3cyc 1 5e-3 cyclic 0.25 5 100 pgd 3
   python benchmarks/adversarial_probe.py pgd3cos 1 1e-3 cosine 0.25 5 128 pgd 3
+  python benchmarks/adversarial_probe.py nfgsm 2 5e-3 cyclic 0.3 10 100 n-fgsm
+  python benchmarks/adversarial_probe.py pgd3x7 1 5e-3 cyclic 0.25 7 100 pgd 3
+  PROBE_EPS=0.35 python benchmarks/adversarial_probe.py pgd3e35 1 5e-3 cyclic 0.2917 5 100 pgd 3
+  python benchmarks/adversarial_probe.py pgd2s20lr2 1 2e-3 cyclic 0.2 5 100 pgd 2
+  python benchmarks/adversarial_probe.py pgd3s15lr2 1 2e-3 cyclic 0.15 5 100 pgd 3   # the suite's recipe
 
 Arguments: name threads lr schedule step_size epochs batch_size [method [steps]].
+``method`` is fgsm-rs or pgd (bench's own training attack) or n-fgsm (de Jorge et al. 2022,
+"Make Some Noise": noise from [-2 eps, 2 eps], one signed step of step_size, no projection onto
+the eps-ball; a candidate fix for fgsm-rs's overfitting, written here only, not in bench).
+Environment: PROBE_EPS sets the training eps of pgd (default 0.3; evaluation stays at 0.3);
+PROBE_AA=N runs the official AutoAttack (standard, Linf 0.3, seed 0) on the first N evaluation
+images after the last epoch, as the defences suite does on its first 100.
 Needs MNIST: export BENCH_DATA_DIR. Writes nothing but its output.
 """
 
@@ -60,7 +71,7 @@ def main() -> None:
     if method == "fgsm-rs":
         adv = AdversarialSpec(method="fgsm-rs", eps=0.3, step_size=alpha)
     else:
-        adv = AdversarialSpec(method="pgd", eps=0.3, steps=steps, step_size=alpha)
+        adv = AdversarialSpec(method="pgd", eps=float(os.environ.get("PROBE_EPS", "0.3")), steps=steps, step_size=alpha)
     opt = torch.optim.Adam(m.parameters(), lr=lr_max)
     n = len(d.x_train)
     total = epochs * math.ceil(n / bs)
@@ -89,6 +100,14 @@ def main() -> None:
         with torch.no_grad():
             return (m(x + delta).argmax(1) == y).float().mean().item()
 
+    def nfgsm(x: torch.Tensor, y: torch.Tensor, eps: float = 0.3) -> torch.Tensor:
+        # de Jorge et al. 2022: noise from [-2eps, 2eps], one signed step of alpha, no projection onto the eps-ball.
+        m.eval()
+        x0 = (x + (torch.rand(x.shape, generator=agen) * 2 - 1) * 2 * eps).clamp(0, 1).requires_grad_(True)
+        (grad,) = torch.autograd.grad(F.cross_entropy(m(x0), y), x0)
+        m.train()
+        return (x0.detach() + alpha * grad.sign()).clamp(0, 1)
+
     gen, agen = torch.Generator().manual_seed(0), torch.Generator().manual_seed(2)
     xe, ye = d.x_eval[:300], d.y_eval[:300]
     t = 0
@@ -100,7 +119,7 @@ def main() -> None:
             xb, yb = d.x_train[idx], d.y_train[idx]
             for group in opt.param_groups:
                 group["lr"] = lr_at(t)
-            z = m(perturb(m, xb, yb, adv, agen))
+            z = m(nfgsm(xb, yb) if method == "n-fgsm" else perturb(m, xb, yb, adv, agen))
             loss = F.cross_entropy(z, yb)
             opt.zero_grad()
             loss.backward()
@@ -114,6 +133,18 @@ def main() -> None:
         row = dict(name=name, epoch=ep + 1, train_s=round(seconds, 1), train_adv_acc=round(correct / n, 4), clean=clean)
         row |= dict(pgd20_ce=pgd_eval(xe, ye, "ce"), pgd20_margin=pgd_eval(xe, ye, "margin"))
         print(json.dumps(row), flush=True)
+    n_aa = int(os.environ.get("PROBE_AA", "0"))
+    if n_aa:
+        from pyautoattack import AutoAttack
+
+        m.eval()
+        aa = AutoAttack(m, eps=0.3, norm="Linf", seed=0, version="standard", device=torch.device("cpu"))
+        aa.verbose = False
+        t0 = time.time()
+        x_adv, _ = aa.run_standard_evaluation(d.x_eval[:n_aa].contiguous(), d.y_eval[:n_aa].contiguous(), batch_size=250)
+        with torch.no_grad():
+            acc = (m(x_adv).argmax(1) == d.y_eval[:n_aa]).float().mean().item()
+        print(json.dumps(dict(name=name, autoattack=acc, n=n_aa, seconds=round(time.time() - t0, 1))), flush=True)
 
 
 if __name__ == "__main__":
