@@ -3,7 +3,7 @@
 Catastrophic overfitting (Wong, Rice and Kolter 2020) shows only over the epochs: robustness
 to multi-step attacks climbs, then collapses within an epoch while the accuracy on the
 training attack's own inputs keeps rising. A suite run sees only the last epoch, so this
-script trains one recipe with bench's training attack (``bench.pipeline.adversarial.perturb``,
+script trains one recipe with bench's training attack (``bench.pipeline.training.adversarial.perturb``,
 model in eval mode) and prints, after each epoch, one JSON line: the seconds, the accuracy on
 the training attack's inputs, clean accuracy on the first 2,000 test images, and accuracy
 under PGD-20 (step 0.025, one random start) with cross-entropy and with a clipped margin loss
@@ -49,9 +49,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.pipeline.adversarial import perturb
-from bench.pipeline.data import load_data
-from bench.pipeline.models import build_model
+from bench.pipeline.data.bundle import load_data
+from bench.pipeline.models.networks import build_model
+from bench.pipeline.training.adversarial import perturb
 from bench.spec.schema import AdversarialSpec
 
 

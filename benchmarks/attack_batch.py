@@ -20,9 +20,9 @@ import time
 
 import torch
 
-from bench.attacks import ATTACKS
 from bench.attacks.base import CraftingModel
-from bench.pipeline.models import PapernotMnist
+from bench.catalogue.attacks import ATTACKS
+from bench.pipeline.models.networks import PapernotMnist
 
 SIZES = (500, 250, 128, 100, 64)
 ATTACKS_TIMED = (("torchattacks.pgd", {"steps": 40}), ("bench.pgd_margin", {"steps": 40}))

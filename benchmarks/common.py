@@ -17,14 +17,14 @@ from typing import Any
 
 import torch
 
-from bench.pipeline.build import train_cell
-from bench.pipeline.cells import DataRef, ModelRef
-from bench.pipeline.data import DataBundle, load_data
-from bench.pipeline.datasets import data_roots
+from bench.catalogue.datasets import data_roots
+from bench.pipeline.cells.build import train_cell
+from bench.pipeline.cells.execute import execute
+from bench.pipeline.cells.values import DataRef, ModelRef
+from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
+from bench.pipeline.data.bundle import DataBundle, load_data
+from bench.pipeline.models.store import default_store_root
 from bench.pipeline.runner import data_ref
-from bench.pipeline.store import default_store_root
-from bench.pipeline.work import execute
-from bench.pipeline.workspace import Workspace, WorkspacePaths
 from bench.spec.load import load_suite
 from bench.spec.plan import model_seed, topo_models
 

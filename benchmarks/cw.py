@@ -17,10 +17,10 @@ import argparse
 import numpy as np
 import torch
 
-from bench.attacks import ATTACKS
 from bench.attacks.art_backend import art_classifier
 from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
+from bench.catalogue.attacks import ATTACKS
 from common import mnist_models, timed
 
 

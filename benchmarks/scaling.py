@@ -83,9 +83,9 @@ def overheads(cells: dict[str, dict], graph: list[PlannedCell]) -> tuple[list[fl
 def _train_smoke_cnn() -> float:
     import torch
 
-    from bench.pipeline.data import load_data
-    from bench.pipeline.models import build_model
-    from bench.pipeline.training import fit
+    from bench.pipeline.data.bundle import load_data
+    from bench.pipeline.models.networks import build_model
+    from bench.pipeline.training.plain import fit
     from bench.spec.schema import TrainSpec
 
     torch.set_num_threads(1)
@@ -105,7 +105,7 @@ def malloc_trim_effect(repeat: int = 5) -> None:
     import dask
     from distributed import Client, LocalCluster
 
-    from bench.pipeline.executors.dask_driver import LOOPBACK
+    from bench.pipeline.executors.dask import LOOPBACK
 
     labels = {"Dask default, MALLOC_TRIM_THRESHOLD_=65536": 65536, "unset (what bench does)": None}
     clients = {}

@@ -7,9 +7,9 @@ import os
 import pytest
 import torch
 
-from bench.pipeline.data import load_data
-from bench.pipeline.models import build_model
-from bench.pipeline.training import fit
+from bench.pipeline.data.bundle import load_data
+from bench.pipeline.models.networks import build_model
+from bench.pipeline.training.plain import fit
 from bench.spec.schema import TrainSpec
 
 

@@ -44,8 +44,8 @@ def attack_test(
     eps is guaranteed, and the attack must find it. An attack passes on a model when it finds
     it on 90% of the feasible samples. Writes attack_tests.csv; the report and flags.csv show it.
     """
-    from bench.pipeline.binarization import run_attack_tests
-    from bench.reporting.run_report import write_report
+    from bench.pipeline.measure.binarization import run_attack_tests
+    from bench.reporting.report.run_report import write_report
 
     setup_logging(quiet)
     frame = run_attack_tests(run_dir, attacks, n_samples, data_dir, (store_root / "models") if store_root else None, device, n_inner)

@@ -30,7 +30,7 @@ def baseline(run_dir: Path, output: Path) -> None:
     """
     from bench.errors import BaselineError
     from bench.fsutil import atomic_write_text
-    from bench.reporting.gate import read_run
+    from bench.reporting.gate.compare import read_run
 
     snap = read_run(run_dir)
     if snap.status != "complete":

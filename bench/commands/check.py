@@ -85,8 +85,8 @@ def check(
     case. With $GITHUB_STEP_SUMMARY set, a Markdown report is appended to that file.
     """
     from bench.errors import BenchError
-    from bench.reporting.gate import Tolerance, load_baseline, read_run, run_check
-    from bench.reporting.gate_output import (
+    from bench.reporting.gate.compare import Tolerance, load_baseline, read_run, run_check
+    from bench.reporting.gate.output import (
         hints,
         render_junit,
         render_junit_error,
@@ -118,7 +118,7 @@ def check(
     if junit is not None:
         _write(junit, render_junit(result, f"bench check {current.identity.suite}"))
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        from bench.reporting.defences import glance_markdown
+        from bench.reporting.report.defences import glance_markdown
 
         _append_summary(render_markdown(result, tol, f"bench check: {current.identity.suite}", hint_lines, glance_markdown(run_dir)))
     if result.failed:

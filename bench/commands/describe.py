@@ -50,7 +50,7 @@ def describe(attack: str) -> None:
     ATTACK is a registry key from `bench ls attacks`, e.g. `bench describe bench.cw_l2`.
     Parameters go under the attack's `params:` in a suite, or `--set attacks.<id>.params.<name>=...`.
     """
-    from bench.attacks import ATTACKS
+    from bench.catalogue.attacks import ATTACKS
     from bench.errors import SpecError
     from bench.registry import UnknownKeyError
 

@@ -54,8 +54,8 @@ def leaderboard(
     """
     from bench.errors import OutputError
     from bench.fsutil import atomic_write_text
-    from bench.reporting.leaderboard import build_leaderboards, load_run, render
-    from bench.reporting.leaderboard_costs import CostOptions
+    from bench.reporting.leaderboard.board import build_leaderboards, load_run, render
+    from bench.reporting.leaderboard.costs import CostOptions
 
     costs = CostOptions(sort, max_params, max_flops, max_latency_ms)
     boards = build_leaderboards([load_run(d) for d in run_dirs], norm, eps, costs)

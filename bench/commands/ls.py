@@ -29,7 +29,7 @@ def ls(what: str, show_params: bool, plugins: tuple[str, ...]) -> None:
 
     import_plugins(plugins)
     if what == "attacks":
-        from bench.attacks import ATTACKS
+        from bench.catalogue.attacks import ATTACKS
         from bench.commands.describe import param_lines
 
         for key in ATTACKS.keys():
@@ -39,12 +39,12 @@ def ls(what: str, show_params: bool, plugins: tuple[str, ...]) -> None:
                 for line in param_lines(cls.Params, indent=" " * 4):
                     click.echo(line)
     elif what == "architectures":
-        from bench.pipeline.architectures import ARCHITECTURES
+        from bench.catalogue.architectures import ARCHITECTURES
 
         for key in ARCHITECTURES.keys():
             click.echo(f"{key:16s} {ARCHITECTURES.get(key).description}  [{ARCHITECTURES.origin(key)}]")
     else:
-        from bench.pipeline.datasets import DATASETS
+        from bench.catalogue.datasets import DATASETS
 
         for key in DATASETS.keys():
             ds = DATASETS.get(key)

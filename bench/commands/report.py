@@ -21,7 +21,7 @@ def report(run_dir: Path, quiet: bool) -> None:
     and no data; `bench run` calls the same code at its end. A figure that is not
     drawn is named on stderr, with why (a warning when the run's own images are missing).
     """
-    from bench.reporting.run_report import write_report
+    from bench.reporting.report.run_report import write_report
 
     setup_logging(quiet)
     write_report(run_dir)

@@ -145,7 +145,7 @@ def preflight(suite: SuiteSpec) -> None:
     """What `bench validate` checks beyond the spec, before anything costly: checkpoints that do not fit, empty comparisons."""
     from bench.commands.validate import plan_warnings
     from bench.errors import SpecError
-    from bench.pipeline.models import checkpoint_problems
+    from bench.pipeline.models.networks import checkpoint_problems
 
     problems = checkpoint_problems(suite)
     if problems:
@@ -177,7 +177,7 @@ def run_and_report(suite: SuiteSpec, opts: RunOptions) -> Path:
     """What `bench run` does: run the cells, then draw the report, then raise if any cell failed."""
     from bench.errors import RunFailed
     from bench.pipeline.runner import run_suite
-    from bench.reporting.run_report import write_report
+    from bench.reporting.report.run_report import write_report
 
     outcome = run_suite(suite, opts)
     write_report(outcome.run_dir)

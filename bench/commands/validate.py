@@ -40,7 +40,7 @@ def validate(spec: Path, overrides: tuple[str, ...], workers: int | None) -> Non
 
     suite = load_suite(spec, overrides)
     if any(m.checkpoint and m.kind != "external" for m in suite.models):
-        from bench.pipeline.models import checkpoint_problems  # imports torch: only for suites that load weights
+        from bench.pipeline.models.networks import checkpoint_problems  # imports torch: only for suites that load weights
 
         problems = checkpoint_problems(suite)
         if problems:
@@ -91,8 +91,8 @@ def fmt_seconds(seconds: float) -> str:
 
 def plan_lines(suite: SuiteSpec) -> list[str]:
     """The plan as `bench validate` prints it: data, models, attacks with effective settings, cells and cost."""
-    from bench.attacks import ATTACKS
-    from bench.pipeline.datasets import DATASETS
+    from bench.catalogue.attacks import ATTACKS
+    from bench.catalogue.datasets import DATASETS
     from bench.spec.plan import attack_plan, estimate_cost
     from bench.spec.schema import view_name
 
@@ -163,7 +163,7 @@ def plan_warnings(suite: SuiteSpec) -> list[str]:
 
 def _no_comparison(attacks: list[Any]) -> str | None:
     """None when these attacks (on one model) give a naive-vs-adaptive row, else what to add (the rule of results.metrics)."""
-    from bench.attacks import ATTACKS
+    from bench.catalogue.attacks import ATTACKS
     from bench.results.families import family_of
 
     naive = [a for a in attacks if a.tag == "naive"]

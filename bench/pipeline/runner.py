@@ -14,8 +14,8 @@ asks for it, and then the command says what it removed; so alternating two
 variants recomputes nothing the second time and loses no record.
 
 Cells run here, one after another (the ``local`` executor), or as Dask tasks
-(``bench.pipeline.executors.dask_driver``); both build them with
-``bench.pipeline.build``, record the same entries and write the same records.
+(``bench.pipeline.executors.dask``); both build them with
+``bench.pipeline.cells.build``, record the same entries and write the same records.
 """
 
 from __future__ import annotations
@@ -32,19 +32,20 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from bench.attacks import ATTACKS
+from bench.catalogue.architectures import ARCHITECTURES
+from bench.catalogue.attacks import ATTACKS
+from bench.catalogue.datasets import DATASETS, data_roots
 from bench.errors import BenchError, OutputError
 from bench.fsutil import atomic_write_text, remove_temp_files
-from bench.pipeline import preflight, provenance
-from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.build import attack_cell, cost_cell, eval_cell, train_cell
-from bench.pipeline.cells import Cell, DataRef, EvalCell, ModelRef
-from bench.pipeline.data import DataBundle, load_data
-from bench.pipeline.datasets import DATASETS, data_roots
+from bench.pipeline.cells import provenance
+from bench.pipeline.cells.build import attack_cell, cost_cell, eval_cell, train_cell
+from bench.pipeline.cells.execute import execute
+from bench.pipeline.cells.values import Cell, DataRef, EvalCell, ModelRef
+from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
+from bench.pipeline.data.bundle import DataBundle, load_data
 from bench.pipeline.executors import ExecutorOptions
-from bench.pipeline.store import default_store_root
-from bench.pipeline.work import execute
-from bench.pipeline.workspace import Workspace, WorkspacePaths
+from bench.pipeline.models import preflight
+from bench.pipeline.models.store import default_store_root
 from bench.results.run_folder import RunFolder
 from bench.spec.plan import attack_plan, model_seed, topo_models
 from bench.spec.schema import SuiteSpec
@@ -152,7 +153,7 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     pruned: list[str] = []
     try:
         if opts.executor.kind == "dask":
-            from bench.pipeline.executors.dask_driver import run_on_dask
+            from bench.pipeline.executors.dask import run_on_dask
 
             ref = data_ref(spec, data)
             manifest["executor"] = run_on_dask(spec, ref, paths, ws.runtime, opts.executor, opts.force, opts.quiet, state)

@@ -1,6 +1,6 @@
 """The per-sample gradient-masking diagnostics of a run folder: schema and reader (pandas only).
 
-``bench.pipeline.diagnostics`` computes them on a model; the masking checks
+``bench.pipeline.measure.diagnostics`` computes them on a model; the masking checks
 (``bench.results.flags``) read them from here.
 """
 

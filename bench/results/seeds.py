@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bench.results.records import CLEAN
-from bench.spec.sweep import split_seed, split_temperature
+from bench.spec.schema import split_seed, split_temperature
 
 SEED_COLUMNS = [
     "model",

@@ -21,10 +21,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bench.attacks import ATTACKS
+from bench.catalogue.architectures import ARCHITECTURES
+from bench.catalogue.attacks import ATTACKS
+from bench.catalogue.datasets import DATASETS, open_dataset
 from bench.errors import SpecError
-from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.datasets import DATASETS, open_dataset
 from bench.registry import Registry, UnknownKeyError, did_you_mean, import_plugins
 from bench.spec.schema import SAFE_ID, AttackSpec, ModelSpec, SuiteSpec
 from bench.spec.sweep import expand

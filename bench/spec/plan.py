@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.attacks import ATTACKS
-from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.datasets import Dataset, open_dataset
+from bench.catalogue.architectures import ARCHITECTURES
+from bench.catalogue.attacks import ATTACKS
+from bench.catalogue.datasets import Dataset, open_dataset
 from bench.spec.schema import SuiteSpec
 from bench.spec.sweep import source_for
 

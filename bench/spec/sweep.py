@@ -13,43 +13,9 @@ The unexpanded suite is validated first, so errors name the YAML paths the user 
 
 from __future__ import annotations
 
-import re
 
 from bench.errors import SpecError
-from bench.spec.schema import AttackSpec, ModelSpec, SuiteSpec
-
-_SEED_SUFFIX = re.compile(r"^(?P<base>.+)-s(?P<seed>\d+)$")
-
-
-def seed_id(base: str, seed: int | str) -> str:
-    """The id of ``base``'s copy for one seed: ``distilled`` -> ``distilled-s1``."""
-    return f"{base}-s{seed}"
-
-
-def split_seed(item_id: str) -> tuple[str, str | None]:
-    """The inverse of ``seed_id``: ``distilled-s1`` -> (``distilled``, ``1``); other ids -> (id, None)."""
-    m = _SEED_SUFFIX.match(item_id)
-    return (m["base"], m["seed"]) if m else (item_id, None)
-
-
-def temperature_id(base: str, t: float) -> str:
-    """The id of ``base``'s copy for one temperature: ``distilled`` at 0.5 -> ``distilled-t0p5``."""
-    return f"{base}-t{t:g}".replace(".", "p")
-
-
-_TEMPERATURE_SUFFIX = re.compile(r"^(?P<base>.+)-t(?P<t>[0-9][0-9p]*(?:e[+-]?[0-9]+)?)$")
-
-
-def split_temperature(item_id: str) -> tuple[str, float] | None:
-    """The inverse of ``temperature_id``: ``distilled-t0p5`` -> (``distilled``, 0.5); None for other ids."""
-    m = _TEMPERATURE_SUFFIX.match(item_id)
-    if not m:
-        return None
-    try:
-        return m["base"], float(m["t"].replace("p", "."))
-    except ValueError:
-        return None
-
+from bench.spec.schema import AttackSpec, ModelSpec, SuiteSpec, seed_id, split_seed, temperature_id
 
 def expand(spec: SuiteSpec) -> SuiteSpec:
     """The suite with its sweeps expanded into models (``temperatures`` and ``seeds`` cleared)."""

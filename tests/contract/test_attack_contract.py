@@ -20,9 +20,9 @@ import pytest
 import torch
 from torch import nn
 
-from bench.attacks import ATTACKS
 from bench.attacks.base import Attack, AttackParams, CraftingModel
 from bench.attacks.views import make_view
+from bench.catalogue.attacks import ATTACKS
 
 # Small budgets keep every attack in the millisecond-to-second range.
 FAST = {

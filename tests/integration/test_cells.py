@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.catalogue.datasets import data_roots
 from bench.commands.run import run_and_report
-from bench.pipeline.build import attack_cell, eval_cell, train_cell
-from bench.pipeline.data import load_data
-from bench.pipeline.datasets import data_roots
+from bench.pipeline.cells.build import attack_cell, eval_cell, train_cell
+from bench.pipeline.cells.execute import execute
+from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
+from bench.pipeline.data.bundle import load_data
 from bench.pipeline.runner import RunOptions, data_ref
-from bench.pipeline.work import execute
-from bench.pipeline.workspace import Workspace, WorkspacePaths
 from bench.results.run_folder import RunFolder
 from bench.spec.load import load_suite
 from bench.spec.plan import model_seed, topo_models
@@ -29,8 +29,8 @@ SUITE = [
 FRESH = """
 import pickle, sys, torch
 torch.set_num_threads(1)
-from bench.pipeline.work import execute
-from bench.pipeline.workspace import Workspace
+from bench.pipeline.cells.execute import execute
+from bench.pipeline.cells.workspace import Workspace
 cells, paths = pickle.load(open(sys.argv[1], "rb"))
 ws = Workspace(paths)
 for cell in cells:

@@ -22,8 +22,8 @@ import psutil  # noqa: E402  (a dependency of distributed)
 from distributed import Client, LocalCluster  # noqa: E402
 
 from bench.pipeline.executors import ExecutorOptions  # noqa: E402
-from bench.pipeline.executors.dask_driver import LOCAL_CONFIG, LOOPBACK, connect  # noqa: E402
-from bench.pipeline.executors.tasks import FAULT_ENV  # noqa: E402
+from bench.pipeline.executors.dask import LOCAL_CONFIG, LOOPBACK, connect  # noqa: E402
+from bench.pipeline.executors.dask_tasks import FAULT_ENV  # noqa: E402
 from bench.pipeline.runner import RunOptions, run_suite  # noqa: E402
 from bench.spec.load import load_suite  # noqa: E402
 

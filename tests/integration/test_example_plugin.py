@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.attacks import ATTACKS
+from bench.catalogue.architectures import ARCHITECTURES
+from bench.catalogue.attacks import ATTACKS
+from bench.catalogue.datasets import DATASETS
 from bench.commands.run import run_and_report
-from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.datasets import DATASETS
 from bench.pipeline.runner import RunOptions
 from bench.spec.load import load_suite
 

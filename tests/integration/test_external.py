@@ -17,13 +17,13 @@ import torch
 import yaml
 from click.testing import CliRunner
 
+from bench.catalogue.architectures import ARCHITECTURES, ArchitectureCard
 from bench.cli import cli
 from bench.commands.run import run_and_report
 from bench.errors import SpecError
 from bench.fsutil import file_sha256
-from bench.pipeline.architectures import ARCHITECTURES, ArchitectureCard
 from bench.pipeline.runner import RunOptions
-from bench.pipeline.training import fit
+from bench.pipeline.training.plain import fit
 from bench.results.records import read_records
 from bench.spec.load import load_suite, parse_suite
 from bench.spec.schema import TrainSpec

@@ -142,5 +142,5 @@ def test_report_warns_when_the_runs_examples_are_missing(env, tmp_path):
     shutil.rmtree(copy / "examples")
     res = bench(env, "report", copy, "-q")
     assert res.exit_code == 0
-    assert "WARNING bench.reporting.run_report: examples: not drawn, no examples/ images for this run's attack cells" in res.stderr
+    assert "WARNING bench.reporting.report.run_report: examples: not drawn, no examples/ images for this run's attack cells" in res.stderr
     assert pd.read_csv(copy / "flags.csv").shape[0] > 0

@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from bench.attacks import ATTACKS
+from bench.catalogue.architectures import ARCHITECTURES, ArchitectureCard
+from bench.catalogue.attacks import ATTACKS
 from bench.cli import cli
 from bench.commands.run import run_and_report
 from bench.errors import RunFailed
-from bench.pipeline import fingerprint, work
-from bench.pipeline.architectures import ARCHITECTURES, ArchitectureCard
+from bench.pipeline.cells import execute as work
+from bench.pipeline.cells import keys as fingerprint
 from bench.pipeline.runner import RunOptions
 from bench.results.records import NORM_TOL, read_records
 from bench.spec.load import parse_suite

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bench.results.records import COLUMNS, shard_name, write_shard
-from bench.spec.sweep import split_seed
+from bench.spec.schema import split_seed
 
 
 def _frame(

@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.attacks import ATTACKS
 from bench.attacks.base import CraftingModel
 from bench.attacks.losses import margin
 from bench.attacks.views import make_view
+from bench.catalogue.attacks import ATTACKS
 from bench.spec.schema import ViewSpec
 
 N = 40

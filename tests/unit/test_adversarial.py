@@ -10,15 +10,15 @@ import torch
 import yaml
 from pydantic import ValidationError
 
-from bench.attacks import ATTACKS
 from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
+from bench.catalogue.attacks import ATTACKS
 from bench.errors import SpecError
-from bench.pipeline.adversarial import fit, perturb
-from bench.pipeline.cells import model_key
-from bench.pipeline.fingerprint import Runtime
-from bench.pipeline.models import build_model
-from bench.pipeline.work import train_code
+from bench.pipeline.cells.execute import train_code
+from bench.pipeline.cells.keys import Runtime
+from bench.pipeline.cells.values import model_key
+from bench.pipeline.models.networks import build_model
+from bench.pipeline.training.adversarial import fit, perturb
 from bench.spec.load import parse_suite
 from bench.spec.schema import AdversarialSpec, ModelSpec, TrainSpec
 
@@ -121,7 +121,7 @@ def test_adversarial_training_makes_a_tiny_net_more_robust_under_pgd_than_plain_
 
 def test_a_plain_model_is_trained_exactly_as_before(digits):
     # adversarial.fit hands a plain model to training.fit untouched: that is why its key does not cover this module.
-    from bench.pipeline import training
+    from bench.pipeline.training import plain as training
 
     nets = []
     for train_fn in (fit, training.fit):
@@ -132,7 +132,7 @@ def test_a_plain_model_is_trained_exactly_as_before(digits):
 
 
 def test_cyclic_schedule_rises_to_lr_at_40_percent_then_falls_to_zero():
-    from bench.pipeline.training import scheduler
+    from bench.pipeline.training.plain import scheduler
 
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.Adam([param], lr=5e-3)

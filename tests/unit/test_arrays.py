@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from bench.cli import cli
 from bench.errors import DataError, SpecError
-from bench.pipeline.data import load_data
+from bench.pipeline.data.bundle import load_data
 from bench.spec.load import load_suite, parse_suite
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,12 +11,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.attacks import ATTACKS
 from bench.attacks.autoattack import SUBATTACKS
 from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
-from bench.pipeline.diagnostics import diagnose
-from bench.reporting.audit_report import AA_SUBATTACKS
+from bench.catalogue.attacks import ATTACKS
+from bench.pipeline.measure.diagnostics import diagnose
+from bench.reporting.report.audit import AA_SUBATTACKS
 from bench.results.audit import autoattack_breakdown, check_backend_disagreement, check_model_outputs, indicator_table
 from bench.results.details import Details, load_details, save_details
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from bench.attacks import ATTACKS
-from bench.pipeline.binarization import Binarized, ball_points, binarization_test, features, fit_readout
+from bench.catalogue.attacks import ATTACKS
+from bench.pipeline.measure.binarization import Binarized, ball_points, binarization_test, features, fit_readout
 from bench.spec.schema import AttackSpec
 
 N = 12

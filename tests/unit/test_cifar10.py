@@ -16,10 +16,10 @@ from PIL import Image
 
 from bench.cli import cli
 from bench.errors import DataError
-from bench.pipeline import cifar10
-from bench.pipeline.cifar_models import CIFAR10_MEAN, CIFAR10_STD, PapernotCifar, ResNet18Cifar
-from bench.pipeline.data import load_data
-from bench.pipeline.training import augment_batch
+from bench.pipeline.data import cifar10
+from bench.pipeline.data.bundle import load_data
+from bench.pipeline.models.cifar import CIFAR10_MEAN, CIFAR10_STD, PapernotCifar, ResNet18Cifar
+from bench.pipeline.training.plain import augment_batch
 from bench.spec.schema import AugmentSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,7 +171,7 @@ def test_a_tiny_cifar_suite_runs_end_to_end_on_the_real_images(tree, tmp_path):
     args = ["run", str(ROOT / "suites" / "cifar10.yaml"), "--data-dir", str(tree), "--out", str(tmp_path / "out"), "-q"]
     res = CliRunner().invoke(cli, args + [a for s in sets for a in ("--set", s)], env={"BENCH_CACHE_DIR": str(tmp_path / "c")})
     assert res.exit_code == 0, res.output
-    from bench.pipeline.work import sample_hashes
+    from bench.pipeline.cells.execute import sample_hashes
     from bench.results.records import read_records
 
     rec = read_records(tmp_path / "out" / "cifar10")

@@ -10,11 +10,18 @@ import pytest
 import torch
 from torch import nn
 
-from bench.pipeline import costs
-from bench.pipeline.fingerprint import architecture_classes
-from bench.pipeline.models import Architecture, PapernotMnist, PapernotMnistHalf, PapernotMnistQuarter, ScaledPapernotMnist, build_model
-from bench.pipeline.store import ModelStore
-from bench.reporting.leaderboard_costs import CostOptions, add_costs, sort_by_cost, within_budget
+from bench.pipeline.cells.keys import architecture_classes
+from bench.pipeline.measure import costs
+from bench.pipeline.models.networks import (
+    Architecture,
+    PapernotMnist,
+    PapernotMnistHalf,
+    PapernotMnistQuarter,
+    ScaledPapernotMnist,
+    build_model,
+)
+from bench.pipeline.models.store import ModelStore
+from bench.reporting.leaderboard.costs import CostOptions, add_costs, sort_by_cost, within_budget
 from bench.results.costs import accuracy_vs_cost, cost_table, run_training_seconds
 
 MNIST = (1, 28, 28)
@@ -190,7 +197,7 @@ def test_cost_file_round_trip_through_the_run_folder(tmp_path):
 
 
 def test_cost_figure_puts_each_model_at_its_size_and_joins_students_to_their_teacher(tmp_path):
-    from bench.reporting.cost_figure import plot_cost
+    from bench.reporting.report.costs import plot_cost
 
     t = cost_table([_body("teacher", 1000, 10.0, []), _body("s1", 100, 2.0, [10.0])], SPEC)
     clean = pd.DataFrame({"model": ["teacher", "s1"], "clean_accuracy": [0.99, 0.98]})

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torchvision.datasets
 
+from bench.catalogue.datasets import Mnist, data_roots, default_cache_root
 from bench.errors import DataError
-from bench.pipeline.datasets import Mnist, data_roots, default_cache_root
 
 
 class _Offline:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bench.cli import cli
 from bench.commands.validate import fmt_eps, fmt_seconds, plan_warnings
 from bench.errors import CacheError
-from bench.pipeline.models import build_model, load_weights
+from bench.pipeline.models.networks import build_model, load_weights
 from bench.spec.load import parse_suite
 
 SUITES = Path(__file__).resolve().parents[2] / "suites"

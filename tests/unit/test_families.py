@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.attacks import ATTACKS
+from bench.catalogue.attacks import ATTACKS
 from bench.results.families import FAMILIES, family_name, family_of
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from report_fixtures import clean, fixed, min_norm, records
 
-from bench.reporting.example_grid import plot_examples
-from bench.reporting.figures import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.reporting.figures.examples import plot_examples
+from bench.reporting.figures.plots import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
 from bench.results.examples import Examples
 from bench.results.metrics import clean_accuracy, naive_vs_adaptive, summarize
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.reporting.gate import HIGHER, LOWER, Metric, RunIdentity, Snapshot, Tolerance, compare, metric_id, read_run
-from bench.reporting.run_report import write_report
+from bench.reporting.gate.compare import HIGHER, LOWER, Metric, RunIdentity, Snapshot, Tolerance, compare, metric_id, read_run
+from bench.reporting.report.run_report import write_report
 from bench.results.metrics import wilson
 from bench.results.records import COLUMNS, shard_name, write_shard
 from bench.results.tables import SUMMARY_COLUMNS

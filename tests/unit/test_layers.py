@@ -1,11 +1,13 @@
 """The layers of bench/ and the arrows between them, checked on the real import graph.
 
-    spec.schema <- attacks <- pipeline -> results <- reporting;   commands -> everything
+    utilities (errors, registry, fsutil, the catalogues) <- spec <- pipeline -> results <- reporting
+    spec.schema <- attacks <- pipeline;   commands and the cli -> everything
 
-spec.load and spec.plan also read the three registries (``bench.attacks``,
-``bench.pipeline.architectures``, ``bench.pipeline.datasets``): torch-free
-catalogs of keys, the one sanctioned arrow from spec into other packages.
-results and reporting may use the spec's vocabulary (schema, the id scheme).
+A layer imports itself, the layers its arrows point at, and the utilities; nothing
+else, and there is no list of exceptions. The catalogues of attacks, architectures
+and datasets (``bench.catalogue``) are utilities: torch-free maps of keys to lazily
+imported code, so the spec checks keys without importing the pipeline or the attacks.
+results, reporting and attacks see the spec only through its vocabulary, ``spec.schema``.
 Every ``import`` in every module counts, also those inside functions: a lazy
 import is still a dependency. A wrong-way import fails here with the module
 and the line that made it.
@@ -17,6 +19,7 @@ import ast
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -24,9 +27,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "bench"
 HEAVY = ("torch", "torchvision", "torchattacks", "art")
-UTILS = ("bench.errors", "bench.registry", "bench.fsutil")
-REGISTRIES = ("bench.attacks", "bench.pipeline.architectures", "bench.pipeline.datasets")
-SPEC_VOCABULARY = ("bench.spec.schema", "bench.spec.sweep")
+UTILITIES = ("bench.errors", "bench.registry", "bench.fsutil", "bench.catalogue")
+# Each layer: its packages, and what it may import besides itself and the utilities.
+LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "utilities": (UTILITIES, (), "the utilities import nothing else of bench"),
+    "spec.schema": (("bench.spec.schema",), (), "spec.schema is a leaf"),
+    "spec": (("bench.spec",), (), "spec sees only itself and the utilities"),
+    "attacks": (("bench.attacks",), ("bench.spec.schema",), "attacks import spec.schema only"),
+    "results": (("bench.results",), ("bench.spec.schema",), "results are computed from records alone"),
+    "reporting": (("bench.reporting",), ("bench.results", "bench.spec.schema"), "reporting reads results only"),
+    "pipeline": (("bench.pipeline",), ("bench.attacks", "bench.results", "bench.spec"), "the pipeline never draws a report"),
+}
+# Torch and the attack libraries: never in these layers.
+NO_TORCH = ("bench.spec", "bench.results", "bench.reporting")
 
 
 @dataclass(frozen=True)
@@ -94,44 +107,46 @@ def within(name: str, *prefixes: str) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-def attack_modules() -> set[str]:
-    """The modules the attack registry hands out, plus the contract: ``bench validate`` imports these."""
-    from bench.attacks import ATTACKS
+@cache
+def lazy_torch_modules() -> set[str]:
+    """Modules that import torch only inside functions: the catalogues, and every module the attack catalogue hands out
+    (with the contract, ``bench.attacks.base``), because ``bench ls`` and ``bench validate`` import them."""
+    from bench.catalogue.attacks import ATTACKS
 
-    return {ATTACKS.get(key).__module__ for key in ATTACKS.keys()} | {"bench.attacks.base", "bench.attacks"}
+    named = {ATTACKS.get(key).__module__ for key in ATTACKS.keys()}
+    return named | {"bench.attacks.base", "bench.attacks"} | known_modules_under("bench.catalogue")
+
+
+def known_modules_under(prefix: str) -> set[str]:
+    return {m for m in known_modules() if within(m, prefix)}
+
+
+def layer_of(module: str) -> str | None:
+    """The layer a module belongs to (the most specific match), or None for commands, the cli and ``bench`` itself."""
+    matches = [
+        (max(len(p) for p in prefixes if within(module, p)), name) for name, (prefixes, _, _) in LAYERS.items() if within(module, *prefixes)
+    ]
+    return max(matches)[1] if matches else None
 
 
 def allowed(imp: Import, known: set[str]) -> str | None:
     """None when the import respects the layers, else why it does not."""
     src, dst = imp.module, imp.target
-    heavy = within(dst, *HEAVY)
     if not within(dst, "bench"):
-        if heavy and within(src, "bench.spec", "bench.results", "bench.reporting", "bench.pipeline.architectures"):
+        if within(dst, *HEAVY) and within(src, *NO_TORCH):
             return "this layer never imports torch or an attack library"
-        if heavy and imp.top_level and (src in attack_modules() or within(src, "bench.pipeline.datasets")):
-            return "attacks and registries import torch only inside functions, so listing and validating stay light"
+        if within(dst, *HEAVY) and imp.top_level and src in lazy_torch_modules():
+            return "attacks and catalogues import torch only inside functions, so listing and validating stay light"
         return None
     if dst == "bench" or (dst not in known and dst.rsplit(".", 1)[0] in known):
         return None  # `bench` is __version__; `from bench.x import name` also yields bench.x.name, and bench.x is checked
     if dst not in known:
         return "no such bench module"
-    if src in (*UTILS, "bench"):
-        return None if within(dst, *UTILS) else "the shared utilities import nothing else of bench"
-    if src == "bench.spec.schema":
-        return None if within(dst, "bench.spec.schema", "bench.registry", "bench.errors") else "spec.schema is a leaf"
-    if within(src, "bench.spec"):
-        return None if dst in REGISTRIES or within(dst, "bench.spec", *UTILS) else "spec sees only itself and the registries"
-    if within(src, "bench.attacks"):
-        return None if within(dst, "bench.attacks", "bench.spec.schema", *UTILS) else "attacks import spec.schema only"
-    if within(src, "bench.results"):
-        return None if within(dst, "bench.results", *SPEC_VOCABULARY, *UTILS) else "results are computed from records alone"
-    if within(src, "bench.reporting"):
-        return None if within(dst, "bench.reporting", "bench.results", *SPEC_VOCABULARY, *UTILS) else "reporting reads results only"
-    if within(src, "bench.pipeline.architectures", "bench.pipeline.datasets"):
-        return None if within(dst, *UTILS) else "a registry is a torch-free catalog"
-    if within(src, "bench.pipeline"):
-        return None if not within(dst, "bench.reporting", "bench.commands", "bench.cli") else "the pipeline never draws a report"
-    return None  # commands, cli and the utilities may import anything
+    layer = layer_of(src)
+    if layer is None:
+        return None  # commands, the cli and __main__ may import anything
+    prefixes, targets, why = LAYERS[layer]
+    return None if within(dst, *prefixes, *targets, *UTILITIES) else why
 
 
 def violations(imports: list[Import], known: set[str]) -> list[str]:
@@ -171,13 +186,13 @@ def test_no_import_cycles():
 @pytest.mark.parametrize(
     "source, module, why",
     [
-        ("import torch\n", "bench.reporting.figures", "never imports torch"),
+        ("import torch\n", "bench.reporting.figures.plots", "never imports torch"),
         ("def f():\n    import torch\n", "bench.results.metrics", "never imports torch"),
-        ("from bench.reporting.run_report import write_report\n", "bench.pipeline.runner", "never draws a report"),
-        ("from bench.pipeline.data import load_data\n", "bench.results.flags", "computed from records alone"),
+        ("from bench.reporting.report.run_report import write_report\n", "bench.pipeline.runner", "never draws a report"),
+        ("from bench.pipeline.data.bundle import load_data\n", "bench.results.flags", "computed from records alone"),
         ("from bench.spec.load import load_suite\n", "bench.attacks.cw", "spec.schema only"),
         ("import torch\n", "bench.attacks.cw", "only inside functions"),
-        ("from ..results import metrics\n", "bench.spec.plan", "only itself and the registries"),
+        ("from ..results import metrics\n", "bench.spec.plan", "only itself and the utilities"),
     ],
 )
 def test_the_checker_catches_wrong_way_imports(source, module, why):

@@ -11,7 +11,7 @@ from report_fixtures import clean, fixed, min_norm, records, run_folder
 
 from bench.cli import cli
 from bench.errors import BenchError
-from bench.reporting.leaderboard import build_leaderboards, load_run, rank, render
+from bench.reporting.leaderboard.board import build_leaderboards, load_run, rank, render
 
 OK = [True] * 4
 

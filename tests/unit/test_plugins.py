@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bench.attacks import ATTACKS
+from bench.catalogue.architectures import ARCHITECTURES, ArchitectureCard, as_card
+from bench.catalogue.attacks import ATTACKS
 from bench.cli import cli
 from bench.errors import PluginError, SpecError
-from bench.pipeline.architectures import ARCHITECTURES, ArchitectureCard, as_card
 from bench.registry import Registry, import_plugins
 from bench.spec.load import parse_suite
 
@@ -74,16 +74,17 @@ def test_a_broken_plugin_target_is_one_line_naming_its_origin(on_path):
 
 def test_plugin_modules_register_under_their_own_name(on_path):
     (on_path / "plug_mod.py").write_text(
-        "from bench.pipeline.architectures import ARCHITECTURES\nARCHITECTURES.register('plug-net', 'bench.pipeline.models:TinyMlp')\n"
+        "from bench.catalogue.architectures import ARCHITECTURES\n"
+        "ARCHITECTURES.register('plug-net', 'bench.pipeline.models.networks:TinyMlp')\n"
     )
     try:
         import_plugins(["plug_mod"])
         assert ARCHITECTURES.origin("plug-net") == "plugin module plug_mod"
         # Loading the key and registering the same target again (a second suite, a fresh import) is harmless.
         ARCHITECTURES.get("plug-net").load_class()
-        ARCHITECTURES.register("plug-net", "bench.pipeline.models:TinyMlp")
+        ARCHITECTURES.register("plug-net", "bench.pipeline.models.networks:TinyMlp")
         with pytest.raises(PluginError, match="duplicate architecture key 'plug-net'"):
-            ARCHITECTURES.register("plug-net", "bench.pipeline.models:SmallCnn")
+            ARCHITECTURES.register("plug-net", "bench.pipeline.models.networks:SmallCnn")
     finally:
         ARCHITECTURES.unregister("plug-net")
     with pytest.raises(PluginError, match=r"^plugins\[1\]: cannot import 'plug_nope' \(No module named 'plug_nope'\)$"):
@@ -91,12 +92,12 @@ def test_plugin_modules_register_under_their_own_name(on_path):
 
 
 def test_an_architecture_entry_point_may_name_a_card_or_a_module_class():
-    from bench.pipeline.models import TinyMlp
+    from bench.pipeline.models.networks import TinyMlp
 
     card = ArchitectureCard("m:C", "d")
     assert as_card(card) is card
     made = as_card(TinyMlp)
-    assert made.target == "bench.pipeline.models:TinyMlp" and made.description.startswith("A one-hidden-layer MLP")
+    assert made.target == "bench.pipeline.models.networks:TinyMlp" and made.description.startswith("A one-hidden-layer MLP")
     with pytest.raises(TypeError):
         as_card(42)
 
@@ -135,7 +136,7 @@ def test_a_plugin_keeps_the_spec_hash_of_suites_without_one():
 
 def test_ls_shows_origins_and_imports_plugins(on_path):
     (on_path / "plug_ls.py").write_text(
-        "from bench.pipeline.datasets import DATASETS\nDATASETS.register('plug-digits', 'bench.pipeline.datasets:Digits')\n"
+        "from bench.catalogue.datasets import DATASETS\nDATASETS.register('plug-digits', 'bench.catalogue.datasets:Digits')\n"
     )
     try:
         res = CliRunner().invoke(cli, ["ls", "datasets", "--plugin", "plug_ls"])
@@ -145,6 +146,6 @@ def test_ls_shows_origins_and_imports_plugins(on_path):
         assert lines["digits"].endswith("[bench]") and "1x8x8" in lines["digits"]
         assert lines["arrays"].split()[1] == "file"
     finally:
-        from bench.pipeline.datasets import DATASETS
+        from bench.catalogue.datasets import DATASETS
 
         DATASETS.unregister("plug-digits")

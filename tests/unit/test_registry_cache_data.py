@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from bench.attacks import ATTACKS
+from bench.catalogue.attacks import ATTACKS
 from bench.errors import DataError, PluginError
-from bench.pipeline.cells import model_key
-from bench.pipeline.data import DataBundle, load_data
-from bench.pipeline.fingerprint import Runtime
-from bench.pipeline.store import ModelStore
+from bench.pipeline.cells.keys import Runtime
+from bench.pipeline.cells.values import model_key
+from bench.pipeline.data.bundle import DataBundle, load_data
+from bench.pipeline.models.store import ModelStore
 from bench.registry import Registry, UnknownKeyError
 from bench.spec.schema import ModelSpec, TrainSpec
 
@@ -105,7 +105,7 @@ def write_idx(path, arr):
 
 
 def test_truncated_idx_file_is_a_data_error(tmp_path, monkeypatch):
-    from bench.pipeline.datasets import Mnist
+    from bench.catalogue.datasets import Mnist
 
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
@@ -124,7 +124,7 @@ def test_truncated_idx_file_is_a_data_error(tmp_path, monkeypatch):
 
 
 def test_fashion_mnist_is_found_where_debian_puts_it():
-    from bench.pipeline.datasets import FashionMnist
+    from bench.catalogue.datasets import FashionMnist
 
     assert "/usr/share/datasets/fashion-mnist" in FashionMnist.extra_roots
 

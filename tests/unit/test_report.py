@@ -14,7 +14,7 @@ from report_fixtures import clean, fixed, min_norm, records, run_folder
 
 import bench.results.tables
 from bench.cli import cli
-from bench.reporting.run_report import write_report
+from bench.reporting.report.run_report import write_report
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import shard_name
 
@@ -246,7 +246,7 @@ def test_bench_report_command_rejects_non_run_folders(tmp_path):
 
 
 def test_the_job_summary_opens_with_the_reports_glance(written):
-    from bench.reporting.defences import glance_markdown
+    from bench.reporting.report.defences import glance_markdown
 
     run, _ = written
     md = glance_markdown(run)
@@ -256,7 +256,7 @@ def test_the_job_summary_opens_with_the_reports_glance(written):
 
 
 def test_a_reliable_models_reason_counts_its_warnings_and_does_not_tell_their_story():
-    from bench.reporting.defences import verdict_reasons
+    from bench.reporting.report.defences import verdict_reasons
 
     def flag(check, category, verdict, message, attack=""):
         return {"model": "m", "attack": attack, "check": check, "category": category, "verdict": verdict, "message": message}

@@ -9,7 +9,7 @@ import pytest
 
 from bench.results.metrics import wilson
 from bench.results.seeds import SEED_COLUMNS, seed_aggregate, seed_replicates, temperature_sweep
-from bench.spec.sweep import seed_id, split_seed
+from bench.spec.schema import seed_id, split_seed
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from bench.errors import CacheError, ExecutorError
-from bench.pipeline.build import eval_cell
-from bench.pipeline.cells import DataRef, ModelRef
-from bench.pipeline.executors.dask_driver import planned_code
-from bench.pipeline.executors.tasks import Outcome, TaskEnv, evaluate_task
-from bench.pipeline.fingerprint import Runtime
-from bench.pipeline.workspace import WorkspacePaths
+from bench.pipeline.cells.build import eval_cell
+from bench.pipeline.cells.keys import Runtime
+from bench.pipeline.cells.values import DataRef, ModelRef
+from bench.pipeline.cells.workspace import WorkspacePaths
+from bench.pipeline.executors.dask import planned_code
+from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, evaluate_task
 from bench.spec.load import load_suite
 
 DATA = DataRef("digits", 0, None, 200, "t", "e", "x")

@@ -1,10 +1,10 @@
 """Executors: where a run's cells execute. The cells, their order and their records do not change.
 
 * ``local`` (the default): one after another in this process (``bench.pipeline.runner``).
-* ``dask``: one Dask task per cell (``bench.pipeline.executors.dask_driver``), on a
+* ``dask``: one Dask task per cell (``bench.pipeline.executors.dask``), on a
   ``LocalCluster`` bound to 127.0.0.1 (``workers``, ``threads_per_worker``) or on a running
   scheduler (``scheduler``, e.g. one started by dask-jobqueue on Slurm). Workers run
-  ``bench.pipeline.executors.tasks``.
+  ``bench.pipeline.executors.dask_tasks``.
 
 ``ExecutorOptions`` is the resolved choice: ``bench run`` flags, then ``$BENCH_EXECUTOR``,
 then the suite's ``executor:`` block, then ``local``.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.pipeline.architectures import ArchitectureCard
+from bench.catalogue.architectures import ArchitectureCard
 
 GATED_MLP = ArchitectureCard(
     "bench_example.nets:GatedMlp",

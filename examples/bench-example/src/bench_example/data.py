@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.pipeline.datasets import Dataset, Split
+from bench.catalogue.datasets import Dataset, Split
 
 
 def _patterns(side: int) -> np.ndarray:

@@ -8,8 +8,8 @@ the same target its entry point names is a no-op, so both ways may be active at 
 from __future__ import annotations
 
 from bench.attacks import ATTACKS
-from bench.pipeline.architectures import ARCHITECTURES
-from bench.pipeline.datasets import DATASETS
+from bench.catalogue.architectures import ARCHITECTURES
+from bench.catalogue.datasets import DATASETS
 
 ARCHITECTURES.register("example-gated-mlp", "bench_example.cards:GATED_MLP")
 DATASETS.register("example-stripes", "bench_example.data:Stripes")

@@ -1,0 +1,224 @@
+"""Run a suite's cells as Dask tasks: the same cells and records as the local executor, on many workers.
+
+The driver submits one task per cell, in the plan's order, with futures as arguments
+where a cell needs another's result: a student's training waits for its teacher, a
+model's evaluation for its training, an attack for its target (and source) to be
+evaluated. Workers build each cell from the ``ModelRef`` they receive
+(``bench.pipeline.executors.dask_tasks``). Priorities follow the plan's critical path.
+
+The driver submits each training recipe once, even when two model ids share it. A
+training task's key hashes exactly its arguments, which name the model store but no
+run folder, so two runs on one scheduler that share a store submit one task: one
+training, without any file lock. The store's first-writer-wins publishing covers
+runs on different schedulers. A student's training waits for its teacher's training
+only (locally it also waits for the teacher's evaluation, which cannot change it).
+
+A failed cell is collected as in a local run. A worker that dies mid-cell loses only
+that cell: the scheduler retries it elsewhere (``distributed.scheduler.allowed-failures``
+times) and then reports it failed; a re-run computes only the missing cells.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from tqdm.auto import tqdm
+
+from bench.errors import BenchError, ExecutorError
+from bench.fsutil import canonical_hash
+from bench.pipeline.cells.execute import attack_code, evaluate_code, train_code
+from bench.pipeline.cells.keys import BASE_PACKAGES, Runtime
+from bench.pipeline.cells.values import DataRef, model_key
+from bench.pipeline.cells.workspace import WorkspacePaths
+from bench.pipeline.executors import ExecutorOptions, Ledger, cpu_count
+from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task, training_code_key
+from bench.spec.plan import attack_plan, cell_graph, model_seed, tails, topo_models
+from bench.spec.schema import SuiteSpec
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = "20s"
+# For the LocalCluster bench starts. A worker holds only the cell it runs (worker-saturation 1.0; Dask's default
+# queues more on it): cells last seconds to minutes, so early queuing gains nothing, and a worker that dies
+# would take its queued cells down with it. MALLOC_TRIM_THRESHOLD_ unset: the allocator's defaults, as a local run.
+LOCAL_CONFIG: dict[str, Any] = {
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
+# Everything a LocalCluster opens listens on 127.0.0.1 only, on free ports; the scheduler's HTTP
+# server (health and metrics; no dashboard) would otherwise take port 8787.
+LOOPBACK: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False}}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One cell of the graph: its future, the cells whose failure explains its own, and what to say then."""
+
+    name: str
+    future: Future
+    deps: tuple[str, ...] = ()
+    unavailable: str | None = None  # None: a failed dependency is reported under the dependency's name only
+    fatal: bool = False  # a BenchError (bad input) here stops the run, as it does for a model's cells locally
+
+
+def run_on_dask(
+    spec: SuiteSpec,
+    data: DataRef,
+    paths: WorkspacePaths,
+    runtime: Runtime,
+    opts: ExecutorOptions,
+    force: bool,
+    quiet: bool,
+    ledger: Ledger,
+) -> dict[str, Any]:
+    """Execute every cell of ``spec`` on Dask, recording into ``ledger``; return what the manifest says about the cluster.
+
+    ``runtime`` is the driver's: every worker must match it, and the driver's code, or refuse its cells.
+    """
+    with connect(opts) as (client, info):
+        env = TaskEnv(replace(paths, quiet=True), runtime, planned_code(spec), info.get("torch_threads"), force)
+        nodes = submit(client, spec, data, env)
+        try:
+            collect(client, nodes, ledger, quiet)
+        except BaseException:
+            client.cancel([n.future for n in nodes])
+            raise
+    return info
+
+
+@contextmanager
+def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
+    """A client to the scheduler at ``opts.scheduler``, or to a ``LocalCluster`` on 127.0.0.1 that lives as long as the run."""
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorError("--executor dask needs Dask: pip install 'bench[dask]'") from None
+    if not log.isEnabledFor(logging.DEBUG):  # Dask logs every worker's start and stop at INFO; the progress bar suffices
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    if opts.scheduler is not None:
+        try:
+            client = Client(opts.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ExecutorError(f"--scheduler {opts.scheduler}: cannot connect ({type(exc).__name__}: {exc})") from None
+        with client:
+            workers = client.scheduler_info().get("workers", {})
+            if not workers:
+                log.warning("the scheduler at %s has no workers yet; cells wait until some join", opts.scheduler)
+            info = {"kind": "dask", "scheduler": opts.scheduler, "workers": len(workers), "torch_threads": opts.torch_threads}
+            yield client, info
+        return
+    threads = opts.threads_per_worker or 1
+    workers = opts.workers or max(1, cpu_count() // threads)
+    torch_threads = opts.torch_threads or max(1, cpu_count() // (workers * threads))
+    with dask.config.set(LOCAL_CONFIG):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True, **LOOPBACK)
+    with cluster, Client(cluster, set_as_default=False) as client:
+        info = {
+            "kind": "dask",
+            "scheduler": cluster.scheduler_address,
+            "workers": workers,
+            "threads_per_worker": threads,
+            "torch_threads": torch_threads,
+        }
+        yield client, info
+
+
+def planned_code(spec: SuiteSpec) -> tuple[tuple[str, str], ...]:
+    """The driver's code digests for the cells of ``spec``, which workers must match."""
+    code = {training_code_key(m): train_code(m.arch, m.train.adversarial is not None) for m in spec.models}
+    code |= {f"attack:{a.use}": attack_code(a.use) for a in spec.attacks}
+    return tuple(sorted((code | {"evaluate": evaluate_code()}).items()))
+
+
+def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list[Node]:
+    """Submit every cell of the plan as a task, dependencies first; return the graph's nodes in plan order."""
+    priority = {name: round(t * 1000) for name, t in tails(cell_graph(spec)).items()}
+    run = env.paths.run_dir.as_posix()
+    # Training writes to the store only: its task names no run folder, so the same training in two runs is one task.
+    train_env = replace(env, paths=replace(env.paths, run_dir=env.paths.store_root), force=False)
+    nodes: list[Node] = []
+    recipes: dict[str, str] = {}
+    trained: dict[str, Future] = {}  # by model id
+    by_recipe: dict[str, Future] = {}
+    ready: dict[str, Future] = {}
+    for mid in topo_models(spec):
+        m, seed = spec.model(mid), model_seed(spec, mid)
+        # The teacher's recipe stands in for its weights digest, which exists only once it is trained.
+        runtime, code = env.runtime.subset(BASE_PACKAGES), env.digest(training_code_key(m))
+        recipes[mid] = model_key(m, data.train_fingerprint, seed, recipes.get(m.teacher or ""), m.checkpoint, runtime, code)
+        teacher = trained[m.teacher] if m.teacher else None
+        name = f"train {mid}"
+        if recipes[mid] not in by_recipe:  # two ids with one recipe: train once
+            # A task key must name exactly its arguments: then two runs submitting the same key mean the same work.
+            args = [m.model_dump(mode="json"), asdict(data), seed, teacher.key if teacher else None, asdict(train_env)]
+            key = f"train-{canonical_hash(args)}"
+            by_recipe[recipes[mid]] = client.submit(train_task, m, data, seed, teacher, train_env, key=key, priority=priority[name])
+        trained[mid] = by_recipe[recipes[mid]]
+        deps = (f"train {m.teacher}",) if m.teacher else ()
+        nodes.append(Node(name, trained[mid], deps, f"teacher {m.teacher} is not available", fatal=True))
+        name = f"evaluate {mid}"
+        key = f"evaluate-{canonical_hash([run, mid, trained[mid].key, m.evaluate, env.force])}"
+        ready[mid] = client.submit(evaluate_task, trained[mid], mid, m.evaluate, data, env, key=key, priority=priority[name])
+        nodes.append(Node(name, ready[mid], (f"train {mid}",), fatal=True))
+    for planned in attack_plan(spec):
+        a = spec.attacks[planned.attack]
+        name = f"{a.id} on {planned.model}"
+        models = [planned.model] + ([planned.source] if planned.source else [])
+        key = f"attack-{canonical_hash([run, name, a.model_dump(mode='json'), [ready[x].key for x in models], env.force])}"
+        source = ready[planned.source] if planned.source else None
+        seed = model_seed(spec, planned.model)
+        future = client.submit(attack_task, a, ready[planned.model], source, data, seed, env, key=key, priority=priority[name])
+        nodes.append(Node(name, future, tuple(f"evaluate {x}" for x in models), "its model is not available"))
+    return nodes
+
+
+def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool) -> None:
+    """Record each cell as its task finishes, under one progress bar; a ``BenchError`` in a model's cells stops the run."""
+    from distributed import as_completed
+
+    by_key: dict[str, list[Node]] = {}
+    for node in nodes:
+        by_key.setdefault(node.future.key, []).append(node)
+    status = {node.name: node.future for node in nodes}
+    unique = [group[0].future for group in by_key.values()]
+    with tqdm(total=len(nodes), desc="cells", unit="cell", disable=quiet) as bar:
+        for future, result in as_completed(unique, with_results=True, raise_errors=False, loop=client.loop):
+            for i, node in enumerate(by_key[future.key]):
+                if future.status == "finished":
+                    ledger.cells[node.name] = _entry(result, str(future.key), i)
+                    ledger.keep |= result.keep
+                else:
+                    _failed(node, future.exception(), status, ledger)
+                bar.update(1)
+            ledger.save()
+
+
+def _entry(outcome: Outcome, key: str, index: int) -> dict[str, Any]:
+    # The task key shows when two runs on one scheduler shared a training: both manifests name the same task.
+    entry = dict(outcome.entry, task=key, reported=round(time.time(), 3))
+    if index > 0:  # a second model id with the same recipe: trained (or loaded) once, under the first id
+        return entry | {"origin": "cache", "same_as": outcome.name}
+    return entry
+
+
+def _failed(node: Node, exc: BaseException, status: dict[str, Future], ledger: Ledger) -> None:
+    if any(status[d].status in ("error", "cancelled") for d in node.deps if d in status):
+        if node.unavailable is not None:
+            ledger.fail(node.name, node.unavailable)
+        return
+    if isinstance(exc, BenchError) and node.fatal:
+        raise exc
+    if type(exc).__name__ == "KilledWorker":
+        tries = getattr(exc, "allowed_failures", 0) + 1
+        ledger.fail(node.name, f"KilledWorker: its worker died while it ran or waited there, {tries} time(s)")
+        return
+    ledger.fail(node.name, exc)

@@ -1,0 +1,162 @@
+"""Adversarial training (``train.adversarial``): its training loop and its inner attack.
+
+``fit`` is what the train step calls for every model. A model without
+``train.adversarial`` is handed to ``bench.pipeline.training.plain.fit`` untouched, so its
+result, and its cache key (which covers the training module, not this one), are
+exactly those of plain training. An adversarially trained model runs ``fit_adversarial``:
+the same recipe (optimizer, schedule, shuffling, augmentation), but every mini-batch is
+replaced by adversarial examples crafted on the model being trained (``perturb``),
+optionally mixed with the clean loss:
+
+* ``fgsm-rs`` (Wong, Rice and Kolter 2020, "Fast is better than free"): a uniform random
+  start in the eps-ball, one signed-gradient step of 1.25*eps, projected back onto the
+  ball and the [0, 1] box.
+* ``pgd`` (Madry et al. 2018): ``steps`` signed steps of ``step_size`` (default 2.5*eps/steps),
+  from a uniform random start unless ``random_start: false``, projected after every step.
+
+Under ``norm: l2`` the step follows the gradient divided by its L2 norm and the start is
+uniform in the L2 ball.
+
+**Mode.** The papers' code differs here (Madry's network has no dropout; Wong's MNIST net
+neither, and their CIFAR code attacks in train mode). bench fixes one choice: the attack
+runs on the model in **eval mode** (dropout off), so it attacks the same function the
+evaluation attacks; ``fit`` switches back to train mode for the update. The attack takes
+gradients with respect to the input only and leaves the weights' ``.grad`` untouched.
+
+**Determinism.** Random starts draw from a ``torch.Generator`` of their own, seeded by
+the model's seed, so adversarial training is as reproducible as plain training and
+leaves the shuffling, augmentation and dropout streams as they are.
+
+**Cost.** Each step costs ``AdversarialSpec.cost()`` forward-backward passes (2 for
+fgsm-rs, 1 + steps for pgd); the progress bar's label says so, and an info line per
+epoch gives the loss, the accuracy on the training attack's inputs (a sudden jump
+towards 100% is catastrophic overfitting's sign, Wong et al. Sec. 5) and the seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from bench.pipeline.training import plain as training
+from bench.spec.schema import AdversarialSpec, TrainSpec
+
+log = logging.getLogger(__name__)
+
+
+def _flat_norm(t: Tensor) -> Tensor:
+    return t.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *([1] * (t.dim() - 1)))
+
+
+def random_start(x: Tensor, spec: AdversarialSpec, gen: torch.Generator) -> Tensor:
+    """A uniform point of the eps-ball around each input (drawn on the CPU, so the stream is device-independent)."""
+    if spec.norm == "linf":
+        delta = (torch.rand(x.shape, generator=gen) * 2 - 1) * spec.eps
+    else:
+        direction = torch.randn(x.shape, generator=gen)
+        direction = direction / _flat_norm(direction)
+        d = x[0].numel()
+        radius = torch.rand((len(x),) + (1,) * (x.dim() - 1), generator=gen) ** (1.0 / d) * spec.eps
+        delta = direction * radius
+    return delta.to(x.device)
+
+
+def _project(x: Tensor, delta: Tensor, spec: AdversarialSpec) -> Tensor:
+    """``delta`` clipped to the eps-ball and so that ``x + delta`` stays in [0, 1]."""
+    if spec.norm == "linf":
+        delta = delta.clamp(-spec.eps, spec.eps)
+    else:
+        delta = delta * (spec.eps / _flat_norm(delta)).clamp(max=1.0)
+    return (x + delta).clamp(0.0, 1.0) - x
+
+
+def perturb(model: nn.Module, x: Tensor, y: Tensor, spec: AdversarialSpec, gen: torch.Generator) -> Tensor:
+    """Adversarial versions of ``x`` (labels ``y``) against ``model`` in eval mode; restores the model's mode."""
+    was_training = model.training
+    model.eval()
+    start = spec.method == "fgsm-rs" or spec.random_start
+    delta = _project(x, random_start(x, spec, gen), spec) if start else torch.zeros_like(x)
+    for _ in range(spec.n_steps):
+        delta.requires_grad_(True)
+        loss = F.cross_entropy(model(x + delta), y)
+        (grad,) = torch.autograd.grad(loss, delta)
+        step = grad.sign() if spec.norm == "linf" else grad / _flat_norm(grad)
+        delta = _project(x, delta.detach() + spec.alpha * step, spec)
+    model.train(was_training)
+    return (x + delta).detach()
+
+
+def fit(
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    params: TrainSpec,
+    seed: int,
+    soft_targets: Tensor | None = None,
+    desc: str = "train",
+    quiet: bool = True,
+) -> nn.Module:
+    """Train ``model`` in place: adversarially when ``params.adversarial`` is set, else exactly ``training.fit``."""
+    if params.adversarial is None:
+        return training.fit(model, x, y, params, seed, soft_targets=soft_targets, desc=desc, quiet=quiet)
+    if soft_targets is not None:
+        raise ValueError("adversarial training takes hard labels (a baseline), not a student's soft targets")
+    return fit_adversarial(model, x, y, params, params.adversarial, seed, desc=desc, quiet=quiet)
+
+
+def fit_adversarial(
+    model: nn.Module, x: Tensor, y: Tensor, params: TrainSpec, adv: AdversarialSpec, seed: int, desc: str = "train", quiet: bool = True
+) -> nn.Module:
+    """``training.fit``'s recipe on adversarial inputs: the loss is (1-w) CE(adversarial) + w CE(clean) at ``params.temperature``."""
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
+    aug_gen = torch.Generator().manual_seed(seed + 1) if params.augment else None
+    adv_gen = torch.Generator().manual_seed(seed + 2)
+    torch.manual_seed(seed)  # dropout draws from the global RNG
+    opt = training._optimizer(model, params)
+    n = len(x)
+    steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
+    sched = training.scheduler(opt, params, params.epochs * steps_per_epoch)
+    label = f"{desc} [{adv.describe()}, {adv.cost():g}x passes]"
+    bar = tqdm(total=params.epochs * steps_per_epoch, desc=label, unit="step", disable=quiet, leave=False)
+    model.train()
+    for epoch in range(params.epochs):
+        start, total, correct = time.perf_counter(), 0.0, 0
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n, params.batch_size):
+            idx = perm[i : i + params.batch_size]
+            xb = x[idx]
+            if params.augment is not None and aug_gen is not None:
+                xb = training.augment_batch(xb, params.augment, aug_gen)
+            xb, yb = xb.to(device, non_blocking=True), y[idx].to(device)
+            x_adv = perturb(model, xb, yb, adv, adv_gen)
+            logits = model(x_adv) / params.temperature
+            loss = F.cross_entropy(logits, yb)
+            if adv.clean_weight > 0:
+                loss = (1 - adv.clean_weight) * loss + adv.clean_weight * F.cross_entropy(model(xb) / params.temperature, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            total += float(loss.detach()) * len(idx)
+            correct += int((logits.argmax(1) == yb).sum())
+            bar.update(1)
+        seconds = time.perf_counter() - start
+        log.info(
+            "%s epoch %d/%d: loss %.4f, accuracy on the training attack %.3f (%.1fs)",
+            label,
+            epoch + 1,
+            params.epochs,
+            total / n,
+            correct / n,
+            seconds,
+        )
+    bar.close()
+    model.eval()
+    return model
