@@ -4,6 +4,7 @@
 * ``records``: the per-sample record schema, shards, reserved ids and the minimum-norm budget rule.
 * ``metrics``: rates with Wilson intervals, the per-sample worst case, naive vs adaptive, common eps.
 * ``families``: what each registered attack is (family, role) for the flags and the leaderboard.
-* ``flags``: the sanity and gradient-masking verdicts (docs/flags.md).
+* ``flags``: the sanity and gradient-masking verdicts (docs/flags.md); ``audit``: the audit checks; ``grading``: their
+  rows and the one rule that grades a value against a check's thresholds.
 * ``seeds``: aggregates across seed replicates; ``examples``: the optional example images.
 """

@@ -1,7 +1,7 @@
 """The audit checks: AutoAttack's cheap model checks, cross-backend consistency, and the indicators of attack failure.
 
 Pure functions of diagnostics, summaries, records and the attacks' recorded details
-(``bench.results.details``), yielding rows of ``bench.results.flags.FLAG_COLUMNS``.
+(``bench.results.details``), yielding rows of ``bench.results.grading.FLAG_COLUMNS``.
 Every check, its threshold and what to do about it is in docs/flags.md under the
 check's name.
 """
@@ -16,11 +16,13 @@ import pandas as pd
 
 from bench.results.details import Details
 from bench.results.families import family_of
+from bench.results.grading import flag_row, grade
 from bench.results.records import WORST
 
 # Fractions of inputs.
 PROB_WARN, PROB_FAIL = 0.10, 0.50
-RANDOM_WARN, RANDOM_FAIL = 0.0, 0.10
+# randomized-model warns above 0 (any input at all): the smallest positive float is the first value that reaches it.
+RANDOM_WARN, RANDOM_FAIL = math.ulp(0.0), 0.10
 SILENT_WARN, SILENT_FAIL = 0.01, 0.05
 INCOMPLETE_WARN, INCOMPLETE_FAIL = 0.05, 0.20
 UNSTABLE_WARN, UNSTABLE_FAIL = 0.05, 0.20
@@ -33,18 +35,8 @@ SHARED_FAMILIES = ("fgsm", "pgd", "deepfool")
 BACKENDS = ("art", "torchattacks")
 ATTACK_TESTS = "attack_tests.csv"
 """The binarization test's results in a run folder (``bench attack-test``)."""
-
-
-def _row(model: str, attack: str, check: str, category: str, verdict: str, value: float, threshold: str, message: str) -> dict[str, object]:
-    return dict(
-        model=model, attack=attack, check=check, category=category, verdict=verdict, value=value, threshold=threshold, message=message
-    )
-
-
-def _grade(value: float, warn: float, fail: float) -> str:
-    if math.isnan(value):
-        return "pass"
-    return "fail" if value >= fail else "warn" if value > warn or (warn > 0 and value >= warn) else "pass"
+BINARIZATION_PASS = 0.9
+"""bench's threshold, not the paper's: the share of feasible samples an attack must break to pass the binarization test."""
 
 
 def check_model_outputs(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -52,39 +44,15 @@ def check_model_outputs(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
     if not {"prob_output", "randomized", "grad_calls"} <= set(diag.columns):
         return  # diagnostics written before these checks existed
     for model, g in diag.groupby("model", sort=False):
-        frac = float(g["prob_output"].mean())
-        yield _row(
-            model,
-            "",
-            "probability-outputs",
-            "masking",
-            _grade(frac, PROB_WARN, PROB_FAIL),
-            frac,
-            f"warn>={PROB_WARN:g}, fail>={PROB_FAIL:g}",
-            f"{frac:.0%} of outputs are probability vectors (in [0,1], summing to 1): attacks need the logits, not a softmax",
-        )
-        frac = float(g["randomized"].mean())
-        yield _row(
-            model,
-            "",
-            "randomized-model",
-            "sanity",
-            "fail" if frac >= RANDOM_FAIL else "warn" if frac > RANDOM_WARN else "pass",
-            frac,
-            f"warn>{RANDOM_WARN:g}, fail>={RANDOM_FAIL:g}",
-            f"{frac:.0%} of inputs get different outputs in repeated passes (eval mode): a deterministic attack sees one draw",
-        )
-        calls = int(g["grad_calls"].max())
-        yield _row(
-            model,
-            "",
-            "dynamic-model",
-            "sanity",
-            "fail" if calls > 0 else "pass",
-            float(calls),
-            "fail>0",
-            f"one forward pass called backward/grad {calls} times: the defence optimises at inference, and static attacks miss it",
-        )
+        prob, rand, calls = float(g["prob_output"].mean()), float(g["randomized"].mean()), int(g["grad_calls"].max())
+        text = f"{prob:.0%} of outputs are probability vectors (in [0,1], summing to 1): attacks need the logits, not a softmax"
+        limits = f"warn>={PROB_WARN:g}, fail>={PROB_FAIL:g}"
+        yield flag_row(model, "", "probability-outputs", "masking", grade(prob, PROB_WARN, PROB_FAIL), prob, limits, text)
+        text = f"{rand:.0%} of inputs get different outputs in repeated passes (eval mode): a deterministic attack sees one draw"
+        limits = f"warn>0, fail>={RANDOM_FAIL:g}"
+        yield flag_row(model, "", "randomized-model", "sanity", grade(rand, RANDOM_WARN, RANDOM_FAIL), rand, limits, text)
+        text = f"one forward pass called backward/grad {calls} times: the defence optimises at inference, and static attacks miss it"
+        yield flag_row(model, "", "dynamic-model", "sanity", "fail" if calls > 0 else "pass", float(calls), "fail>0", text)
 
 
 def _backend(use: object) -> str:
@@ -105,7 +73,7 @@ def check_backend_disagreement(summary: pd.DataFrame) -> Iterator[dict[str, obje
                 apart = a.attack_success_rate_lo > t.attack_success_rate_hi or t.attack_success_rate_lo > a.attack_success_rate_hi
                 diff = abs(float(a.attack_success_rate) - float(t.attack_success_rate))
                 where = f"{norm} eps {eps:g}" if math.isfinite(eps) else f"{norm}, unbounded"
-                yield _row(
+                yield flag_row(
                     model,
                     f"{a.attack}, {t.attack}",
                     "backend-disagreement",
@@ -200,12 +168,12 @@ def check_indicators(records: pd.DataFrame, details: list[Details]) -> Iterator[
             assert worst is not None
             frac, k, n, eps = worst
             where = f"eps {eps:g}" if math.isfinite(eps) else "unbounded"
-            yield _row(
+            yield flag_row(
                 model,
                 attack,
                 check,
                 "sanity",
-                _grade(frac, warn, fail),
+                grade(frac, warn, fail),
                 frac,
                 f"warn>={warn:g}, fail>={fail:g} (of the samples attacked)",
                 text.format(k=k, n=n) + f" ({where})",

@@ -17,10 +17,10 @@ import pandas as pd
 
 from bench.results.details import Details
 from bench.results.families import family_of
+from bench.results.grading import FLAG_COLUMNS, flag_row, grade
 from bench.results.metrics import broken_at, covers, naive_vs_adaptive, worst_case_at
 from bench.results.records import CLEAN, WORST
 
-FLAG_COLUMNS = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
 DOC = "docs/flags.md"
 
 # Fractions of inputs; see docs/flags.md for why these values.
@@ -36,27 +36,6 @@ COVERAGE_WARN = 0.05
 # Success rate an unbounded attack must reach.
 UNBOUNDED_WARN, UNBOUNDED_FAIL = 0.99, 0.90
 LARGE_LINF = 0.5
-
-
-def _row(model: str, attack: str, check: str, category: str, verdict: str, value: float, threshold: str, message: str) -> dict[str, object]:
-    return {
-        "model": model,
-        "attack": attack,
-        "check": check,
-        "category": category,
-        "verdict": verdict,
-        "value": value,
-        "threshold": threshold,
-        "message": message,
-    }
-
-
-def _grade(value: float, warn: float, fail: float, higher_is_bad: bool = True) -> str:
-    if math.isnan(value):
-        return "pass"
-    if higher_is_bad:
-        return "fail" if value >= fail else "warn" if value >= warn else "pass"
-    return "fail" if value < fail else "warn" if value < warn else "pass"
 
 
 def _role(use: object) -> str:
@@ -76,21 +55,23 @@ def check_saturation(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
     """softmax-saturation: fraction of inputs whose float32 softmax is exactly one-hot."""
     for model, g in diag.groupby("model", sort=False):
         frac = float(g["softmax_onehot"].mean())
-        verdict = _grade(frac, SATURATION_WARN, SATURATION_FAIL)
+        verdict = grade(frac, SATURATION_WARN, SATURATION_FAIL)
         msg = (
             f"{frac:.0%} of inputs have an exactly one-hot softmax; |logit| median {g['max_abs_logit'].median():.3g}, "
             f"max {g['max_abs_logit'].max():.3g}; top-2 gap median {g['logit_gap'].median():.3g}"
         )
-        yield _row(model, "", "softmax-saturation", "masking", verdict, frac, f"warn>={SATURATION_WARN:g}, fail>={SATURATION_FAIL:g}", msg)
+        yield flag_row(
+            model, "", "softmax-saturation", "masking", verdict, frac, f"warn>={SATURATION_WARN:g}, fail>={SATURATION_FAIL:g}", msg
+        )
 
 
 def check_zero_gradients(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
     """zero-gradients: fraction of inputs whose cross-entropy input gradient is exactly zero."""
     for model, g in diag.groupby("model", sort=False):
         frac = float(g["grad_zero"].mean())
-        verdict = _grade(frac, ZERO_GRAD_WARN, ZERO_GRAD_FAIL)
+        verdict = grade(frac, ZERO_GRAD_WARN, ZERO_GRAD_FAIL)
         msg = f"{frac:.0%} of inputs have an exactly zero cross-entropy gradient (median L1 {g['grad_l1'].median():.3g})"
-        yield _row(model, "", "zero-gradients", "masking", verdict, frac, f"warn>={ZERO_GRAD_WARN:g}, fail>={ZERO_GRAD_FAIL:g}", msg)
+        yield flag_row(model, "", "zero-gradients", "masking", verdict, frac, f"warn>={ZERO_GRAD_WARN:g}, fail>={ZERO_GRAD_FAIL:g}", msg)
 
 
 def _bounded(frame: pd.DataFrame) -> pd.Series:
@@ -120,7 +101,7 @@ def check_iterative_vs_single_step(summary: pd.DataFrame) -> Iterator[dict[str, 
         for r in g[g["use"].map(_role) == "iterative"].itertuples():
             diff = float(r.robust_accuracy) - best_single
             verdict = "fail" if diff > ITERATIVE_TOL else "pass"
-            yield _row(
+            yield flag_row(
                 model,
                 r.attack,
                 "iterative-weaker",
@@ -141,7 +122,7 @@ def check_monotone_eps(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
             continue
         rise = float(max(acc[i + 1] - acc[i] for i in range(len(acc) - 1)))
         verdict = "warn" if rise > MONOTONE_TOL else "pass"
-        yield _row(
+        yield flag_row(
             model,
             attack,
             "non-monotone-eps",
@@ -173,14 +154,14 @@ def check_unbounded(summary: pd.DataFrame) -> Iterator[dict[str, object]]:
         best[group] = max(best.get(group, (-1.0, "")), (float(r.attack_success_rate), str(r.attack)))
     for r, unbounded in rows:
         rate = float(r.attack_success_rate)
-        verdict = _grade(rate, UNBOUNDED_WARN, UNBOUNDED_FAIL, higher_is_bad=False)
+        verdict = grade(rate, UNBOUNDED_WARN, UNBOUNDED_FAIL, higher_is_bad=False)
         top, top_attack = best[(r.model, r.norm, unbounded)]
         message = f"{r.attack} succeeds on {rate:.1%} with {'no budget' if unbounded else f'eps {r.eps:g}'}; it should reach ~100%"
-        if verdict != "pass" and _grade(top, UNBOUNDED_WARN, UNBOUNDED_FAIL, higher_is_bad=False) == "pass":
+        if verdict != "pass" and grade(top, UNBOUNDED_WARN, UNBOUNDED_FAIL, higher_is_bad=False) == "pass":
             verdict = "warn"
             message += f"; {top_attack} reaches {top:.1%} on this model and norm, so the worst case is complete"
         threshold = f"warn<{UNBOUNDED_WARN:g}, fail<{UNBOUNDED_FAIL:g}"
-        yield _row(r.model, r.attack, "unbounded-incomplete", "sanity", verdict, rate, threshold, message)
+        yield flag_row(r.model, r.attack, "unbounded-incomplete", "sanity", verdict, rate, threshold, message)
 
 
 def check_transfer_beats_whitebox(records: pd.DataFrame) -> Iterator[dict[str, object]]:
@@ -206,12 +187,12 @@ def check_transfer_beats_whitebox(records: pd.DataFrame) -> Iterator[dict[str, o
             only_other = broken_at(others, eps) & ~broken_at(white, eps).reindex(common, fill_value=False)
             k, n = int(only_other.sum()), len(common)
             names = ", ".join(dict.fromkeys(others.loc[others["eps"] <= eps, "attack"]))
-            yield _row(
+            yield flag_row(
                 model,
                 names,
                 "transfer-beats-whitebox",
                 "masking",
-                _grade(k / n, TRANSFER_WARN, TRANSFER_FAIL),
+                grade(k / n, TRANSFER_WARN, TRANSFER_FAIL),
                 k / n,
                 f"warn>={TRANSFER_WARN:g}, fail>={TRANSFER_FAIL:g}",
                 f"{k} of {n} samples were broken by {names} but by no white-box attack at {norm} eps {eps:g}",
@@ -246,12 +227,12 @@ def check_partial_coverage(records: pd.DataFrame) -> Iterator[dict[str, object]]
                 k, n = int(only.sum()), len(subset)
                 all_robust, _, n_all = worst_case_at(g, eps)
                 sub_robust, _, _ = worst_case_at(g[g["sample"].isin(subset)], eps)
-                yield _row(
+                yield flag_row(
                     model,
                     str(attack),
                     "partial-coverage",
                     "sanity",
-                    "warn" if k / n >= COVERAGE_WARN else "pass",
+                    grade(k / n, COVERAGE_WARN, math.inf),
                     k / n,
                     f"warn>={COVERAGE_WARN:g}",
                     f"{attack} ran on {n} of {n_all} samples and broke {k} ({k / n:.0%}) that no other {norm} attack broke at eps {eps:g}: "
@@ -267,8 +248,8 @@ def check_gap(records: pd.DataFrame) -> Iterator[dict[str, object]]:
     for model, g in nva.groupby("model", sort=False):
         worst = g.loc[g["gap"].idxmax()]
         gap = float(worst["gap"])
-        verdict = _grade(gap, GAP_WARN, GAP_FAIL)
-        yield _row(
+        verdict = grade(gap, GAP_WARN, GAP_FAIL)
+        yield flag_row(
             model,
             "",
             "naive-adaptive-gap",
@@ -289,7 +270,7 @@ def overall(flags: pd.DataFrame) -> Iterator[dict[str, object]]:
         worst = max(g["verdict"], key=rank.__getitem__)
         bad = sorted(set(g.loc[g["verdict"] == worst, "check"])) if worst != "pass" else []
         msg = f"{worst}: " + (", ".join(bad) if bad else "no masking check failed")
-        yield _row(model, "", "gradient-masking", "verdict", worst, float(rank[worst]), "worst masking check", msg)
+        yield flag_row(model, "", "gradient-masking", "verdict", worst, float(rank[worst]), "worst masking check", msg)
 
 
 def run_checks(

@@ -44,8 +44,9 @@ from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
 from bench.pipeline.data.bundle import load_data
 from bench.pipeline.models.store import default_store_root
 from bench.pipeline.runner import data_ref
-from bench.results.audit import ATTACK_TESTS
+from bench.results.audit import ATTACK_TESTS, BINARIZATION_PASS
 from bench.results.families import family_of
+from bench.results.grading import grade
 from bench.results.run_folder import RunFolder
 from bench.spec.plan import attack_plan, model_seed, topo_models
 from bench.spec.schema import AttackSpec, SuiteSpec, view_name
@@ -54,7 +55,6 @@ log = logging.getLogger(__name__)
 
 N_INNER = 200
 READOUT_STEPS = 300
-PASS_RATE = 0.9  # bench's threshold, not the paper's: the share of feasible samples the attack must break
 
 
 def last_linear(model: nn.Module) -> nn.Linear:
@@ -263,7 +263,7 @@ def run_attack_tests(
             note = f"could not run on the two-class model: {type(exc).__name__}: {exc}"
             log.warning("binarization test of %s on %s: %s", a.id, planned.model, note)
             result = TestResult(0, 0, 0)
-        verdict = "–" if not result.n_feasible else "pass" if result.rate >= PASS_RATE else "fail"
+        verdict = grade(result.rate, BINARIZATION_PASS, BINARIZATION_PASS, higher_is_bad=False) if result.n_feasible else "–"
         values = [planned.model, a.id, a.use, view_name(a.view), norm, eps, result.n_samples, result.n_feasible, result.n_found]
         rows.append(dict(zip(ROWS, [*values, result.rate, verdict, note], strict=True)))
     frame = pd.DataFrame(rows, columns=ROWS)

@@ -17,9 +17,9 @@ from matplotlib.figure import Figure
 
 from bench.reporting.doc import Plot, Section, Table, display_frame, pct
 from bench.reporting.figures.plots import save_plot
-from bench.results.audit import ATTACK_TESTS, autoattack_breakdown, indicator_table
+from bench.results.audit import ATTACK_TESTS, BINARIZATION_PASS, autoattack_breakdown, indicator_table
 from bench.results.details import Details
-from bench.results.flags import FLAG_COLUMNS
+from bench.results.grading import FLAG_COLUMNS, flag_row
 from bench.results.tables import RunTables
 
 AA_SUBATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")  # bench.attacks.autoattack.SUBATTACKS, without importing the attack layer
@@ -46,9 +46,7 @@ def audit_flags(t: RunTables, run_dir: Path) -> RunTables:
         )
         if r.note:
             text = f"not run: {r.note}"
-        rows.append(
-            dict(zip(FLAG_COLUMNS, [r.model, r.attack, "binarization-test", "sanity", verdict, rate, "fail<0.9", text], strict=True))
-        )
+        rows.append(flag_row(r.model, r.attack, "binarization-test", "sanity", verdict, rate, f"fail<{BINARIZATION_PASS:g}", text))
     flags = pd.concat([t.flags, pd.DataFrame(rows, columns=FLAG_COLUMNS)], ignore_index=True)
     return replace(t, flags=flags)
 
