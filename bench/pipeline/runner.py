@@ -13,41 +13,33 @@ planned, which alone feed the tables. Nothing is deleted unless ``--prune``
 asks for it, and then the command says what it removed; so alternating two
 variants recomputes nothing the second time and loses no record.
 
-Cells run here, one after another (the ``local`` executor), or as Dask tasks
-(``bench.pipeline.executors.dask``); both build them with
-``bench.pipeline.cells.build``, record the same entries and write the same records.
+The executor (``bench.pipeline.executors``: ``local``, one after another in this
+process, or ``dask``) runs the cells; every executor builds them with
+``bench.pipeline.cells.build``, records the same entries and writes the same records.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from bench.catalogue.architectures import ARCHITECTURES
 from bench.catalogue.attacks import ATTACKS
 from bench.catalogue.datasets import DATASETS, data_roots
-from bench.errors import BenchError, OutputError
+from bench.errors import OutputError
 from bench.fsutil import atomic_write_text, remove_temp_files
 from bench.pipeline.cells import provenance
-from bench.pipeline.cells.build import attack_cell, cost_cell, eval_cell, train_cell
-from bench.pipeline.cells.execute import execute
-from bench.pipeline.cells.values import Cell, DataRef, EvalCell, ModelRef
+from bench.pipeline.cells.values import DataRef
 from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
 from bench.pipeline.data.bundle import DataBundle, load_data
-from bench.pipeline.executors import ExecutorOptions
+from bench.pipeline.executors import ExecutorOptions, Job, executor
 from bench.pipeline.models import preflight
 from bench.pipeline.models.store import default_store_root
-from bench.results.run_folder import RunFolder
-from bench.spec.plan import attack_plan, model_seed, topo_models
 from bench.spec.schema import SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -74,7 +66,6 @@ class RunState:
     cells: dict[str, dict[str, object]] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
     keep: set[str] = field(default_factory=set)  # the outputs this run planned: the only files its tables read
-    evaluations: dict[str, EvalCell] = field(default_factory=dict)  # model id -> its evaluation, whose clean shard attacks read
     # model id -> its cost measurement (kept apart from ``cells``: a measurement, not a deterministic result)
     costs: dict[str, dict[str, object]] = field(default_factory=dict)
     # Writes the manifest. Called after every cell, so even a killed run's manifest names the outputs it planned
@@ -152,15 +143,8 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     state.save()
     pruned: list[str] = []
     try:
-        if opts.executor.kind == "dask":
-            from bench.pipeline.executors.dask import run_on_dask
-
-            ref = data_ref(spec, data)
-            manifest["executor"] = run_on_dask(spec, ref, paths, ws.runtime, opts.executor, opts.force, opts.quiet, state)
-        else:
-            manifest["executor"] = {"kind": "local"}
-            models = _run_models(spec, opts, ws, data, state)
-            _run_attacks(spec, opts, ws, data, models, state)
+        job = Job(spec, data_ref(spec, data), ws, opts.executor, opts.force, opts.quiet)
+        manifest["executor"] = executor(opts.executor.kind)(job, state)
         if opts.prune and not state.failures:
             # Only a complete run may prune: a failed cell's earlier shard is what the next try would start from.
             pruned = prune(run_dir, state.keep)
@@ -193,119 +177,6 @@ def origins(spec: SuiteSpec) -> dict[str, dict[str, str]]:
         "architectures": {a: ARCHITECTURES.origin(a) for a in archs},
         "attacks": {use: ATTACKS.origin(use) for use in sorted({a.use for a in spec.attacks})},
     }
-
-
-def _run_models(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBundle, state: RunState) -> dict[str, ModelRef]:
-    """Train or load each model (teachers first), then evaluate it; return the models that are ready."""
-    ref = data_ref(spec, data)
-    folder = RunFolder(ws.paths.run_dir)
-    models: dict[str, ModelRef] = {}
-    evaluations = state.evaluations
-    for mid in topo_models(spec):
-        m = spec.model(mid)
-        teacher = models.get(m.teacher) if m.teacher else None
-        train = train_cell(m, ref, model_seed(spec, mid), ws.runtime, teacher)
-        if m.teacher and teacher is None:
-            state.fail(train.name, f"teacher {m.teacher} is not available")
-            continue
-        try:
-            done = execute(train, ws)
-            model: ModelRef = done.pop("ref")
-            state.cells[train.name] = done
-            evaluation = eval_cell(model, ref, m.evaluate, ws.runtime)
-            state.keep |= {Path(p).name for p in evaluation.outputs}
-            if opts.force or not folder.is_done(evaluation.outputs):
-                state.cells[evaluation.name] = execute(evaluation, ws)
-            else:
-                state.cells[evaluation.name] = {"origin": "done", "computed": folder.provenance(evaluation.shard)}
-            evaluations[mid] = evaluation
-        except BenchError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a failed model must not stop the other cells
-            state.fail(train.name, exc)
-            continue
-        finally:
-            state.save()
-        models[mid] = model
-        try:
-            _measure_cost(spec, opts, ws, ref, model, models, state)
-        except BenchError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a failed measurement must not stop the model's attacks
-            state.fail(f"cost {mid}", exc)
-        state.save()
-    return models
-
-
-def _measure_cost(
-    spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataRef, model: ModelRef, models: dict[str, ModelRef], state: RunState
-) -> None:
-    """Measure what ``model`` costs (or find the measurement an earlier run took with the same weights, device and threads)."""
-    chain, cur = [], spec.model(model.id).teacher
-    while cur is not None and cur in models:
-        chain.append(models[cur])
-        cur = spec.model(cur).teacher
-    cell = cost_cell(model, tuple(chain), data, ws.runtime, ws.paths.device, torch_threads())
-    if opts.force or not RunFolder(ws.paths.run_dir).is_done(cell.outputs):
-        state.costs[model.id] = execute(cell, ws)
-    else:
-        state.costs[model.id] = {"origin": "done", "file": cell.output}
-
-
-def torch_threads() -> int:
-    """The intra-op threads torch uses in this process (latency depends on them, so they key a cost measurement)."""
-    import torch
-
-    return torch.get_num_threads()
-
-
-def _run_attacks(spec: SuiteSpec, opts: RunOptions, ws: Workspace, data: DataBundle, models: dict[str, ModelRef], state: RunState) -> None:
-    """Run each attack cell that is not done yet; isolate failures."""
-    ref = data_ref(spec, data)
-    folder = RunFolder(ws.paths.run_dir)
-    ran = 0
-    plan = attack_plan(spec)
-    # One bar over the attack cells: a cell is often one batch, whose own bar would sit at 0/1 until it is done.
-    bar = tqdm(plan, desc="attack cells", unit="cell", disable=opts.quiet)
-    for planned in bar:
-        a = spec.attacks[planned.attack]
-        name = f"{a.id} on {planned.model}"
-        bar.set_postfix_str(name)
-        if planned.model not in models or (planned.source and planned.source not in models):
-            state.fail(name, "its model is not available")
-            continue
-        source = models[planned.source] if planned.source else None
-        seed = model_seed(spec, planned.model)
-        cell: Cell = attack_cell(a, models[planned.model], ref, seed, ws.runtime, state.evaluations[planned.model], source)
-        state.keep |= {Path(p).name for p in cell.outputs}
-        if folder.is_done(cell.outputs) and not opts.force:
-            state.cells[cell.name] = {"key": cell.key, "origin": "done", "computed": folder.provenance(cell.shard)}
-            continue
-        try:
-            state.cells[cell.name] = execute(cell, ws)
-        except Exception as exc:  # noqa: BLE001 - one broken attack must not stop the others
-            state.fail(cell.name, exc)
-        state.save()
-        ran += 1
-        _pause_for_tests(ws.paths.run_dir, ran)
-
-
-PAUSE_ENV = "BENCH_TEST_PAUSE_AFTER_CELLS"
-
-
-def _pause_for_tests(run_dir: Path, ran: int) -> None:
-    """Test hook: with $BENCH_TEST_PAUSE_AFTER_CELLS=N, stop after N attack cells of this invocation, say so, and wait.
-
-    Tests that interrupt or kill a run use it to signal at a known point instead of
-    guessing with a clock; nothing else sets the variable.
-    """
-    after = os.environ.get(PAUSE_ENV)
-    if not after or ran != int(after):
-        return
-    (run_dir / ".paused").write_text(str(ran))
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def prune(run_dir: Path, keep: set[str]) -> list[str]:

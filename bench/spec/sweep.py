@@ -13,9 +13,9 @@ The unexpanded suite is validated first, so errors name the YAML paths the user 
 
 from __future__ import annotations
 
-
 from bench.errors import SpecError
 from bench.spec.schema import AttackSpec, ModelSpec, SuiteSpec, seed_id, split_seed, temperature_id
+
 
 def expand(spec: SuiteSpec) -> SuiteSpec:
     """The suite with its sweeps expanded into models (``temperatures`` and ``seeds`` cleared)."""

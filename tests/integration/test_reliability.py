@@ -21,8 +21,9 @@ from bench.catalogue.attacks import ATTACKS
 from bench.cli import cli
 from bench.commands.run import run_and_report as run_suite
 from bench.errors import CacheError, RunFailed
+from bench.pipeline.executors.local import PAUSE_ENV
 from bench.pipeline.models.store import ModelStore, load_state_dict
-from bench.pipeline.runner import PAUSE_ENV, RunOptions
+from bench.pipeline.runner import RunOptions
 from bench.spec.load import load_suite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -270,16 +271,16 @@ def test_a_failed_model_keeps_its_earlier_results(tmp_path, monkeypatch):
     spec = load_suite(SMOKE, ["attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]"])
     run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
     before = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("*.csv"))
-    import bench.pipeline.cells.execute
+    import bench.pipeline.cells.train
 
-    real_fit = bench.pipeline.cells.execute.fit
+    real_fit = bench.pipeline.cells.train.fit
 
     def flaky_fit(model, *args, desc="", **kwargs):
         if "distilled" in desc:
             raise RuntimeError("out of memory (simulated)")
         return real_fit(model, *args, desc=desc, **kwargs)
 
-    monkeypatch.setattr(bench.pipeline.cells.execute, "fit", flaky_fit)
+    monkeypatch.setattr(bench.pipeline.cells.train, "fit", flaky_fit)
     with pytest.raises(RunFailed):
         run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "empty-store"))
     after = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("*.csv"))
@@ -298,7 +299,7 @@ def test_an_edited_attack_keeps_its_old_shard_but_reports_only_the_new_one(tmp_p
 
 
 def test_checkpoint_identity_is_its_contents_not_its_sums():
-    from bench.pipeline.cells.values import weights_digest
+    from bench.pipeline.cells.keys import weights_digest
 
     a = {"w": torch.tensor([[1.0, 2.0], [3.0, 4.0]])}
     b = {"w": torch.tensor([[3.0, 4.0], [1.0, 2.0]])}

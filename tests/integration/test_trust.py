@@ -18,7 +18,7 @@ from bench.catalogue.attacks import ATTACKS
 from bench.cli import cli
 from bench.commands.run import run_and_report
 from bench.errors import RunFailed
-from bench.pipeline.cells import execute as work
+from bench.pipeline.cells import attack as attack_module
 from bench.pipeline.cells import keys as fingerprint
 from bench.pipeline.runner import RunOptions
 from bench.results.records import NORM_TOL, read_records
@@ -91,7 +91,7 @@ def plugins(tmp_path, monkeypatch):
 
 def _forget_code() -> None:
     # A process computes each digest once; a test that edits code mid-process must let it look again.
-    for fn in (work.architecture_code, work.train_code, work.evaluate_code, work.attack_code):
+    for fn in (fingerprint.architecture_code, fingerprint.train_code, fingerprint.evaluate_code, fingerprint.attack_code):
         fn.cache_clear()
 
 
@@ -165,14 +165,14 @@ def test_a_failed_cell_is_reported_missing_not_with_its_old_numbers(plugins, tmp
     # The attack is edited (another key) and its new version fails on one model.
     edited = json.loads(json.dumps(SUITE))
     edited["attacks"][0]["eps"] = [0.25]
-    real = work.attack
+    real = attack_module.attack
 
     def flaky(cell, ws):
         if cell.name == "fgsm on other":
             raise RuntimeError("out of memory (simulated)")
         return real(cell, ws)
 
-    monkeypatch.setattr(work, "attack", flaky)
+    monkeypatch.setattr(attack_module, "attack", flaky)
     with pytest.raises(RunFailed):
         run_and_report(parse_suite(edited), RunOptions(out=tmp_path / "out", store_root=tmp_path / "store"))
     assert sorted(p.name for p in (run_dir / "records").glob("other__fgsm.*.csv")) == old, "the old shard is kept on disk"

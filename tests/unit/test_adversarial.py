@@ -14,11 +14,10 @@ from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
 from bench.catalogue.attacks import ATTACKS
 from bench.errors import SpecError
-from bench.pipeline.cells.execute import train_code
-from bench.pipeline.cells.keys import Runtime
-from bench.pipeline.cells.values import model_key
+from bench.pipeline.cells.keys import Runtime, model_key, train_code
 from bench.pipeline.models.networks import build_model
-from bench.pipeline.training.adversarial import fit, perturb
+from bench.pipeline.training import fit
+from bench.pipeline.training.adversarial import perturb
 from bench.spec.load import parse_suite
 from bench.spec.schema import AdversarialSpec, ModelSpec, TrainSpec
 
@@ -124,7 +123,7 @@ def test_a_plain_model_is_trained_exactly_as_before(digits):
     from bench.pipeline.training import plain as training
 
     nets = []
-    for train_fn in (fit, training.fit):
+    for train_fn in (fit, training.fit_plain):
         torch.manual_seed(0)
         net = build_model("tiny-mlp", digits.shape, digits.n_classes)
         nets.append(train_fn(net, digits.x_train, digits.y_train, TrainSpec(epochs=2, batch_size=64, lr=0.01), seed=0))

@@ -171,7 +171,7 @@ def test_a_tiny_cifar_suite_runs_end_to_end_on_the_real_images(tree, tmp_path):
     args = ["run", str(ROOT / "suites" / "cifar10.yaml"), "--data-dir", str(tree), "--out", str(tmp_path / "out"), "-q"]
     res = CliRunner().invoke(cli, args + [a for s in sets for a in ("--set", s)], env={"BENCH_CACHE_DIR": str(tmp_path / "c")})
     assert res.exit_code == 0, res.output
-    from bench.pipeline.cells.execute import sample_hashes
+    from bench.pipeline.cells.evaluate import sample_hashes
     from bench.results.records import read_records
 
     rec = read_records(tmp_path / "out" / "cifar10")

@@ -10,8 +10,7 @@ import torch
 
 from bench.catalogue.attacks import ATTACKS
 from bench.errors import DataError, PluginError
-from bench.pipeline.cells.keys import Runtime
-from bench.pipeline.cells.values import model_key
+from bench.pipeline.cells.keys import Runtime, model_key
 from bench.pipeline.data.bundle import DataBundle, load_data
 from bench.pipeline.models.store import ModelStore
 from bench.registry import Registry, UnknownKeyError

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import torch
 
-import bench.pipeline.cells.execute
+import bench.pipeline.cells.train
 from bench.fsutil import publish_once
 from bench.pipeline.cells.build import train_cell
 from bench.pipeline.cells.execute import execute
-from bench.pipeline.cells.values import weights_digest
+from bench.pipeline.cells.keys import weights_digest
 from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
 from bench.pipeline.data.bundle import load_data
 from bench.pipeline.models.store import ModelStore
@@ -54,7 +54,7 @@ def test_a_run_that_loses_the_race_uses_the_first_published_weights(tmp_path, mo
     ws = Workspace(WorkspacePaths(tmp_path / "run", tmp_path / "store", ()), data)
     cell = train_cell(m, data_ref(spec, data), spec.seed, ws.runtime, None)
     key = cell.key()
-    real_fit = bench.pipeline.cells.execute.fit
+    real_fit = bench.pipeline.cells.train.fit
     theirs: dict[str, torch.Tensor] = {}
 
     def fit_while_another_machine_publishes(module, *args, **kwargs):
@@ -64,7 +64,7 @@ def test_a_run_that_loses_the_race_uses_the_first_published_weights(tmp_path, mo
         assert ModelStore(tmp_path / "store").save(key, theirs, {"by": "the other run"})
         return out
 
-    monkeypatch.setattr(bench.pipeline.cells.execute, "fit", fit_while_another_machine_publishes)
+    monkeypatch.setattr(bench.pipeline.cells.train, "fit", fit_while_another_machine_publishes)
     done = execute(cell, ws)
     assert done["origin"] == "cache" and done["raced"] is True
     assert done["weights"] == done["ref"].weights == weights_digest(theirs) != done["discarded_weights"]

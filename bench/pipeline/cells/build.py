@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.pipeline.cells.execute import attack_code, cost_code, evaluate_code, train_code
-from bench.pipeline.cells.keys import BASE_PACKAGES, Runtime, attack_packages
+from bench.pipeline.cells.keys import BASE_PACKAGES, Runtime, attack_code, attack_packages, cost_code, evaluate_code, train_code
 from bench.pipeline.cells.values import AttackCell, CostCell, DataRef, EvalCell, ModelRef, TrainCell
 from bench.spec.schema import AttackSpec, ModelSpec
 

@@ -1,29 +1,42 @@
-"""What else, besides the spec, data, weights and seed, can change a result: code, libraries, device.
+"""Every cache key bench computes: of a trained model, a clean shard, diagnostics, an attack shard, a cost file, a Dask task.
 
-A cached model or records shard is keyed by everything that determines it. Two
-parts of that are not in the suite file:
+A cached model or records shard is keyed by everything that determines it: the
+slice of the spec it needs, the data's fingerprints, the weights digest of every
+model it uses, its seed, and two parts that are not in the suite file:
 
 * ``Runtime``: the versions of torch, torchvision, ART and torchattacks, the
   dtype and the device type the cell runs with. Another CUDA build, a torch
   upgrade or a switch from CPU to GPU gives other numbers, so it gives other keys.
 * code digests (``digest``): the source of exactly the code that computes the
-  result. ``bench.pipeline.cells.execute`` says which code that is for each kind of cell:
-  an architecture's class (and the bench classes it derives from), the training
-  loop and train step; an attack's modules (its class and every base), the
-  contract's tensor helpers, views and losses, and the attack cell. Module
-  granularity errs on the side of recomputing: editing one adapter in a backend
-  module recomputes every attack of that module.
+  result, named below for each kind of cell (``train_code``, ``evaluate_code``,
+  ``attack_code``, ``cost_code``): an architecture's class (and the bench classes it
+  derives from), the training loops and the train cell; an attack's modules (its
+  class and every base), the contract's tensor helpers, views and losses, and the
+  attack cell. Module granularity errs on the side of recomputing: editing one
+  adapter in a backend module recomputes every attack of that module.
+
+The cell modules are digested by name (``_cell_module``) rather than imported here:
+they import this module for the keys, and a digest needs only their source.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
 import inspect
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import cache
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bench.fsutil import canonical_hash
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from bench.spec.schema import AttackSpec, ModelSpec
 
 KEY_PACKAGES = ("torch", "torchvision", "adversarial-robustness-toolbox", "torchattacks", "pyautoattack")
 # Every cell runs on these; an attack cell also on the backend it imports (ART, torchattacks, or neither).
@@ -117,3 +130,169 @@ def attack_packages(use: str) -> tuple[str, ...]:
             )
             used |= {BACKENDS[n.split(".")[0]] for n in names if n.split(".")[0] in BACKENDS}
     return BASE_PACKAGES + tuple(p for p in KEY_PACKAGES if p in used)
+
+
+def _cell_module(name: str) -> ModuleType:
+    # A cell module by name (``train``, ``evaluate``, ``attack``, ``cost``): each imports this module for its keys.
+    return importlib.import_module(f"bench.pipeline.cells.{name}")
+
+
+@cache
+def architecture_code(arch: str | None) -> str:
+    """Digest of an architecture's class and its bench bases: part of every result computed with it.
+
+    An external model (``arch`` None) brings its network in its file, which its weights digest covers;
+    what bench adds is the loader and its wrapper.
+    """
+    from bench.pipeline.models import external
+
+    return digest(external) if arch is None else digest(*architecture_classes(arch))
+
+
+@cache
+def train_code(arch: str | None, adversarial_training: bool = False) -> str:
+    """Digest of the code that determines a trained model: its architecture, the training loop and the train cell.
+
+    An adversarially trained model also depends on ``bench.pipeline.training.adversarial`` (its loop and
+    training attack). A plain one does not: ``training.fit`` hands it to ``plain.fit_plain`` untouched, so
+    editing adversarial training retrains only adversarially trained models.
+    For an external model (``arch`` None): the loader and the train cell that loads and checks it.
+    """
+    from bench.pipeline import training
+    from bench.pipeline.training import adversarial, plain
+
+    if arch is None:
+        return digest(architecture_code(None), _cell_module("train"))
+    if adversarial_training:
+        return digest(architecture_code(arch), training, plain, _cell_module("train"), adversarial)
+    return digest(architecture_code(arch), training, plain, _cell_module("train"))
+
+
+@cache
+def evaluate_code() -> str:
+    """Digest of the code behind clean predictions and diagnostics."""
+    from bench.pipeline.measure import diagnostics
+    from bench.pipeline.training.plain import predict_logits
+
+    return digest(diagnostics, predict_logits, _cell_module("evaluate"))
+
+
+@cache
+def attack_code(use: str) -> str:
+    """Digest of the code behind an attack cell: the attack's modules, the contract's helpers and the cell itself."""
+    from bench.attacks import indicators, losses, ops, views
+    from bench.pipeline.training.plain import predict_logits
+
+    return digest(*attack_modules(use), ops, views, losses, indicators, _cell_module("attack"), predict_logits)
+
+
+@cache
+def cost_code() -> str:
+    """Digest of the code that measures a model's cost."""
+    from bench.pipeline.measure import costs
+
+    return digest(costs, _cell_module("cost"))
+
+
+def training_code_key(model: ModelSpec) -> str:
+    """How a Dask run names the code that trains ``model`` (its architecture, and whether it is adversarial training)."""
+    return f"train:{model.arch}" + (":adversarial" if model.train.adversarial is not None else "")
+
+
+def weights_digest(state: dict[str, Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes.
+
+    Retraining the same recipe on another thread count or torch version gives other
+    weights, so results are keyed by this, never by the recipe alone.
+    """
+    import torch
+
+    h = hashlib.sha256()
+    for name in sorted(state):
+        t = state[name].detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
+    return h.hexdigest()
+
+
+def model_key(
+    spec: ModelSpec,
+    train_fingerprint: str,
+    seed: int,
+    teacher_weights: str | None,
+    checkpoint_sha: str | None,
+    runtime: Runtime,
+    code: str,
+) -> str:
+    """Hash of the recipe that determines a model: spec, data, seed, teacher's weights, runtime and code."""
+    return canonical_hash(
+        {
+            "arch": spec.arch,
+            "kind": spec.kind,
+            "train": spec.train.canonical(),
+            "data": train_fingerprint,
+            "seed": seed,
+            "teacher": teacher_weights,
+            "checkpoint": checkpoint_sha,
+            "runtime": asdict(runtime),
+            "code": code,
+        }
+    )
+
+
+def clean_key(weights: str, model_code: str, test_fingerprint: str, runtime: Runtime, code: str) -> str:
+    """Key of a model's clean records: its weights and code, the test split, the runtime and the evaluation code."""
+    return canonical_hash([weights, model_code, test_fingerprint, asdict(runtime), code])
+
+
+def diagnostics_key(weights: str, model_code: str, eval_fingerprint: str, runtime: Runtime, code: str) -> str:
+    """Key of a model's diagnostics: its weights and code, the evaluation subset, the runtime and the evaluation code."""
+    return canonical_hash([weights, model_code, eval_fingerprint, asdict(runtime), code])
+
+
+def attack_key(
+    attack: AttackSpec,
+    model: tuple[str, str],
+    source: tuple[str, str] | None,
+    eval_fingerprint: str,
+    seed: int,
+    runtime: Runtime,
+    code: str,
+    clean: str,
+) -> str:
+    """Key of an attack cell's records: the attack's spec (less its id and model list), the (weights, code) of the
+    model and of a transfer source, the evaluation subset, seed, runtime, code, and the clean shard it is judged against."""
+    return canonical_hash(
+        {
+            "attack": attack.model_dump(mode="json", exclude={"id", "models"}),
+            "model": list(model),
+            "source": list(source) if source else None,
+            "data": eval_fingerprint,
+            "seed": seed,
+            "runtime": asdict(runtime),
+            "code": code,
+            "clean": clean,
+        }
+    )
+
+
+def cost_key(
+    model: tuple[str, str], teachers: list[tuple[str, str]], test_fingerprint: str, runtime: Runtime, code: str, device: str, threads: int
+) -> str:
+    """Key of a cost measurement: what is measured (weights, code, teachers, test split) and how (runtime, device, threads)."""
+    return canonical_hash(
+        {
+            "model": list(model),
+            "teachers": [list(t) for t in teachers],
+            "data": test_fingerprint,
+            "runtime": asdict(runtime),
+            "code": code,
+            "device": device,
+            "threads": threads,
+        }
+    )
+
+
+def task_key(kind: str, parts: Any) -> str:
+    """A Dask task's key: its kind and a hash of exactly its arguments, so two runs submitting one key mean the same work."""
+    return f"{kind}-{canonical_hash(parts)}"

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import subprocess
+import time
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 import bench
+from bench.fsutil import atomic_write_text
+from bench.results.run_folder import provenance_path
+
+if TYPE_CHECKING:
+    from bench.pipeline.cells.workspace import Workspace
 
 PACKAGES = ("torch", "torchvision", "torchattacks", "adversarial-robustness-toolbox", "numpy", "pandas", "pydantic")
 
@@ -66,3 +73,10 @@ def resolve_device(name: str) -> torch.device:
 
         raise BenchError("--device cuda: no CUDA device is available")
     return torch.device(name)
+
+
+def record_provenance(ws: Workspace, output: str, start: float) -> dict[str, Any]:
+    """Write the provenance of the cell output ``output`` (relative to the run folder), started at ``start``; return it."""
+    prov = cell_provenance(ws.device, time.perf_counter() - start)
+    atomic_write_text(provenance_path(ws.paths.run_dir, output), json.dumps(prov, indent=2, sort_keys=True) + "\n")
+    return prov

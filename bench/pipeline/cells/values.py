@@ -9,25 +9,25 @@
 A cell holds what to compute and the content keys of its inputs: the slice of
 the spec it needs, the weights digest of each model it uses, the fingerprints
 of its data, its seed, the runtime (library versions, dtype, device type) and a
-digest of the code that computes it (``bench.pipeline.cells.keys``). ``bench.pipeline.cells.execute.execute(cell, workspace)``
-computes one from that and the paths of a ``Workspace`` (data roots, model
+digest of the code that computes it; every key is computed in ``bench.pipeline.cells.keys``.
+``bench.pipeline.cells.execute.execute(cell, workspace)`` computes one from that and the paths of a ``Workspace`` (data roots, model
 store, run folder) alone, so it can run in this process, in a fresh one, or on
 another machine, and give the same shard.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bench.fsutil import canonical_hash
+from bench.pipeline.cells import keys
 from bench.pipeline.cells.keys import Runtime
 from bench.results.records import CLEAN, shard_name
 from bench.spec.schema import AttackSpec, ModelSpec
 
 if TYPE_CHECKING:
-    from torch import Tensor
+    pass
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class TrainCell:
 
     def key(self, checkpoint_sha: str | None = None) -> str:
         """The recipe's key in the model store (a Merkle chain through the teacher's weights)."""
-        return model_key(
+        return keys.model_key(
             self.model,
             self.data.train_fingerprint,
             self.seed,
@@ -109,7 +109,7 @@ class EvalCell:
     @property
     def diagnostics(self) -> str:
         """The diagnostics file, relative to the run folder."""
-        key = canonical_hash([self.model.weights, self.model.code, self.data.eval_fingerprint, asdict(self.runtime), self.code])
+        key = keys.diagnostics_key(self.model.weights, self.model.code, self.data.eval_fingerprint, self.runtime, self.code)
         return f"diagnostics/{self.model.id}.{key[:16]}.csv"
 
     @property
@@ -139,18 +139,9 @@ class AttackCell:
     @property
     def key(self) -> str:
         """Hash of everything that determines the cell's records."""
-        return canonical_hash(
-            {
-                "attack": self.attack.model_dump(mode="json", exclude={"id", "models"}),
-                "model": [self.model.weights, self.model.code],
-                "source": [self.source.weights, self.source.code] if self.source else None,
-                "data": self.data.eval_fingerprint,
-                "seed": self.seed,
-                "runtime": asdict(self.runtime),
-                "code": self.code,
-                "clean": self.clean,
-            }
-        )
+        source = (self.source.weights, self.source.code) if self.source else None
+        model = (self.model.weights, self.model.code)
+        return keys.attack_key(self.attack, model, source, self.data.eval_fingerprint, self.seed, self.runtime, self.code, self.clean)
 
     @property
     def shard(self) -> str:
@@ -190,17 +181,9 @@ class CostCell:
     @property
     def key(self) -> str:
         """Hash of what is measured and how."""
-        return canonical_hash(
-            {
-                "model": [self.model.weights, self.model.code],
-                "teachers": [[t.weights, t.code] for t in self.teachers],
-                "data": self.data.test_fingerprint,
-                "runtime": asdict(self.runtime),
-                "code": self.code,
-                "device": self.device,
-                "threads": self.threads,
-            }
-        )
+        teachers = [(t.weights, t.code) for t in self.teachers]
+        model = (self.model.weights, self.model.code)
+        return keys.cost_key(model, teachers, self.data.test_fingerprint, self.runtime, self.code, self.device, self.threads)
 
     @property
     def output(self) -> str:
@@ -219,48 +202,7 @@ Cell = TrainCell | EvalCell | AttackCell | CostCell
 def clean_shard_name(cell: EvalCell) -> str:
     """The file name of a model's clean records: keyed by its weights and code, the test split, runtime and code."""
     m = cell.model
-    return shard_name(m.id, CLEAN, canonical_hash([m.weights, m.code, cell.data.test_fingerprint, asdict(cell.runtime), cell.code]))
-
-
-def model_key(
-    spec: ModelSpec,
-    train_fingerprint: str,
-    seed: int,
-    teacher_weights: str | None,
-    checkpoint_sha: str | None,
-    runtime: Runtime,
-    code: str,
-) -> str:
-    """Hash of the recipe that determines a model: spec, data, seed, teacher's weights, runtime and code."""
-    return canonical_hash(
-        {
-            "arch": spec.arch,
-            "kind": spec.kind,
-            "train": spec.train.canonical(),
-            "data": train_fingerprint,
-            "seed": seed,
-            "teacher": teacher_weights,
-            "checkpoint": checkpoint_sha,
-            "runtime": asdict(runtime),
-            "code": code,
-        }
-    )
-
-
-def weights_digest(state: dict[str, Tensor]) -> str:
-    """sha256 over every tensor's name, dtype, shape and bytes.
-
-    Retraining the same recipe on another thread count or torch version gives other
-    weights, so results are keyed by this, never by the recipe alone.
-    """
-    import torch
-
-    h = hashlib.sha256()
-    for name in sorted(state):
-        t = state[name].detach().cpu().contiguous()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
-        h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
-    return h.hexdigest()
+    return shard_name(m.id, CLEAN, keys.clean_key(m.weights, m.code, cell.data.test_fingerprint, cell.runtime, cell.code))
 
 
 def attack_seed(seed: int, attack_id: str) -> int:

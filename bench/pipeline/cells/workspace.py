@@ -20,8 +20,8 @@ from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
 from bench.errors import CacheError, DataError
 from bench.fsutil import file_sha256
-from bench.pipeline.cells.keys import Runtime
-from bench.pipeline.cells.values import DataRef, ModelRef, weights_digest
+from bench.pipeline.cells.keys import Runtime, weights_digest
+from bench.pipeline.cells.values import DataRef, ModelRef
 from bench.pipeline.data.bundle import DataBundle, load_data
 from bench.pipeline.models.external import load_program
 from bench.pipeline.models.networks import build_model, load_weights

@@ -1,10 +1,14 @@
 """Executors: where a run's cells execute. The cells, their order and their records do not change.
 
-* ``local`` (the default): one after another in this process (``bench.pipeline.runner``).
-* ``dask``: one Dask task per cell (``bench.pipeline.executors.dask``), on a
-  ``LocalCluster`` bound to 127.0.0.1 (``workers``, ``threads_per_worker``) or on a running
-  scheduler (``scheduler``, e.g. one started by dask-jobqueue on Slurm). Workers run
-  ``bench.pipeline.executors.dask_tasks``.
+Every executor is one function ``(job, ledger) -> dict``: it runs the cells of
+``job`` that are not done yet, records each finished or failed cell in the
+``ledger`` (the run's manifest state), and returns what the manifest says about
+where the cells ran. ``executor(kind)`` imports one lazily.
+
+* ``local`` (the default): one after another in this process.
+* ``dask``: one Dask task per cell, on a ``LocalCluster`` bound to 127.0.0.1
+  (``workers``, ``threads_per_worker``) or on a running scheduler (``scheduler``,
+  e.g. one started by dask-jobqueue on Slurm). Workers run ``dask_tasks``.
 
 ``ExecutorOptions`` is the resolved choice: ``bench run`` flags, then ``$BENCH_EXECUTOR``,
 then the suite's ``executor:`` block, then ``local``.
@@ -15,12 +19,22 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bench.errors import ExecutorError
-from bench.spec.schema import ExecutorSpec
+from bench.registry import Registry
+from bench.spec.schema import ExecutorSpec, SuiteSpec
 
-KINDS = ("local", "dask")
+if TYPE_CHECKING:
+    from bench.pipeline.cells.values import DataRef
+    from bench.pipeline.cells.workspace import Workspace
+
+# Each kind's executor, imported on first use: Dask only when a run asks for it.
+_TARGETS = {"local": "bench.pipeline.executors.local:run_local", "dask": "bench.pipeline.executors.dask:run_on_dask"}
+KINDS = tuple(_TARGETS)  # the default first, as help and errors list them
+EXECUTORS: Registry[Executor] = Registry("executor")
+for _kind, _target in _TARGETS.items():
+    EXECUTORS.register(_kind, _target)
 
 
 @dataclass(frozen=True)
@@ -84,14 +98,38 @@ def resolve(
 
 
 class Ledger(Protocol):
-    """What an executor reports into (``bench.pipeline.runner.RunState``): finished cells, outputs to keep, failures."""
+    """What an executor reports into (``bench.pipeline.runner.RunState``): finished cells, costs, outputs to keep, failures."""
 
     cells: dict[str, dict[str, object]]
+    costs: dict[str, dict[str, object]]
     keep: set[str]
     save: Callable[[], None]  # rewrites the manifest, after every cell
 
     def fail(self, cell: str, exc: BaseException | str) -> None:
         """Record a failed cell."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every executor is handed: the suite, its data as cells name it, this process's workspace, and how to run."""
+
+    spec: SuiteSpec
+    data: DataRef
+    workspace: Workspace  # this process's paths, runtime and loaded data; other processes rebuild theirs from its paths
+    options: ExecutorOptions
+    force: bool = False
+    quiet: bool = True
+
+
+class Executor(Protocol):
+    """Runs the cells of a job that are not done yet, records them in the ledger, and describes itself for the manifest."""
+
+    def __call__(self, job: Job, ledger: Ledger) -> dict[str, Any]: ...
+
+
+def executor(kind: str) -> Executor:
+    """The executor registered as ``kind``."""
+    return EXECUTORS.get(kind)
 
 
 def cpu_count() -> int:

@@ -30,13 +30,10 @@ from typing import TYPE_CHECKING, Any
 from tqdm.auto import tqdm
 
 from bench.errors import BenchError, ExecutorError
-from bench.fsutil import canonical_hash
-from bench.pipeline.cells.execute import attack_code, evaluate_code, train_code
-from bench.pipeline.cells.keys import BASE_PACKAGES, Runtime
-from bench.pipeline.cells.values import DataRef, model_key
-from bench.pipeline.cells.workspace import WorkspacePaths
-from bench.pipeline.executors import ExecutorOptions, Ledger, cpu_count
-from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task, training_code_key
+from bench.pipeline.cells.keys import BASE_PACKAGES, attack_code, evaluate_code, model_key, task_key, train_code, training_code_key
+from bench.pipeline.cells.values import DataRef
+from bench.pipeline.executors import ExecutorOptions, Job, Ledger, cpu_count
+from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task
 from bench.spec.plan import attack_plan, cell_graph, model_seed, tails, topo_models
 from bench.spec.schema import SuiteSpec
 
@@ -69,25 +66,17 @@ class Node:
     fatal: bool = False  # a BenchError (bad input) here stops the run, as it does for a model's cells locally
 
 
-def run_on_dask(
-    spec: SuiteSpec,
-    data: DataRef,
-    paths: WorkspacePaths,
-    runtime: Runtime,
-    opts: ExecutorOptions,
-    force: bool,
-    quiet: bool,
-    ledger: Ledger,
-) -> dict[str, Any]:
-    """Execute every cell of ``spec`` on Dask, recording into ``ledger``; return what the manifest says about the cluster.
+def run_on_dask(job: Job, ledger: Ledger) -> dict[str, Any]:
+    """Execute every cell of ``job`` on Dask, recording into ``ledger``; return what the manifest says about the cluster.
 
-    ``runtime`` is the driver's: every worker must match it, and the driver's code, or refuse its cells.
+    The job's runtime is the driver's: every worker must match it, and the driver's code, or refuse its cells.
     """
-    with connect(opts) as (client, info):
-        env = TaskEnv(replace(paths, quiet=True), runtime, planned_code(spec), info.get("torch_threads"), force)
-        nodes = submit(client, spec, data, env)
+    paths = job.workspace.paths
+    with connect(job.options) as (client, info):
+        env = TaskEnv(replace(paths, quiet=True), job.workspace.runtime, planned_code(job.spec), info.get("torch_threads"), job.force)
+        nodes = submit(client, job.spec, job.data, env)
         try:
-            collect(client, nodes, ledger, quiet)
+            collect(client, nodes, ledger, job.quiet)
         except BaseException:
             client.cancel([n.future for n in nodes])
             raise
@@ -160,20 +149,20 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
         if recipes[mid] not in by_recipe:  # two ids with one recipe: train once
             # A task key must name exactly its arguments: then two runs submitting the same key mean the same work.
             args = [m.model_dump(mode="json"), asdict(data), seed, teacher.key if teacher else None, asdict(train_env)]
-            key = f"train-{canonical_hash(args)}"
+            key = task_key("train", args)
             by_recipe[recipes[mid]] = client.submit(train_task, m, data, seed, teacher, train_env, key=key, priority=priority[name])
         trained[mid] = by_recipe[recipes[mid]]
         deps = (f"train {m.teacher}",) if m.teacher else ()
         nodes.append(Node(name, trained[mid], deps, f"teacher {m.teacher} is not available", fatal=True))
         name = f"evaluate {mid}"
-        key = f"evaluate-{canonical_hash([run, mid, trained[mid].key, m.evaluate, env.force])}"
+        key = task_key("evaluate", [run, mid, trained[mid].key, m.evaluate, env.force])
         ready[mid] = client.submit(evaluate_task, trained[mid], mid, m.evaluate, data, env, key=key, priority=priority[name])
         nodes.append(Node(name, ready[mid], (f"train {mid}",), fatal=True))
     for planned in attack_plan(spec):
         a = spec.attacks[planned.attack]
         name = f"{a.id} on {planned.model}"
         models = [planned.model] + ([planned.source] if planned.source else [])
-        key = f"attack-{canonical_hash([run, name, a.model_dump(mode='json'), [ready[x].key for x in models], env.force])}"
+        key = task_key("attack", [run, name, a.model_dump(mode="json"), [ready[x].key for x in models], env.force])
         source = ready[planned.source] if planned.source else None
         seed = model_seed(spec, planned.model)
         future = client.submit(attack_task, a, ready[planned.model], source, data, seed, env, key=key, priority=priority[name])

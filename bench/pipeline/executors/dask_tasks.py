@@ -29,7 +29,7 @@ from bench.errors import ExecutorError
 from bench.fsutil import canonical_hash
 from bench.pipeline.cells.build import attack_cell, eval_cell, train_cell
 from bench.pipeline.cells.execute import execute
-from bench.pipeline.cells.keys import Runtime
+from bench.pipeline.cells.keys import Runtime, training_code_key
 from bench.pipeline.cells.values import Cell, DataRef, EvalCell, ModelRef, TrainCell
 from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
 from bench.pipeline.executors import cpu_count, kept
@@ -42,11 +42,6 @@ log = logging.getLogger(__name__)
 # "always: <cell>" fires every time; "once: <cell>" fires on the first attempt only.
 FAULT_ENV = "BENCH_FAULT_EXIT"
 _MAX_WORKSPACES = 8
-
-
-def training_code_key(model: ModelSpec) -> str:
-    """How ``TaskEnv.code`` names the code that trains ``model``: its architecture, and whether it is adversarial training."""
-    return f"train:{model.arch}" + (":adversarial" if model.train.adversarial is not None else "")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Adversarial training (``train.adversarial``): its training loop and its inner attack.
 
-``fit`` is what the train step calls for every model. A model without
-``train.adversarial`` is handed to ``bench.pipeline.training.plain.fit`` untouched, so its
-result, and its cache key (which covers the training module, not this one), are
+``bench.pipeline.training.fit`` is what the train cell calls for every model. A model without
+``train.adversarial`` goes to ``bench.pipeline.training.plain.fit_plain`` untouched, so its
+result, and its cache key (which covers the plain loop, not this module), are
 exactly those of plain training. An adversarially trained model runs ``fit_adversarial``:
 the same recipe (optimizer, schedule, shuffling, augmentation), but every mini-batch is
 replaced by adversarial examples crafted on the model being trained (``perturb``),
@@ -20,7 +20,7 @@ uniform in the L2 ball.
 **Mode.** The papers' code differs here (Madry's network has no dropout; Wong's MNIST net
 neither, and their CIFAR code attacks in train mode). bench fixes one choice: the attack
 runs on the model in **eval mode** (dropout off), so it attacks the same function the
-evaluation attacks; ``fit`` switches back to train mode for the update. The attack takes
+evaluation attacks; ``fit_adversarial`` switches back to train mode for the update. The attack takes
 gradients with respect to the input only and leaves the weights' ``.grad`` untouched.
 
 **Determinism.** Random starts draw from a ``torch.Generator`` of their own, seeded by
@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from bench.pipeline.training import plain as training
+from bench.pipeline.training import plain
 from bench.spec.schema import AdversarialSpec, TrainSpec
 
 log = logging.getLogger(__name__)
@@ -91,37 +91,19 @@ def perturb(model: nn.Module, x: Tensor, y: Tensor, spec: AdversarialSpec, gen: 
     return (x + delta).detach()
 
 
-def fit(
-    model: nn.Module,
-    x: Tensor,
-    y: Tensor,
-    params: TrainSpec,
-    seed: int,
-    soft_targets: Tensor | None = None,
-    desc: str = "train",
-    quiet: bool = True,
-) -> nn.Module:
-    """Train ``model`` in place: adversarially when ``params.adversarial`` is set, else exactly ``training.fit``."""
-    if params.adversarial is None:
-        return training.fit(model, x, y, params, seed, soft_targets=soft_targets, desc=desc, quiet=quiet)
-    if soft_targets is not None:
-        raise ValueError("adversarial training takes hard labels (a baseline), not a student's soft targets")
-    return fit_adversarial(model, x, y, params, params.adversarial, seed, desc=desc, quiet=quiet)
-
-
 def fit_adversarial(
     model: nn.Module, x: Tensor, y: Tensor, params: TrainSpec, adv: AdversarialSpec, seed: int, desc: str = "train", quiet: bool = True
 ) -> nn.Module:
-    """``training.fit``'s recipe on adversarial inputs: the loss is (1-w) CE(adversarial) + w CE(clean) at ``params.temperature``."""
+    """``plain.fit_plain``'s recipe on adversarial inputs: the loss is (1-w) CE(adversarial) + w CE(clean) at ``params.temperature``."""
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator().manual_seed(seed + 1) if params.augment else None
     adv_gen = torch.Generator().manual_seed(seed + 2)
     torch.manual_seed(seed)  # dropout draws from the global RNG
-    opt = training._optimizer(model, params)
+    opt = plain._optimizer(model, params)
     n = len(x)
     steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
-    sched = training.scheduler(opt, params, params.epochs * steps_per_epoch)
+    sched = plain.scheduler(opt, params, params.epochs * steps_per_epoch)
     label = f"{desc} [{adv.describe()}, {adv.cost():g}x passes]"
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=label, unit="step", disable=quiet, leave=False)
     model.train()
@@ -132,7 +114,7 @@ def fit_adversarial(
             idx = perm[i : i + params.batch_size]
             xb = x[idx]
             if params.augment is not None and aug_gen is not None:
-                xb = training.augment_batch(xb, params.augment, aug_gen)
+                xb = plain.augment_batch(xb, params.augment, aug_gen)
             xb, yb = xb.to(device, non_blocking=True), y[idx].to(device)
             x_adv = perturb(model, xb, yb, adv, adv_gen)
             logits = model(x_adv) / params.temperature

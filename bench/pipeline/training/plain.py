@@ -1,4 +1,4 @@
-"""Training: pure, seeded functions of (model, data, params).
+"""The plain training loop: pure, seeded functions of (model, data, params).
 
 * ``baseline``: cross-entropy on hard labels (T=1).
 * ``teacher``: cross-entropy of softmax(logits / T) against hard labels.
@@ -75,7 +75,7 @@ def augment_batch(x: Tensor, spec: AugmentSpec, gen: torch.Generator) -> Tensor:
     return x
 
 
-def fit(
+def fit_plain(
     model: nn.Module,
     x: Tensor,
     y: Tensor,
