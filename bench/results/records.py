@@ -57,11 +57,12 @@ UNBOUNDED = math.inf
 NORM_TOL = 1e-5
 
 
-def within_budget(norms: np.ndarray | pd.Series, eps: float) -> np.ndarray | pd.Series:
+def within_budget(norms: float | np.ndarray | pd.Series, eps: float) -> bool | np.ndarray | pd.Series:
     """The minimum-norm budget rule: a perturbation counts at budget ``eps`` when its norm is <= eps.
 
-    Both the per-eps rows of a minimum-norm attack cell and the worst case over
-    records use this one function, so the two can never disagree.
+    The per-eps rows of a minimum-norm attack cell, the worst case over records and
+    the binarization test's "found within eps" all use this one function, so they
+    can never disagree. Elementwise on arrays; a bool for one norm.
     """
     return norms <= eps + NORM_TOL
 

@@ -47,6 +47,7 @@ from bench.pipeline.runner import data_ref
 from bench.results.audit import ATTACK_TESTS, BINARIZATION_PASS
 from bench.results.families import family_of
 from bench.results.grading import grade
+from bench.results.records import within_budget
 from bench.results.run_folder import RunFolder
 from bench.spec.plan import attack_plan, model_seed, topo_models
 from bench.spec.schema import AttackSpec, SuiteSpec, view_name
@@ -195,7 +196,7 @@ def binarization_test(
         with torch.no_grad():
             adv_class = int(binarized(out.x_adv).argmax(1))
         size = float(lp_norms(out.x_adv - xi)[norm][0])
-        n_found += int(adv_class == 1 and size <= eps + 1e-5)
+        n_found += int(adv_class == 1 and bool(within_budget(size, eps)))
     return TestResult(n, n_feasible, n_found)
 
 
