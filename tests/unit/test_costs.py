@@ -21,7 +21,7 @@ from bench.pipeline.models.networks import (
     build_model,
 )
 from bench.pipeline.models.store import ModelStore
-from bench.reporting.leaderboard.costs import CostOptions, add_costs, sort_by_cost, within_budget
+from bench.reporting.leaderboard.costs import CostOptions, add_costs, sort_by_cost, within_cost_budget
 from bench.results.costs import accuracy_vs_cost, cost_table, run_training_seconds
 
 MNIST = (1, 28, 28)
@@ -175,7 +175,7 @@ def test_leaderboard_cost_columns_budgets_and_sorting():
     joined = add_costs(rows, {"r": t})
     assert list(joined["params"].fillna(-1)) == [1000, 100, 300, -1]
     assert list(joined["train_seconds"].fillna(-1)) == [10.0, 12.0, 13.0, -1], "a student's training includes its teacher's"
-    budget = within_budget(joined, CostOptions(max_params=500))
+    budget = within_cost_budget(joined, CostOptions(max_params=500))
     assert list(budget["model"]) == ["s1", "s100"], "an unmeasured model fits no budget"
     ordered = sort_by_cost(joined, "params")
     assert list(ordered["model"]) == ["s1", "teacher", "other", "s100"], "smallest first, unknown after, unreliable last"

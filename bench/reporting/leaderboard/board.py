@@ -39,7 +39,7 @@ from bench.errors import BenchError
 from bench.reporting.doc import ReportDoc, Section, Table
 from bench.reporting.html import render_html
 from bench.reporting.leaderboard.costs import COLUMNS as COST_COLUMNS
-from bench.reporting.leaderboard.costs import CostOptions, add_costs, budget_text, sort_by_cost, within_budget
+from bench.reporting.leaderboard.costs import CostOptions, add_costs, budget_text, sort_by_cost, within_cost_budget
 from bench.reporting.leaderboard.costs import display_columns as cost_display_columns
 from bench.reporting.markdown import render_markdown
 from bench.reporting.report.defences import NAIVE_ADAPTIVE_COLUMNS, leaderboard_defences, naive_adaptive_columns
@@ -262,7 +262,7 @@ def build_leaderboards(
         chosen = choose_eps(group, norm, eps)
         rows = [_row(run, model, g, norm, chosen) for run in group for model, g in _attacked(run, norm).items()]
         opts = costs or CostOptions()
-        frame = within_budget(add_costs(pd.DataFrame(rows), {str(r.run_dir): r.costs for r in group if r.costs is not None}), opts)
+        frame = within_cost_budget(add_costs(pd.DataFrame(rows), {str(r.run_dir): r.costs for r in group if r.costs is not None}), opts)
         if not len(frame):
             continue
         frame = sort_by_cost(rank(frame), opts.sort)

@@ -58,7 +58,7 @@ def add_costs(frame: pd.DataFrame, costs: dict[str, pd.DataFrame]) -> pd.DataFra
     return out
 
 
-def within_budget(frame: pd.DataFrame, opts: CostOptions) -> pd.DataFrame:
+def within_cost_budget(frame: pd.DataFrame, opts: CostOptions) -> pd.DataFrame:
     """The rows whose every budgeted cost is known and at most its budget."""
     keep = pd.Series(True, index=frame.index)
     for col, limit in opts.budgets().items():
