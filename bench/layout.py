@@ -10,9 +10,10 @@ map is out of date; ``python -m bench.layout`` rewrites those maps.
 from __future__ import annotations
 
 import ast
-import sys
+import logging
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent
 BEGIN, END = "Modules:", ""  # a package's map starts at the line "Modules:" and runs to the docstring's end
 
@@ -140,5 +141,6 @@ def write_maps() -> list[str]:
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     for name in write_maps():
-        sys.stderr.write(f"rewrote the map of {name}\n")
+        log.info("rewrote the map of %s", name)

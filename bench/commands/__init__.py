@@ -1,4 +1,17 @@
-"""One module per CLI subcommand, plus the shared error decorator."""
+"""One module per CLI subcommand, plus the shared error decorator.
+
+Modules:
+
+* ``run``: ``bench run``: run a suite end to end, then say plainly which numbers can be trusted.
+* ``validate``: ``bench validate``: check a spec without running it, and print its plan and what it will not show.
+* ``describe``: ``bench describe``: one attack's parameters (type, default, meaning), and the helpers `bench ls` shares.
+* ``ls``: ``bench ls``: list registered attacks, architectures or datasets, and where each came from.
+* ``report``: ``bench report``: redraw a run's tables and figures from its records.
+* ``leaderboard``: ``bench leaderboard``: rank the models of several runs by worst-case robust accuracy.
+* ``baseline``: ``bench baseline``: record a run's metrics as the baseline ``bench check`` compares against.
+* ``check``: ``bench check``: compare a run with a baseline and fail on robustness regressions.
+* ``attack_test``: ``bench attack-test``: the binarization test of a finished run's attacks (an attack unit test).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,14 @@
 """Everything a person reads, drawn from ``bench.results`` alone: never torch.
 
-* ``doc``: the document model (sections, tables, cell formatting); ``markdown`` and ``html`` render it.
-* ``figures`` and ``example_grid``: the figures, each returned with the data it shows.
-* ``run_report``: a run's tables, figures, report.md/html and summary.md.
-* ``leaderboard``: models ranked across runs; ``gate``: baselines and ``bench check``.
+``doc`` is the document model every report shares; ``markdown`` and ``html`` render it.
+
+Modules:
+
+* ``doc``: The document model shared by every report bench writes: sections, tables, figures and cell formatting.
+* ``markdown``: Render a ``ReportDoc`` as GitHub-flavoured Markdown.
+* ``html``: The run report as one self-contained HTML file: inline CSS, figures as base64 PNG data URIs.
+* ``figures/``: Figures: drawn from DataFrames (never from files), each saved as PNG and SVG with the data it shows.
+* ``report/``: The run report: a run's tables, figures, report.md, report.html and summary.md, answer first.
+* ``leaderboard/``: The leaderboard: models ranked across run folders by per-sample worst-case robust accuracy, with their costs.
+* ``gate/``: The robustness regression gate: baseline files, the comparison ``bench check`` makes, and how it prints.
 """

@@ -1,9 +1,11 @@
 """The suite spec: what to run, as frozen values.
 
-* ``schema``: the pydantic models (a leaf; imports only pydantic).
-* ``load``: YAML -> ``--set`` overrides -> validation -> cross-checks against the registries -> sweeps.
-* ``sweep``: the one id scheme for seed and temperature copies.
-* ``plan``: the cells of a suite, their order and their cost estimate.
-
 This ``__init__`` imports nothing, so importing ``bench.spec.schema`` stays cheap.
+
+Modules:
+
+* ``schema``: The suite spec's vocabulary: frozen, validated pydantic models (a leaf: pydantic only).
+* ``load``: YAML -> overrides -> validation -> cross-checks against the registries -> sweep expansion.
+* ``sweep``: Sweeps: a suite's ``temperatures`` and ``seeds`` expand into plain models.
+* ``plan``: The plan of a suite: which cells it has, in which order, and roughly what they cost.
 """

@@ -12,6 +12,12 @@ where the cells ran. ``executor(kind)`` imports one lazily.
 
 ``ExecutorOptions`` is the resolved choice: ``bench run`` flags, then ``$BENCH_EXECUTOR``,
 then the suite's ``executor:`` block, then ``local``.
+
+Modules:
+
+* ``local``: The local executor: every cell of a run, one after another, in this process.
+* ``dask``: Run a suite's cells as Dask tasks: the same cells and records as the local executor, on many workers.
+* ``dask_tasks``: What a Dask worker runs: one function per kind of cell, each from small values and paths.
 """
 
 from __future__ import annotations

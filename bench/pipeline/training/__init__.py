@@ -3,6 +3,11 @@
 Both loops are pure, seeded functions of (model, data, params): the same recipe on
 the same runtime gives the same weights. The train cell (``bench.pipeline.cells.train``)
 calls ``fit`` and stores what it returns.
+
+Modules:
+
+* ``plain``: The plain training loop: pure, seeded functions of (model, data, params).
+* ``adversarial``: Adversarial training (``train.adversarial``): its training loop and its inner attack.
 """
 
 from __future__ import annotations

@@ -1,1 +1,7 @@
-"""TODO"""
+"""Figures: drawn from DataFrames (never from files), each saved as PNG and SVG with the data it shows.
+
+Modules:
+
+* ``plots``: Figures for reports, drawn from DataFrames (never from files), each saved as PNG and SVG.
+* ``examples``: The examples figure: clean and adversarial inputs of each model's strongest attack, with predictions.
+"""
