@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, final
 
 from pydantic import model_serializer
 
-from bench.spec.schema import StrictModel
+from bench.spec.schema import AttackSpec, StrictModel
 
 if TYPE_CHECKING:
     import torch
@@ -116,6 +116,16 @@ class Attack(ABC):
         self.seed = seed
         self.batch_size = batch_size
         self._details: dict[str, list[Any]] = {}
+
+    @classmethod
+    def resolved_norm(cls, spec: AttackSpec) -> str:
+        """The norm an attack of this class runs at for ``spec``: the spec's own, else the first the class supports."""
+        return spec.norm or cls.norms[0]
+
+    @classmethod
+    def resolved_batch_size(cls, spec: AttackSpec) -> int:
+        """The batch size an attack of this class runs with for ``spec``: the spec's own, else the class's default."""
+        return spec.batch_size or cls.default_batch_size
 
     def record(self, name: str, values: Any) -> None:
         """Keep a per-sample array (first axis: the samples of the current batch) under ``name``.

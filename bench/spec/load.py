@@ -270,7 +270,7 @@ def _check_attack(
     requires = getattr(cls, "requires", None)
     if requires and importlib.util.find_spec(requires[0]) is None:
         errors.append(f"{where}.use: '{a.use}' needs the package {requires[0]}, which is not installed: pip install '{requires[1]}'")
-    norm = a.norm or cls.norms[0]
+    norm = cls.resolved_norm(a)
     if norm not in cls.norms:
         errors.append(f"{where}.norm: '{a.use}' supports {', '.join(cls.norms)}, not '{norm}'")
     if cls.kind == "fixed_eps" and not a.eps:
@@ -285,7 +285,7 @@ def _check_attack(
         "params": params.model_dump(mode="json"),
         "norm": norm,
         "tag": a.tag or ("transfer" if a.source else cls.default_tag),
-        "batch_size": a.batch_size or cls.default_batch_size,
+        "batch_size": cls.resolved_batch_size(a),
     }
     return errors, a.model_copy(update=update)
 

@@ -246,7 +246,7 @@ def run_attack_tests(
         a = spec.attacks[planned.attack]
         family = family_of(a.use)
         cls = ATTACKS.get(a.use)
-        norm = a.norm or cls.norms[0]
+        norm = cls.resolved_norm(a)
         eps = test_budget(a)
         gradient = family.role in ("single-step", "iterative", "minimum-norm") and not family.gradient_free
         selected = a.id in attack_ids if attack_ids else gradient
