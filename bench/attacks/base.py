@@ -107,14 +107,15 @@ class Attack(ABC):
     Params: ClassVar[type[AttackParams]] = NoParams
     # Past ~250 MNIST-sized inputs a batch's activations outgrow the CPU's cache: on this project's
     # 2-core machine (32 MiB L3) PGD-40 ran 2x faster per sample at 128 than at 500, and no faster at 64
-    # (benchmarks/attack_batch.py). Attacks with per-sample early exits may prefer smaller ones.
+    # (benchmarks/attack_batch.py). Attacks with per-sample early exits may prefer smaller ones. An attack
+    # built without a batch size takes its class's default, as a suite that names none does (``resolved_batch_size``).
     default_batch_size: ClassVar[int] = 128
 
-    def __init__(self, params: dict[str, Any] | AttackParams, norm: str, seed: int, batch_size: int = 128) -> None:
+    def __init__(self, params: dict[str, Any] | AttackParams, norm: str, seed: int, batch_size: int | None = None) -> None:
         self.params: Any = params if isinstance(params, AttackParams) else self.Params.model_validate(params)
         self.norm = norm
         self.seed = seed
-        self.batch_size = batch_size
+        self.batch_size = self.default_batch_size if batch_size is None else batch_size
         self._details: dict[str, list[Any]] = {}
 
     @classmethod
