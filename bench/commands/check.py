@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from bench.commands import handle_errors
+from bench.reporting.gate.tolerance import Tolerance
 
 
 @click.command()
@@ -23,14 +24,14 @@ from bench.commands import handle_errors
 @click.option(
     "--tolerance",
     type=click.FloatRange(0, 1),
-    default=0.02,
+    default=Tolerance().rate,
     show_default=True,
     help="How much worse (absolute, on [0,1]) a rate may get before it can regress.",
 )
 @click.option(
     "--norm-tolerance",
     type=click.FloatRange(min=0),
-    default=0.10,
+    default=Tolerance().norm,
     show_default=True,
     help="How much a median minimal norm may grow (relative) before it regresses.",
 )
@@ -85,7 +86,7 @@ def check(
     case. With $GITHUB_STEP_SUMMARY set, a Markdown report is appended to that file.
     """
     from bench.errors import BenchError
-    from bench.reporting.gate.compare import Tolerance, load_baseline, read_run, run_check
+    from bench.reporting.gate.compare import load_baseline, read_run, run_check
     from bench.reporting.gate.output import (
         hints,
         render_junit,

@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.errors import BaselineError
+from bench.reporting.gate.tolerance import Tolerance
 from bench.results.metrics import wilson
 from bench.results.records import WORST
 from bench.results.run_folder import RunFolder
@@ -109,14 +110,6 @@ class Snapshot:
         body = {"format": FORMAT, "run": asdict(self.identity), "metrics": metrics}
         body["run"]["threat_models"] = list(self.identity.threat_models)
         return json.dumps(body, indent=2, sort_keys=True) + "\n"
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How much worse a metric may get before it counts as a regression."""
-
-    rate: float = 0.02
-    norm: float = 0.10
 
 
 @dataclass(frozen=True)
