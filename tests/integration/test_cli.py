@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,23 +17,24 @@ SMOKE = str(ROOT / "suites" / "smoke.yaml")
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    """One cold smoke run, then a warm re-run of the same suite into the same folder."""
+def smoke_run(smoke_cold_run, tmp_path_factory):
+    """The session's cold smoke run, and a warm re-run of the same suite into a copy of its folder, on the same store."""
     base = tmp_path_factory.mktemp("smoke")
-    env = {"BENCH_CACHE_DIR": str(base / "store"), "BENCH_OFFLINE": "1"}
-    runner = CliRunner()
-    cold = runner.invoke(cli, ["run", SMOKE, "--out", str(base / "out"), "-q"], env=env)
-    cold_manifest = json.loads((base / "out" / "smoke" / "manifest.json").read_text()) if cold.exit_code == 0 else {}
-    cold_summary = (base / "out" / "smoke" / "summary.csv").read_text() if cold.exit_code == 0 else ""
-    warm = runner.invoke(cli, ["run", SMOKE, "--out", str(base / "out"), "-q"], env=env)
-    return {"cold": cold, "warm": warm, "dir": base / "out" / "smoke", "cold_manifest": cold_manifest, "cold_summary": cold_summary}
+    shutil.copytree(smoke_cold_run.dir, base / "out" / "smoke")
+    cold_manifest = json.loads((smoke_cold_run.dir / "manifest.json").read_text())
+    cold_summary = (smoke_cold_run.dir / "summary.csv").read_text()
+    env = {"BENCH_CACHE_DIR": str(smoke_cold_run.store), "BENCH_OFFLINE": "1"}
+    warm = CliRunner().invoke(cli, ["run", SMOKE, "--out", str(base / "out"), "-q"], env=env)
+    cold = smoke_cold_run.result
+    out = {"cold": cold, "warm": warm, "dir": base / "out" / "smoke", "cold_dir": smoke_cold_run.dir}
+    return out | {"cold_manifest": cold_manifest, "cold_summary": cold_summary}
 
 
 def test_run_writes_the_run_folder(smoke_run):
     res = smoke_run["cold"]
     assert res.exit_code == 0, res.output + str(res.exception)
     run_dir = smoke_run["dir"]
-    assert res.stdout.strip().splitlines()[-1] == str(run_dir)
+    assert res.stdout.strip().splitlines()[-1] == str(smoke_run["cold_dir"])
     for name in ["manifest.json", "summary.csv", "summary.md", "flags.csv", "plots/robust_accuracy_vs_eps.png"]:
         assert (run_dir / name).is_file(), name
     summary = pd.read_csv(run_dir / "summary.csv")

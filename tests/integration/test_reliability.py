@@ -72,10 +72,8 @@ def attack_shards(run_dir: Path) -> list[Path]:
     return [p for p in (run_dir / "records").glob("*.csv") if "__clean." not in p.name] if (run_dir / "records").exists() else []
 
 
-def test_sigkill_mid_attacks_then_resume_equals_clean_run(tmp_path):
-    store = tmp_path / "store"
-    clean = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "clean"), "-q", store=store)
-    assert clean.wait(timeout=300) == 0, clean.stderr_text()
+def test_sigkill_mid_attacks_then_resume_equals_clean_run(tmp_path, smoke_cold_run):
+    store = smoke_cold_run.store  # the clean run's models: the killed run loads them and starts on the attacks
     killed_dir = tmp_path / "killed" / "smoke"
     proc = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "killed"), "-q", store=store, pause_after=PAUSE_AFTER)
     wait_for_pause(proc, killed_dir)
@@ -89,7 +87,7 @@ def test_sigkill_mid_attacks_then_resume_equals_clean_run(tmp_path):
     manifest = json.loads((killed_dir / "manifest.json").read_text())
     ran = [c for c, v in manifest["cells"].items() if v["origin"] == "ran"]
     assert len(ran) == 13 - done_before, "only the missing cells run again"
-    assert (killed_dir / "summary.csv").read_text() == (tmp_path / "clean" / "smoke" / "summary.csv").read_text()
+    assert (killed_dir / "summary.csv").read_text() == (smoke_cold_run.dir / "summary.csv").read_text()
 
 
 class Broken(Attack):
@@ -253,14 +251,12 @@ def test_corrupt_dataset_files_are_named(tmp_path):
     assert not (tmp_path / "o").exists(), "nothing written"
 
 
-def test_two_cold_runs_give_identical_records(tmp_path):
+def test_two_cold_runs_give_identical_records(tmp_path, smoke_cold_run):
     # Same seed, same CPU, same thread count (set by conftest): training and attacks are deterministic.
-    spec = load_suite(SMOKE)
-    for i in range(2):
-        run_suite(spec, RunOptions(out=tmp_path / f"o{i}", store_root=tmp_path / f"store{i}"))
-    a, b = (tmp_path / "o0" / "smoke", tmp_path / "o1" / "smoke")
+    run_suite(load_suite(SMOKE), RunOptions(out=tmp_path / "o", store_root=tmp_path / "store"))
+    a, b = (smoke_cold_run.dir, tmp_path / "o" / "smoke")
     names = sorted(p.name for p in (a / "records").glob("*.csv"))
-    assert names == sorted(p.name for p in (b / "records").glob("*.csv"))
+    assert names and names == sorted(p.name for p in (b / "records").glob("*.csv"))
     for name in names:
         ra, rb = pd.read_csv(a / "records" / name), pd.read_csv(b / "records" / name)
         pd.testing.assert_frame_equal(ra.drop(columns="seconds"), rb.drop(columns="seconds"))
