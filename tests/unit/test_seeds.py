@@ -97,10 +97,16 @@ def test_mean_and_sample_std_across_seeds_per_base_model_and_attack():
 
 
 def test_ids_that_only_look_like_replicates_are_not_pooled():
-    # Attacks are never copied per seed, and a model merely named "-s<n>" is not a replicate.
-    summary = _summary([("m", "pgd-s0", 0.2, 0.8), ("m", "pgd-s1", 0.4, 0.6), ("net-s1", "pgd", 0.1, 0.9), ("net-s2", "pgd", 0.3, 0.7)])
-    out = seed_aggregate(summary, pd.DataFrame(columns=["model", "clean_accuracy"]), {})
-    assert len(out) == 0
+    # Attacks are never copied per seed, and a model merely named "-s<n>" (no seed in its spec) is not a replicate.
+    rows = [("m", "pgd-s0", 0.2, 0.8), ("m", "pgd-s1", 0.4, 0.6), ("net-s1", "pgd", 0.1, 0.9), ("net-s2", "pgd", 0.3, 0.7)]
+    no_clean = pd.DataFrame(columns=["model", "clean_accuracy"])
+    named_only = seed_replicates({"models": [{"id": "m", "seed": None}, {"id": "net-s1", "seed": None}, {"id": "net-s2", "seed": None}]})
+    assert named_only == {}
+    assert len(seed_aggregate(_summary(rows), no_clean, named_only)) == 0
+    # The same rows, with the two nets declared as seed copies in the spec, are pooled; the attacks still are not.
+    declared = seed_replicates({"models": [{"id": "m", "seed": None}, {"id": "net-s1", "seed": 1}, {"id": "net-s2", "seed": 2}]})
+    pooled = seed_aggregate(_summary(rows), no_clean, declared)
+    assert list(zip(pooled["model"], pooled["attack"], strict=True)) == [("net", "pgd")]
 
 
 def test_seed_replicates_come_from_the_spec_not_the_name():
