@@ -13,7 +13,7 @@ The lr follows ``schedule``: ``cyclic`` (0 up to lr at 40% of the steps, then ba
 ``cosine``, at the rate of each step's start; ``train.schedule`` uses the rate at its end, one
 step later.
 
-The README's "Defences side by side" numbers for fgsm-rs and PGD-3 come from these runs
+The numbers for fgsm-rs and PGD-3 in benchmarks/README.md ("Adversarial-training probes") come from these runs
 (two at a time, 1 thread each):
 
   python benchmarks/adversarial_probe.py wong 1 5e-3 cyclic 0.375 10 100
