@@ -32,6 +32,14 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def count_of(rate: float, n: int) -> int:
+    """The count k behind a rate k/n, for a file written before bench kept the counts beside the rates.
+
+    Exact while the rate was written with enough digits: a rate rounded to 4 decimals (a baseline) gives its count back up to n = 10,000.
+    """
+    return round(rate * n)
+
+
 def clean_accuracy(records: pd.DataFrame) -> pd.DataFrame:
     """Per model: n_samples, clean accuracy and its interval, from the clean shards."""
     rows = []
@@ -197,7 +205,17 @@ def worst_case(records: pd.DataFrame, tag: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=WORST_COLUMNS)
 
 
-NVA_COLUMNS = ["model", "norm", "eps", "n_samples", "naive_robust_accuracy", "adaptive_robust_accuracy", "gap"]
+NVA_COLUMNS = [
+    "model",
+    "norm",
+    "eps",
+    "n_samples",
+    "naive_robust_accuracy",
+    "adaptive_robust_accuracy",
+    "gap",
+    "n_naive_robust",
+    "n_adaptive_robust",
+]
 
 
 def covers(records: pd.DataFrame, eps: float) -> bool:
@@ -244,6 +262,8 @@ def naive_vs_adaptive(records: pd.DataFrame) -> pd.DataFrame:
                     "naive_robust_accuracy": n_robust / n,
                     "adaptive_robust_accuracy": a_robust / n,
                     "gap": (n_robust - a_robust) / n,
+                    "n_naive_robust": n_robust,
+                    "n_adaptive_robust": a_robust,
                 }
             )
     return pd.DataFrame(rows, columns=NVA_COLUMNS)

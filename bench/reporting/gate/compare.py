@@ -44,7 +44,7 @@ from pathlib import Path
 
 from bench.errors import BaselineError
 from bench.reporting.gate.tolerance import Tolerance
-from bench.results.metrics import wilson
+from bench.results.metrics import count_of, wilson
 from bench.results.records import WORST
 from bench.results.run_folder import RunFolder
 
@@ -324,7 +324,7 @@ def _judge(key: str, base: Metric, cur: Metric, tol: Tolerance) -> Comparison:
     sign = 1.0 if base.direction == HIGHER else -1.0
     if key.split("/", 1)[0] in RATES:
         # Baselines from before counts were recorded hold only the rounded rate; its count is recovered from it.
-        interval = wilson(base.k if base.k is not None else round(base.value * base.n), base.n)
+        interval = wilson(base.k if base.k is not None else count_of(base.value, base.n), base.n)
         gain = sign * (cur.value - base.value)
         outside = not (interval[0] - SLACK <= cur.value <= interval[1] + SLACK)
         limit = tol.rate

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from bench.reporting.doc import Plot, Section, Table, display_frame, markdown_table, pct_ci
 from bench.reporting.figures.plots import _colors, eps_axis_label, norm_name, save_plot
 from bench.results.flags import model_verdicts
-from bench.results.metrics import common_eps, wilson
+from bench.results.metrics import common_eps, count_of, wilson
 from bench.results.records import WORST
 
 if TYPE_CHECKING:
@@ -52,15 +52,15 @@ DEFENCE_COLUMNS = [
 def defences_frame(nva: pd.DataFrame) -> pd.DataFrame:
     """Naive and adaptive worst-case robust accuracy per model x norm x eps, each with its 95% Wilson interval.
 
-    The rates in ``nva`` are counts over ``n_samples`` (k/n), so the counts come back exactly.
+    The intervals come from the counts ``nva`` carries (``n_naive_robust``, ``n_adaptive_robust`` of ``n_samples``).
     """
     rows = []
     for r in nva.itertuples():
         n = int(r.n_samples)
         row: dict[str, object] = {"model": r.model, "norm": r.norm, "eps": float(r.eps), "n_samples": n}
-        for name, rate in (("naive", r.naive_robust_accuracy), ("adaptive", r.adaptive_robust_accuracy)):
-            lo, hi = wilson(round(float(rate) * n), n)
-            row |= {name: float(rate), f"{name}_lo": lo, f"{name}_hi": hi}
+        for name in ("naive", "adaptive"):
+            lo, hi = wilson(int(getattr(r, f"n_{name}_robust")), n)
+            row |= {name: float(getattr(r, f"{name}_robust_accuracy")), f"{name}_lo": lo, f"{name}_hi": hi}
         row["gap"] = float(r.gap)
         rows.append(row)
     return pd.DataFrame(rows, columns=DEFENCE_COLUMNS)
@@ -297,6 +297,9 @@ def glance_markdown(run_dir: Path) -> str:
         return ""
     summary, clean, nva, flags = (pd.read_csv(run_dir / f"{n}.csv", keep_default_na=False, na_values=[""]) for n in names)
     flags = flags.fillna("")
+    for group in ("naive", "adaptive"):
+        if f"n_{group}_robust" not in nva:  # a table written before the counts were kept beside the rates
+            nva[f"n_{group}_robust"] = [count_of(v, n) for v, n in zip(nva[f"{group}_robust_accuracy"], nva["n_samples"], strict=True)]
     t = RunTables(summary, clean, nva, pd.DataFrame(), flags, pd.DataFrame())
     frame = glance_frame(t)
     if not len(frame):
