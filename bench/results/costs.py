@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.results.metrics import eps_key
+from bench.results.metrics import eps_key, shared_eps
 from bench.results.run_folder import RunFolder
 
 COSTS = "costs"
@@ -165,8 +165,8 @@ def accuracy_vs_cost(
     norms = list(dict.fromkeys(nva["norm"]))
     norm = "linf" if "linf" in norms else norms[0]
     g = nva[nva["norm"] == norm]
-    shared = set.intersection(*({eps_key(e) for e in m["eps"].astype(float)} for _, m in g.groupby("model", sort=False)))
-    chosen = sorted(e for e in shared if math.isfinite(e))[-max_eps:]
+    shared = shared_eps(m["eps"].astype(float) for _, m in g.groupby("model", sort=False))
+    chosen = [eps_key(e) for e in shared if math.isfinite(e)][-max_eps:]
     for e in chosen:
         at = g[g["eps"].map(eps_key) == e]
         for tag in ("naive", "adaptive"):

@@ -139,21 +139,29 @@ def eps_key(eps: float) -> float:
     return round(float(eps), EPS_DIGITS)
 
 
+def shared_eps(eps_sets: Iterable[Iterable[float]]) -> list[float]:
+    """Every eps present in all the sets, ascending (none when there are no sets).
+
+    Values are matched after ``eps_key`` rounding; each one returned is the first set's.
+    """
+    keyed = [{eps_key(e): float(e) for e in s} for s in eps_sets]
+    if not keyed:
+        return []
+    return [keyed[0][k] for k in sorted(set.intersection(*(set(k) for k in keyed)))]
+
+
 def common_eps(eps_sets: Iterable[Iterable[float]], finite_only: bool = False) -> float | None:
     """The largest eps present in every set (a finite one preferred), or None when they share none.
 
     Values are matched after ``eps_key`` rounding; the value returned is one of the inputs.
     """
-    keyed = [{eps_key(e): float(e) for e in s} for s in eps_sets]
-    if not keyed:
-        return None
-    common = set.intersection(*(set(k) for k in keyed))
-    finite = [k for k in common if math.isfinite(k)]
+    common = shared_eps(eps_sets)
+    finite = [e for e in common if math.isfinite(e)]
     if finite:
-        return keyed[0][max(finite)]
+        return finite[-1]
     if finite_only or not common:
         return None
-    return keyed[0][max(common)]
+    return common[-1]
 
 
 WORST_COLUMNS = [
