@@ -13,7 +13,7 @@ Modules:
 * ``layout``: The map of bench's modules: one list, from which every package docstring's map and the docs' layout page are drawn.
 * ``catalogue/``: The catalogues: torch-free maps from the keys a suite names to the code behind them.
 * ``spec/``: The suite spec: what to run, as frozen values.
-* ``attacks/``: Attacks: the contract every attack passes through (``base``), one adapter module per backend, bench's own attacks, and views.
+* ``attacks/``: Attacks: the contract every attack passes through (``base``), one adapter per backend, bench's own attacks, and views.
 * ``pipeline/``: The work: data, models, training, cells and where they execute. Every module here may import torch.
 * ``results/``: Everything computed from a run folder's records: pandas and numpy only, never torch.
 * ``reporting/``: Everything a person reads, drawn from ``bench.results`` alone: never torch.

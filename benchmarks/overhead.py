@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from bench.pipeline.cells.build import attack_cell, eval_cell
 from bench.pipeline.cells.execute import execute
 from bench.pipeline.models.networks import build_model
-from bench.pipeline.training.plain import fit_plain as fit
+from bench.pipeline.training import fit
 from bench.spec.load import parse_suite
 from bench.spec.schema import AttackSpec, TrainSpec
 from common import mnist_models

@@ -85,7 +85,7 @@ def _train_smoke_cnn() -> float:
 
     from bench.pipeline.data.bundle import load_data
     from bench.pipeline.models.networks import build_model
-    from bench.pipeline.training.plain import fit_plain as fit
+    from bench.pipeline.training import fit
     from bench.spec.schema import TrainSpec
 
     torch.set_num_threads(1)

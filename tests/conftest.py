@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated model store, offline data, and a tiny trained model."""
+"""Shared fixtures: an isolated model store, offline data, a tiny trained model, and a CIFAR-10 folder."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import os
 
 import pytest
 import torch
+from helpers.cifar10 import write_tree
 
+from bench.pipeline.data import cifar10
 from bench.pipeline.data.bundle import load_data
 from bench.pipeline.models.networks import build_model
-from bench.pipeline.training.plain import fit_plain as fit
+from bench.pipeline.training import fit
 from bench.spec.schema import TrainSpec
 
 
@@ -50,3 +52,11 @@ def tiny_model(digits):
     model = build_model("tiny-mlp", digits.shape, digits.n_classes)
     fit(model, digits.x_train, digits.y_train, TrainSpec(epochs=15, batch_size=64, lr=0.01), seed=0)
     return model.eval()
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    """tmp_path holding cifar-10-batches-py/: 5 tiny random train batches, the 20 real images as test_batch, and batches.meta."""
+    # The synthetic files are not CIFAR-10's: expect their own md5s instead of the published ones.
+    monkeypatch.setattr(cifar10.Cifar10, "md5", write_tree(tmp_path))
+    return tmp_path

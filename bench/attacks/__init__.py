@@ -1,4 +1,4 @@
-"""Attacks: the contract every attack passes through (``base``), one adapter module per backend, bench's own attacks, and views.
+"""Attacks: the contract every attack passes through (``base``), one adapter per backend, bench's own attacks, and views.
 
 The catalogue of attack keys lives in ``bench.catalogue.attacks`` (torch-free, so the
 spec can check keys without importing this package); it is re-exported here because

@@ -23,7 +23,7 @@ from bench.commands.run import run_and_report
 from bench.errors import SpecError
 from bench.fsutil import file_sha256
 from bench.pipeline.runner import RunOptions
-from bench.pipeline.training.plain import fit_plain as fit
+from bench.pipeline.training import fit
 from bench.results.records import read_records
 from bench.spec.load import load_suite, parse_suite
 from bench.spec.schema import TrainSpec

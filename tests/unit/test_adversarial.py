@@ -118,20 +118,30 @@ def test_adversarial_training_makes_a_tiny_net_more_robust_under_pgd_than_plain_
     assert clean > 0.7, clean  # and it still classifies clean inputs
 
 
-def test_a_plain_model_is_trained_exactly_as_before(digits):
-    # adversarial.fit hands a plain model to training.fit untouched: that is why its key does not cover this module.
-    from bench.pipeline.training import plain as training
+def test_a_plain_model_never_reaches_adversarial_training(digits, monkeypatch):
+    # That is why a plain model's key does not cover the adversarial module: editing it cannot change a plain model.
+    from bench.pipeline.training import adversarial
 
-    nets = []
-    for train_fn in (fit, training.fit_plain):
-        torch.manual_seed(0)
-        net = build_model("tiny-mlp", digits.shape, digits.n_classes)
-        nets.append(train_fn(net, digits.x_train, digits.y_train, TrainSpec(epochs=2, batch_size=64, lr=0.01), seed=0))
-    assert all(torch.equal(a, b) for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values(), strict=True))
+    def refuse(*args, **kwargs):
+        raise AssertionError("plain training called into adversarial training")
+
+    monkeypatch.setattr(adversarial, "batch_loss", refuse)
+    monkeypatch.setattr(adversarial, "perturb", refuse)
+    torch.manual_seed(0)
+    net = build_model("tiny-mlp", digits.shape, digits.n_classes)
+    fit(net, digits.x_train, digits.y_train, TrainSpec(epochs=1, batch_size=64, lr=0.01), seed=0)
+    with pytest.raises(AssertionError, match="called into adversarial"):
+        fit(
+            net,
+            digits.x_train,
+            digits.y_train,
+            TrainSpec(epochs=1, batch_size=64, lr=0.01, adversarial={"method": "fgsm-rs", "eps": 0.1}),
+            0,
+        )
 
 
 def test_cyclic_schedule_rises_to_lr_at_40_percent_then_falls_to_zero():
-    from bench.pipeline.training.plain import scheduler
+    from bench.pipeline.training.loop import scheduler
 
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.Adam([param], lr=5e-3)

@@ -151,21 +151,20 @@ def architecture_code(arch: str | None) -> str:
 
 @cache
 def train_code(arch: str | None, adversarial_training: bool = False) -> str:
-    """Digest of the code that determines a trained model: its architecture, the training loop and the train cell.
+    """Digest of the code that determines a trained model: its architecture, the training loop, its loss and the train cell.
 
-    An adversarially trained model also depends on ``bench.pipeline.training.adversarial`` (its loop and
-    training attack). A plain one does not: ``training.fit`` hands it to ``plain.fit_plain`` untouched, so
+    An adversarially trained model also depends on ``bench.pipeline.training.adversarial`` (its loss and
+    training attack). A plain one does not: ``training.fit`` never reaches that module for it, so
     editing adversarial training retrains only adversarially trained models.
     For an external model (``arch`` None): the loader and the train cell that loads and checks it.
     """
     from bench.pipeline import training
-    from bench.pipeline.training import adversarial, plain
+    from bench.pipeline.training import adversarial, loop, plain
 
     if arch is None:
         return digest(architecture_code(None), _cell_module("train"))
-    if adversarial_training:
-        return digest(architecture_code(arch), training, plain, _cell_module("train"), adversarial)
-    return digest(architecture_code(arch), training, plain, _cell_module("train"))
+    code = [architecture_code(arch), training, loop, plain, _cell_module("train")]
+    return digest(*code, adversarial) if adversarial_training else digest(*code)
 
 
 @cache

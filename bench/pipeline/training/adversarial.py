@@ -1,12 +1,11 @@
 """Adversarial training (``train.adversarial``): its training loop and its inner attack.
 
 ``bench.pipeline.training.fit`` is what the train cell calls for every model. A model without
-``train.adversarial`` goes to ``bench.pipeline.training.plain.fit_plain`` untouched, so its
-result, and its cache key (which covers the plain loop, not this module), are
-exactly those of plain training. An adversarially trained model runs ``fit_adversarial``:
-the same recipe (optimizer, schedule, shuffling, augmentation), but every mini-batch is
-replaced by adversarial examples crafted on the model being trained (``perturb``),
-optionally mixed with the clean loss:
+``train.adversarial`` never reaches this module, so its result, and its cache key (which
+covers the loop and the plain loss, not this module), are exactly those of plain training.
+An adversarially trained model runs the same loop (optimizer, schedule, shuffling,
+augmentation) on ``batch_loss``: every mini-batch is replaced by adversarial examples
+crafted on the model being trained (``perturb``), optionally mixed with the clean loss:
 
 * ``fgsm-rs`` (Wong, Rice and Kolter 2020, "Fast is better than free"): a uniform random
   start in the eps-ball, one signed-gradient step of 1.25*eps, projected back onto the
@@ -20,7 +19,7 @@ uniform in the L2 ball.
 **Mode.** The papers' code differs here (Madry's network has no dropout; Wong's MNIST net
 neither, and their CIFAR code attacks in train mode). bench fixes one choice: the attack
 runs on the model in **eval mode** (dropout off), so it attacks the same function the
-evaluation attacks; ``fit_adversarial`` switches back to train mode for the update. The attack takes
+evaluation attacks; ``perturb`` switches back to train mode for the update. The attack takes
 gradients with respect to the input only and leaves the weights' ``.grad`` untouched.
 
 **Determinism.** Random starts draw from a ``torch.Generator`` of their own, seeded by
@@ -36,14 +35,12 @@ towards 100% is catastrophic overfitting's sign, Wong et al. Sec. 5) and the sec
 from __future__ import annotations
 
 import logging
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from bench.pipeline.training import plain
+from bench.pipeline.training.loop import BatchLoss
 from bench.spec.schema import AdversarialSpec, TrainSpec
 
 log = logging.getLogger(__name__)
@@ -91,54 +88,17 @@ def perturb(model: nn.Module, x: Tensor, y: Tensor, spec: AdversarialSpec, gen: 
     return (x + delta).detach()
 
 
-def fit_adversarial(
-    model: nn.Module, x: Tensor, y: Tensor, params: TrainSpec, adv: AdversarialSpec, seed: int, desc: str = "train", quiet: bool = True
-) -> nn.Module:
-    """``plain.fit_plain``'s recipe on adversarial inputs: the loss is (1-w) CE(adversarial) + w CE(clean) at ``params.temperature``."""
-    device = next(model.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
-    aug_gen = torch.Generator().manual_seed(seed + 1) if params.augment else None
+def batch_loss(model: nn.Module, y: Tensor, params: TrainSpec, adv: AdversarialSpec, seed: int) -> BatchLoss:
+    """(1-w) CE(adversarial) + w CE(clean) at ``params.temperature``, on inputs ``perturb`` crafts against ``model``."""
     adv_gen = torch.Generator().manual_seed(seed + 2)
-    torch.manual_seed(seed)  # dropout draws from the global RNG
-    opt = plain._optimizer(model, params)
-    n = len(x)
-    steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
-    sched = plain.scheduler(opt, params, params.epochs * steps_per_epoch)
-    label = f"{desc} [{adv.describe()}, {adv.cost():g}x passes]"
-    bar = tqdm(total=params.epochs * steps_per_epoch, desc=label, unit="step", disable=quiet, leave=False)
-    model.train()
-    for epoch in range(params.epochs):
-        start, total, correct = time.perf_counter(), 0.0, 0
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n, params.batch_size):
-            idx = perm[i : i + params.batch_size]
-            xb = x[idx]
-            if params.augment is not None and aug_gen is not None:
-                xb = plain.augment_batch(xb, params.augment, aug_gen)
-            xb, yb = xb.to(device, non_blocking=True), y[idx].to(device)
-            x_adv = perturb(model, xb, yb, adv, adv_gen)
-            logits = model(x_adv) / params.temperature
-            loss = F.cross_entropy(logits, yb)
-            if adv.clean_weight > 0:
-                loss = (1 - adv.clean_weight) * loss + adv.clean_weight * F.cross_entropy(model(xb) / params.temperature, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            total += float(loss.detach()) * len(idx)
-            correct += int((logits.argmax(1) == yb).sum())
-            bar.update(1)
-        seconds = time.perf_counter() - start
-        log.info(
-            "%s epoch %d/%d: loss %.4f, accuracy on the training attack %.3f (%.1fs)",
-            label,
-            epoch + 1,
-            params.epochs,
-            total / n,
-            correct / n,
-            seconds,
-        )
-    bar.close()
-    model.eval()
-    return model
+
+    def loss(xb: Tensor, idx: Tensor) -> tuple[Tensor, int]:
+        yb = y[idx].to(xb.device)
+        x_adv = perturb(model, xb, yb, adv, adv_gen)
+        logits = model(x_adv) / params.temperature
+        value = F.cross_entropy(logits, yb)
+        if adv.clean_weight > 0:
+            value = (1 - adv.clean_weight) * value + adv.clean_weight * F.cross_entropy(model(xb) / params.temperature, yb)
+        return value, int((logits.argmax(1) == yb).sum())
+
+    return loss

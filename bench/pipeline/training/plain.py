@@ -1,126 +1,34 @@
-"""The plain training loop: pure, seeded functions of (model, data, params).
+"""Plain training: the loss of a baseline, a teacher and a student, and the predictions distillation reads.
 
 * ``baseline``: cross-entropy on hard labels (T=1).
 * ``teacher``: cross-entropy of softmax(logits / T) against hard labels.
 * ``student``: cross-entropy against the teacher's soft labels softmax(teacher_logits / T),
   at the same T. The deployed student is its raw logits (T=1).
-
-Recipe: Adam with a cosine learning-rate decay. Plain SGD does not train at
-T=100 on this machine (REFERENCE.md); Adam is invariant to the 1/T scale of the
-gradients that high temperature causes, so it needs no T^2 loss rescaling.
-
-Augmentation (``train.augment``: random crops of the zero-padded image, horizontal
-flips) draws from its own seeded generator, so it is deterministic and leaves the
-shuffling of an unaugmented run exactly as it was.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from bench.spec.schema import AugmentSpec, TrainSpec
-
-log = logging.getLogger(__name__)
+from bench.pipeline.training.loop import BatchLoss
+from bench.spec.schema import TrainSpec
 
 
-def _optimizer(model: nn.Module, params: TrainSpec) -> torch.optim.Optimizer:
-    if params.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=params.lr)
-    return torch.optim.SGD(model.parameters(), lr=params.lr, momentum=params.momentum, nesterov=params.momentum > 0)
+def batch_loss(model: nn.Module, y: Tensor, params: TrainSpec, soft_targets: Tensor | None) -> BatchLoss:
+    """Cross-entropy of softmax(logits / T) against the hard labels ``y``, or against a teacher's ``soft_targets``."""
 
+    def loss(xb: Tensor, idx: Tensor) -> tuple[Tensor, int]:
+        logits = model(xb) / params.temperature
+        yb = y[idx].to(xb.device)
+        if soft_targets is None:
+            value = F.cross_entropy(logits, yb)
+        else:
+            value = -(soft_targets[idx].to(xb.device) * F.log_softmax(logits, dim=1)).sum(1).mean()
+        return value, int((logits.argmax(1) == yb).sum())
 
-def scheduler(opt: torch.optim.Optimizer, params: TrainSpec, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """The learning-rate schedule over all ``total_steps`` optimizer steps, stepped once per step.
-
-    ``cyclic`` is Wong, Rice and Kolter's one cycle: linear from 0 to ``lr`` over the first
-    40% of the steps, then linear back to 0; each step uses the rate at its end, so the first
-    step already moves.
-    """
-    if params.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
-    if params.schedule == "cyclic":
-        peak = 0.4 * total_steps
-
-        def factor(step: int) -> float:
-            t = step + 1
-            return t / peak if t <= peak else max(0.0, (total_steps - t) / (total_steps - peak))
-
-        return torch.optim.lr_scheduler.LambdaLR(opt, factor)
-    return None
-
-
-def augment_batch(x: Tensor, spec: AugmentSpec, gen: torch.Generator) -> Tensor:
-    """Per sample: a random crop of ``x``'s size from ``x`` zero-padded by ``crop_padding``, then a random flip."""
-    n, c, h, w = x.shape
-    p = spec.crop_padding
-    if p:
-        padded = F.pad(x, (p, p, p, p))
-        rows = torch.randint(0, 2 * p + 1, (n, 1), generator=gen) + torch.arange(h)
-        cols = torch.randint(0, 2 * p + 1, (n, 1), generator=gen) + torch.arange(w)
-        x = padded[
-            torch.arange(n)[:, None, None, None],
-            torch.arange(c)[None, :, None, None],
-            rows[:, None, :, None],
-            cols[:, None, None, :],
-        ]
-    if spec.flip:
-        flip = torch.rand(n, generator=gen) < 0.5
-        x = torch.where(flip[:, None, None, None], x.flip(3), x)
-    return x
-
-
-def fit_plain(
-    model: nn.Module,
-    x: Tensor,
-    y: Tensor,
-    params: TrainSpec,
-    seed: int,
-    soft_targets: Tensor | None = None,
-    desc: str = "train",
-    quiet: bool = True,
-) -> nn.Module:
-    """Train ``model`` in place on (x, y) at ``params.temperature``; soft targets make it a student."""
-    device = next(model.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
-    aug_gen = torch.Generator().manual_seed(seed + 1) if params.augment else None
-    torch.manual_seed(seed)  # dropout draws from the global RNG
-    opt = _optimizer(model, params)
-    n = len(x)
-    steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
-    sched = scheduler(opt, params, params.epochs * steps_per_epoch)
-    model.train()
-    bar = tqdm(total=params.epochs * steps_per_epoch, desc=desc, unit="step", disable=quiet, leave=False)
-    for epoch in range(params.epochs):
-        start, total = time.perf_counter(), 0.0
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n, params.batch_size):
-            idx = perm[i : i + params.batch_size]
-            xb = x[idx]
-            if params.augment is not None and aug_gen is not None:
-                xb = augment_batch(xb, params.augment, aug_gen)
-            xb = xb.to(device, non_blocking=True)
-            logits = model(xb) / params.temperature
-            if soft_targets is None:
-                loss = F.cross_entropy(logits, y[idx].to(device))
-            else:
-                loss = -(soft_targets[idx].to(device) * F.log_softmax(logits, dim=1)).sum(1).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            total += float(loss.detach()) * len(idx)
-            bar.update(1)
-        log.debug("%s epoch %d/%d: loss %.4f (%.1fs)", desc, epoch + 1, params.epochs, total / n, time.perf_counter() - start)
-    bar.close()
-    model.eval()
-    return model
+    return loss
 
 
 @torch.inference_mode()
