@@ -9,6 +9,7 @@ report.html say the same thing.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,13 +86,21 @@ def markdown_table(frame: pd.DataFrame, columns: list[str] | None = None) -> str
     return "\n".join(lines) + "\n"
 
 
+def pct(v: object) -> str:
+    """``85.0%``: a rate on [0, 1] in percent, the one way every report writes one; – for NaN or a value that is no number."""
+    if not isinstance(v, numbers.Real) or math.isnan(v):
+        return "–"
+    return f"{100 * v:.1f}%"
+
+
 def pct_ci(v: float, lo: float, hi: float) -> str:
     """``85.0% [79.4, 89.3]``."""
-    return "–" if math.isnan(v) else f"{100 * v:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
+    return "–" if math.isnan(v) else f"{pct(v)} [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
-def pct(v: float) -> str:
-    return "–" if math.isnan(v) else f"{100 * v:.1f}%"
+def pts(v: float) -> str:
+    """``+12.5 pts``: a difference of two rates in percentage points; – for NaN."""
+    return "–" if math.isnan(v) else f"{100 * v:+.1f} pts"
 
 
 def mean_std(m: float, s: float) -> str:

@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from bench.errors import BenchError
-from bench.reporting.doc import ReportDoc, Section, Table
+from bench.reporting.doc import ReportDoc, Section, Table, pct, pts
 from bench.reporting.html import render_html
 from bench.reporting.leaderboard.costs import COLUMNS as COST_COLUMNS
 from bench.reporting.leaderboard.costs import CostOptions, add_costs, budget_text, sort_by_cost, within_cost_budget
@@ -290,10 +290,6 @@ def build_leaderboards(
     return boards
 
 
-def _pct(v: object) -> str:
-    return "–" if not isinstance(v, float) or math.isnan(v) else f"{100 * v:.1f}%"
-
-
 def display(board: Leaderboard) -> Table:
     """The human-readable table: percentages, the worst case with its Wilson interval, short hashes; unreliable rows flagged."""
     f = board.frame
@@ -308,13 +304,13 @@ def display(board: Leaderboard) -> Table:
             "suite": runs,
             "samples": [str(int(n)) for n in f["n_samples"]],
             "attacks": f["attacks"],
-            "clean": [_pct(v) for v in f["clean_accuracy"]],
-            **{c.removeprefix("robust_"): [_pct(v) for v in f[c]] for c in fams},
+            "clean": [pct(v) for v in f["clean_accuracy"]],
+            **{c.removeprefix("robust_"): [pct(v) for v in f[c]] for c in fams},
             "worst case": [
-                f"{_pct(v)} [{100 * lo:.1f}, {100 * hi:.1f}]"
+                f"{pct(v)} [{100 * lo:.1f}, {100 * hi:.1f}]"
                 for v, lo, hi in zip(f["worst_case"], f["worst_case_lo"], f["worst_case_hi"], strict=True)
             ],
-            "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
+            "gap": [pts(v) for v in f["gap"]],
             **cost_display_columns(f),
             "flags": [f"{a} fail, {b} warn" for a, b in zip(f["flags_fail"], f["flags_warn"], strict=True)],
             "unreliable": [f"yes: {w}" if u else "no" for u, w in zip(f["unreliable"], f["why"], strict=True)],

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bench.reporting.doc import Plot, Section, Table, display_frame, markdown_table, pct_ci
+from bench.reporting.doc import Plot, Section, Table, display_frame, markdown_table, pct, pct_ci, pts
 from bench.reporting.figures.plots import _colors, eps_axis_label, norm_name, save_plot
 from bench.results.flags import model_verdicts
 from bench.results.metrics import common_eps, count_of, wilson
@@ -83,10 +83,10 @@ def leaderboard_defences(frame: pd.DataFrame) -> Table:
         {
             "model": f["model"],
             "suite": f["suite"],
-            "clean": ["–" if math.isnan(v) else f"{100 * v:.1f}%" for v in f["clean_accuracy"]],
+            "clean": [pct(v) for v in f["clean_accuracy"]],
             "naive worst case": _ci(f, "naive"),
             "adaptive worst case": _ci(f, "adaptive"),
-            "gap": ["–" if math.isnan(v) else f"{100 * v:+.1f} pts" for v in f["gap"]],
+            "gap": [pts(v) for v in f["gap"]],
             "masking verdict": f["masking"],
         }
     )
@@ -231,7 +231,7 @@ def defences_section(t: RunTables, plot: Plot | None) -> Section:
         ],
         naive=_ci(d, "naive"),
         adaptive=_ci(d, "adaptive"),
-        gap=[f"{100 * g:+.1f} pts" for g in d["gap"]],
+        gap=[pts(g) for g in d["gap"]],
         verdict=[str(reasons.loc[m, "masking"]) if m in reasons.index else "–" for m in d["model"]],
     )
     text = (
@@ -262,7 +262,7 @@ def plot_defences(nva: pd.DataFrame, clean: pd.DataFrame, suite: str, out_dir: P
             if not len(g):
                 continue
             x = g["eps"].to_numpy()
-            label = f"{model} (clean {100 * acc[model]:.1f}%)" if model in acc else model
+            label = f"{model} (clean {pct(acc[model])})" if model in acc else model
             for group, style in (("adaptive", "-"), ("naive", "--")):
                 y = 100 * g[group].to_numpy()
                 ax.plot(x, y, style, marker="o" if group == "adaptive" else "s", color=colors[model], label=f"{label}, {group}")

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from bench.fsutil import atomic_write_text
-from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci
+from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci, pts
 from bench.reporting.figures.examples import plot_examples
 from bench.reporting.figures.plots import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
 from bench.reporting.html import render_html
@@ -62,7 +62,7 @@ def table_sections(t: RunTables) -> list[Section]:
     nva = display_frame(t.nva, ["model", "norm", "eps", "n_samples"]).assign(
         naive=[pct(v) for v in t.nva["naive_robust_accuracy"]],
         adaptive=[pct(v) for v in t.nva["adaptive_robust_accuracy"]],
-        gap=[f"{100 * v:+.1f} pts" for v in t.nva["gap"]],
+        gap=[pts(v) for v in t.nva["gap"]],
     )
     flag_cols = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
     verdicts = [str(v) for v in t.flags["verdict"]] if "verdict" in t.flags else []
