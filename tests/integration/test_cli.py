@@ -100,6 +100,23 @@ def test_bad_spec_exits_2_with_one_line_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
+def test_bad_executor_flags_exit_2_with_one_line(tmp_path):
+    res = CliRunner().invoke(cli, ["run", SMOKE, "--out", str(tmp_path), "--workers", "2"])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == "error: --workers: only with --executor dask (the local executor runs cells in this process)"
+    assert not (tmp_path / "smoke").exists(), "nothing written"
+
+
+def test_validate_and_run_refuse_a_missing_plugin_in_one_line(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: p\nplugins: [plug_absent]\ndataset: {name: digits}\nmodels: [{id: a, kind: baseline, arch: tiny-mlp}]\n")
+    for args in (["validate", str(spec)], ["run", str(spec), "--out", str(tmp_path / "out")]):
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 2
+        assert res.stderr == "error: plugins[0]: cannot import 'plug_absent' (No module named 'plug_absent')\n"
+    assert not (tmp_path / "out").exists()
+
+
 def test_set_override_is_validated(tmp_path):
     res = CliRunner().invoke(cli, ["run", SMOKE, "--out", str(tmp_path / "o"), "--set", "dataset.eval_size=-1"])
     assert res.exit_code == 2

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import yaml
 from click.testing import CliRunner
+from helpers.arrays import arrays, save, suite_file
 
 from bench.cli import cli
 from bench.errors import DataError, SpecError
 from bench.pipeline.data.bundle import load_data
 from bench.spec.load import load_suite, parse_suite
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def arrays(n_train=40, n_test=20, side=8, seed=0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        "x_train": rng.integers(0, 256, (n_train, 1, side, side), dtype=np.uint8),
-        "y_train": rng.integers(0, 3, n_train),
-        "x_test": rng.integers(0, 256, (n_test, 1, side, side), dtype=np.uint8),
-        "y_test": rng.integers(0, 3, n_test),
-    }
-
-
-def save(path: Path, **data) -> Path:
-    np.savez(path, **data)
-    return path
 
 
 def test_an_npz_loads_as_tensors_in_unit_range_with_its_own_shape_and_classes(tmp_path):
@@ -101,18 +82,6 @@ def test_not_an_npz(tmp_path):
         load_data("arrays", [], seed=0, train_size=None, eval_size=5, path=str(path))
 
 
-def suite_file(tmp_path: Path, data_path: str, arch: str = "tiny-mlp") -> Path:
-    spec = {
-        "name": "mine",
-        "dataset": {"name": "arrays", "path": data_path, "eval_size": 10},
-        "models": [{"id": "a", "kind": "baseline", "arch": arch, "train": {"epochs": 2, "batch_size": 16}}],
-        "attacks": [{"id": "fgsm", "use": "torchattacks.fgsm", "eps": [0.1]}],
-    }
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
-
-
 def test_a_suite_names_the_file_relative_to_itself_and_validates_it(tmp_path):
     (tmp_path / "data").mkdir()
     data = arrays()
@@ -131,39 +100,3 @@ def test_a_suite_names_the_file_relative_to_itself_and_validates_it(tmp_path):
         parse_suite(
             {"name": "x", "dataset": {"name": "digits", "path": "d.npz"}, "models": [{"id": "a", "kind": "baseline", "arch": "tiny-mlp"}]}
         )
-
-
-def test_out_of_range_values_stop_the_run_before_anything_is_written(tmp_path):
-    data = arrays()
-    data["x_train"] = data["x_train"] / 100.0
-    save(tmp_path / "d.npz", **data)
-    res = CliRunner().invoke(cli, ["run", str(suite_file(tmp_path, "d.npz")), "--out", str(tmp_path / "out"), "-q"])
-    assert res.exit_code == 2
-    # The plan's warnings come first; the error is one line, and the last.
-    assert res.stderr.splitlines()[-1] == (
-        f"error: {tmp_path / 'd.npz'}: x_train: values must be in [0, 1] (found min 0, max 2.55); scale them, or store uint8 0..255"
-    )
-    assert sum(line.startswith("error:") for line in res.stderr.splitlines()) == 1
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_run_on_arrays_is_fingerprinted_like_a_built_in_dataset(tmp_path):
-    digits = load_data("digits", [], seed=0, train_size=None, eval_size=360)
-    # The digits split as float arrays: the same pixels, so a model trained on it predicts what one trained on digits does.
-    save(
-        tmp_path / "d.npz",
-        x_train=digits.x_train.numpy(),
-        y_train=digits.y_train.numpy(),
-        x_test=digits.x_test.numpy(),
-        y_test=digits.y_test.numpy(),
-    )
-    res = CliRunner().invoke(
-        cli, ["run", str(suite_file(tmp_path, "d.npz")), "--out", str(tmp_path / "out"), "-q"], env={"BENCH_CACHE_DIR": str(tmp_path / "c")}
-    )
-    assert res.exit_code == 0, res.output
-    import json
-
-    manifest = json.loads((tmp_path / "out" / "mine" / "manifest.json").read_text())
-    assert manifest["data"]["source"] == str(tmp_path / "d.npz") and manifest["data"]["n_train"] == 1437
-    assert manifest["data"]["eval_fingerprint"] == load_data("arrays", [], 0, None, 10, str(tmp_path / "d.npz")).eval_fingerprint
-    assert manifest["origins"]["datasets"] == {"arrays": "bench"}

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers.cifar10 import real_images
 from PIL import Image
 
 from bench.cli import cli
@@ -19,50 +20,10 @@ from bench.errors import DataError
 from bench.pipeline.data import cifar10
 from bench.pipeline.data.bundle import load_data
 from bench.pipeline.models.cifar import CIFAR10_MEAN, CIFAR10_STD, PapernotCifar, ResNet18Cifar
-from bench.pipeline.training.plain import augment_batch
+from bench.pipeline.training.loop import augment_batch
 from bench.spec.schema import AugmentSpec
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "cifar10"
-NAME = re.compile(r"cifar10_(\d+)_(\d)\.png")
-
-
-def real_images() -> tuple[np.ndarray, np.ndarray]:
-    """The 20 PNGs as (20, 32, 32, 3) uint8 in test-split order, and their labels from the file names."""
-    files = sorted(FIXTURES.glob("cifar10_*.png"), key=lambda p: int(NAME.fullmatch(p.name)[1]))
-    assert [int(NAME.fullmatch(p.name)[1]) for p in files] == list(range(20))
-    images = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in files])
-    return images, np.array([int(NAME.fullmatch(p.name)[2]) for p in files])
-
-
-def write_batch(path: Path, images_hwc: np.ndarray, labels: np.ndarray, label: str) -> None:
-    """One batch as CIFAR-10 ships it: a pickled dict; 'data' is (N, 3072) uint8, red plane, green plane, blue plane."""
-    data = images_hwc.transpose(0, 3, 1, 2).reshape(len(images_hwc), -1)
-    entry = {
-        "batch_label": label,
-        "labels": [int(v) for v in labels],
-        "data": data,
-        "filenames": [f"img_{i}.png" for i in range(len(data))],
-    }
-    path.write_bytes(pickle.dumps(entry, protocol=2))
-
-
-@pytest.fixture
-def tree(tmp_path, monkeypatch):
-    """cifar-10-batches-py/ with 5 tiny random train batches, the 20 real images as test_batch, and batches.meta."""
-    folder = tmp_path / "cifar-10-batches-py"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(1, 6):
-        write_batch(folder / f"data_batch_{i}", rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, 4), f"batch {i}")
-    images, labels = real_images()
-    write_batch(folder / "test_batch", images, labels, "testing batch 1 of 1")
-    meta = {"num_cases_per_batch": 4, "label_names": list(cifar10.CLASSES), "num_vis": 3072}
-    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
-    # The synthetic files are not CIFAR-10's: expect their own md5s instead of the published ones.
-    sums = {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in cifar10.MD5}
-    monkeypatch.setattr(cifar10.Cifar10, "md5", sums)
-    return tmp_path
 
 
 def test_the_loader_decodes_the_real_test_images_and_labels(tree):
@@ -160,25 +121,6 @@ def test_augmentation_is_seeded_and_is_a_crop_and_a_flip():
         windows = [padded[:, r : r + 6, c : c + 6] for r in range(5) for c in range(5)]
         assert any(torch.equal(a[i], w) or torch.equal(a[i], w.flip(2)) for w in windows), "a window of the padded image, maybe mirrored"
     assert torch.equal(augment_batch(x, AugmentSpec(), torch.Generator()), x)
-
-
-def test_a_tiny_cifar_suite_runs_end_to_end_on_the_real_images(tree, tmp_path):
-    sets = [
-        "dataset.eval_size=20",
-        "models=[{id: net, kind: baseline, arch: papernot-cifar, train: {epochs: 1, batch_size: 8, augment: {crop_padding: 4, flip: 1}}}]",
-        "attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.0313725]}]",
-    ]
-    args = ["run", str(ROOT / "suites" / "cifar10.yaml"), "--data-dir", str(tree), "--out", str(tmp_path / "out"), "-q"]
-    res = CliRunner().invoke(cli, args + [a for s in sets for a in ("--set", s)], env={"BENCH_CACHE_DIR": str(tmp_path / "c")})
-    assert res.exit_code == 0, res.output
-    from bench.pipeline.cells.evaluate import sample_hashes
-    from bench.results.records import read_records
-
-    rec = read_records(tmp_path / "out" / "cifar10")
-    fgsm = rec[rec["attack"] == "fgsm"].sort_values("sample")
-    images, labels = real_images()
-    expected = sample_hashes(torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float32) / 255))
-    assert fgsm["sample_hash"].tolist() == expected and fgsm["label"].tolist() == labels.tolist()
 
 
 def test_the_cifar10_suite_validates_and_prints_its_cost():

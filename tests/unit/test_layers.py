@@ -16,17 +16,15 @@ and the line that made it.
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pytest
+from helpers.imports import HEAVY
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "bench"
-HEAVY = ("torch", "torchvision", "torchattacks", "art")
 UTILITIES = ("bench.errors", "bench.registry", "bench.fsutil", "bench.catalogue")
 # Each layer: its packages, and what it may import besides itself and the utilities.
 LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
@@ -205,47 +203,3 @@ def test_the_checker_finds_a_cycle():
     a = imports_of("from bench.results import metrics\n", "bench.results.records", False)
     b = imports_of("from bench.results import records\n", "bench.results.metrics", False)
     assert cycles(a + b, {"bench.results.records", "bench.results.metrics"})
-
-
-LIGHT = """
-import sys
-from click.testing import CliRunner
-from bench.cli import cli
-for args in {commands!r}:
-    res = CliRunner().invoke(cli, args)
-    assert res.exit_code == 0, (args, res.output)
-heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})
-print(','.join(heavy) or 'none')
-"""
-
-
-def test_light_commands_import_no_torch(tmp_path):
-    from bench.commands.run import run_and_report
-    from bench.pipeline.runner import RunOptions
-    from bench.spec.load import load_suite
-
-    suite = ROOT / "suites" / "smoke.yaml"
-    spec = load_suite(
-        suite,
-        [
-            "attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]",
-            "models.baseline.train.epochs=2",
-            "models.teacher.train.epochs=2",
-            "models.distilled.train.epochs=2",
-        ],
-    )
-    run_dir = run_and_report(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
-    commands = [
-        ["validate", str(ROOT / "suites" / "mnist.yaml")],
-        ["ls", "attacks"],
-        ["ls", "architectures"],
-        ["ls", "datasets"],
-        ["report", str(run_dir)],
-        ["leaderboard", str(run_dir)],
-        ["baseline", str(run_dir), "-o", str(tmp_path / "b.json")],
-        ["check", str(run_dir), "--baseline", str(tmp_path / "b.json")],
-    ]
-    code = LIGHT.format(commands=commands, heavy=set(HEAVY))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "none"

@@ -86,13 +86,6 @@ def test_bad_executor_options_are_one_line_errors(opts, message):
         opts.check()
 
 
-def test_bad_executor_flags_exit_2_with_one_line(tmp_path):
-    res = CliRunner().invoke(cli, ["run", str(SMOKE), "--out", str(tmp_path), "--workers", "2"])
-    assert res.exit_code == 2
-    assert res.stderr.strip() == "error: --workers: only with --executor dask (the local executor runs cells in this process)"
-    assert not (tmp_path / "smoke").exists(), "nothing written"
-
-
 def test_the_suite_may_name_its_executor_without_changing_its_hash():
     plain = load_suite(SMOKE)
     on_dask = load_suite(SMOKE, ["executor={kind: dask, workers: 4}"])
