@@ -17,6 +17,7 @@ from bench.pipeline.models.networks import (
     PapernotMnist,
     PapernotMnistHalf,
     PapernotMnistQuarter,
+    PapernotStack,
     ScaledPapernotMnist,
     build_model,
 )
@@ -88,8 +89,9 @@ def test_the_width_family_shrinks_the_papernot_net_and_leaves_it_as_it_was():
     torch.manual_seed(0)
     b = ScaledPapernotMnist(MNIST, 10).state_dict()
     assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
-    # The default net's cache key digests its own class only, so adding the family retrains nothing.
-    assert architecture_classes("papernot-mnist") == [PapernotMnist, Architecture]
+    # The net's cache key digests its class and the builder the whole family shares, so editing the builder retrains them all.
+    assert architecture_classes("papernot-mnist") == [PapernotMnist, Architecture, PapernotStack]
+    assert PapernotStack in architecture_classes("papernot-mnist-half") and PapernotStack in architecture_classes("papernot-cifar")
 
 
 def _body(model: str, params: int, own: float | None, teachers: list[float | None], epochs: int = 5) -> dict[str, object]:

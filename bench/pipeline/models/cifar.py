@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from bench.pipeline.models.networks import Architecture
+from bench.pipeline.models.networks import Architecture, PapernotStack
 
 # Per-channel mean and standard deviation of the 50,000 CIFAR-10 training images in [0, 1].
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -32,34 +32,14 @@ class CifarArchitecture(Architecture):
         return (x - self.mean) / self.std
 
 
-class PapernotCifar(CifarArchitecture):
+class PapernotCifar(CifarArchitecture, PapernotStack):
     """Papernot 2016 / Carlini 2017 CIFAR net: 4 conv (valid padding), 2 max-pools, 2 FC-256, dropout."""
 
     def __init__(self, shape: tuple[int, int, int], n_classes: int) -> None:
         super().__init__()
         c, h, w = shape
-        side_h, side_w = ((h - 4) // 2 - 4) // 2, ((w - 4) // 2 - 4) // 2
-        self.features = nn.Sequential(
-            nn.Conv2d(c, 64, 3),
-            nn.ReLU(),
-            nn.Conv2d(64, 64, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(64, 128, 3),
-            nn.ReLU(),
-            nn.Conv2d(128, 128, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-        )
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(128 * side_h * side_w, 256),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(256, 256),
-            nn.ReLU(),
-            nn.Linear(256, n_classes),
-        )
+        sides = (self.pooled_side(h), self.pooled_side(w))
+        self.features, self.classifier = self.papernot_layers(c, sides, 64, 128, 256, n_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(self.normalize(x)))

@@ -25,56 +25,25 @@ class Architecture(nn.Module):
     """Base class: ``__init__(shape, n_classes)``; ``forward`` returns logits for inputs in [0,1]."""
 
 
-class PapernotMnist(Architecture):
-    """Papernot et al. 2016 MNIST net (as in Carlini's nn_robust_attacks): 4 conv, 2 FC-200, dropout."""
+class PapernotStack:
+    """The layers of the Papernot et al. 2016 nets: conv ``c1`` x2, pool, conv ``c2`` x2, pool, FC ``fc`` x2 (dropout 0.5).
 
-    def __init__(self, shape: tuple[int, int, int], n_classes: int) -> None:
-        super().__init__()
-        c, h, w = shape
-        side = ((h - 4) // 2 - 4) // 2
-        self.features = nn.Sequential(
-            nn.Conv2d(c, 32, 3),
-            nn.ReLU(),
-            nn.Conv2d(32, 32, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3),
-            nn.ReLU(),
-            nn.Conv2d(64, 64, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-        )
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(64 * side * side, 200),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(200, 200),
-            nn.ReLU(),
-            nn.Linear(200, n_classes),
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.classifier(self.features(x))
-
-
-class ScaledPapernotMnist(Architecture):
-    """The Papernot MNIST net with every layer's width scaled by ``width`` (a size family for distillation as compression).
-
-    A subclass sets ``width``. At width 1 it is layer for layer ``PapernotMnist``, built
-    in the same order, so the same seed draws the same initial weights (a test checks
-    this). ``PapernotMnist`` itself stays as it is: its source is part of the key of
-    every model already trained with it.
+    Every Papernot architecture (MNIST, its width family, CIFAR) builds its layers here. A base
+    class rather than a function, so that each architecture's code digest (its class and its
+    bench bases) covers the builder. The layers are made in one fixed order under one set of
+    names (``features.0.weight``, ..., ``classifier.6.bias``): the same seed gives the same
+    initial weights, and stored checkpoints load.
     """
 
-    width: ClassVar[float] = 1.0
+    @staticmethod
+    def pooled_side(n: int) -> int:
+        """An input side after both pairs of valid 3x3 convs, each pair followed by a 2x2 max-pool."""
+        return ((n - 4) // 2 - 4) // 2
 
-    def __init__(self, shape: tuple[int, int, int], n_classes: int) -> None:
-        super().__init__()
-        c, h, w = shape
-        side = ((h - 4) // 2 - 4) // 2
-        c1, c2, fc = (max(1, round(n * self.width)) for n in (32, 64, 200))
-        self.features = nn.Sequential(
+    @staticmethod
+    def papernot_layers(c: int, sides: tuple[int, int], c1: int, c2: int, fc: int, n_classes: int) -> tuple[nn.Sequential, nn.Sequential]:
+        """(features, classifier) for ``c`` input channels whose feature maps end ``sides`` (height, width) large."""
+        features = nn.Sequential(
             nn.Conv2d(c, c1, 3),
             nn.ReLU(),
             nn.Conv2d(c1, c1, 3),
@@ -86,15 +55,46 @@ class ScaledPapernotMnist(Architecture):
             nn.ReLU(),
             nn.MaxPool2d(2),
         )
-        self.classifier = nn.Sequential(
+        classifier = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(c2 * side * side, fc),
+            nn.Linear(c2 * sides[0] * sides[1], fc),
             nn.ReLU(),
             nn.Dropout(0.5),
             nn.Linear(fc, fc),
             nn.ReLU(),
             nn.Linear(fc, n_classes),
         )
+        return features, classifier
+
+
+class PapernotMnist(Architecture, PapernotStack):
+    """Papernot et al. 2016 MNIST net (as in Carlini's nn_robust_attacks): 4 conv, 2 FC-200, dropout."""
+
+    def __init__(self, shape: tuple[int, int, int], n_classes: int) -> None:
+        super().__init__()
+        c, h, _ = shape
+        side = self.pooled_side(h)  # the height's, for both sides: this net has always assumed square inputs
+        self.features, self.classifier = self.papernot_layers(c, (side, side), 32, 64, 200, n_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.features(x))
+
+
+class ScaledPapernotMnist(Architecture, PapernotStack):
+    """The Papernot MNIST net with every layer's width scaled by ``width`` (a size family for distillation as compression).
+
+    A subclass sets ``width``. At width 1 it is layer for layer ``PapernotMnist``: the same
+    builder, so the same seed draws the same initial weights (a test checks this).
+    """
+
+    width: ClassVar[float] = 1.0
+
+    def __init__(self, shape: tuple[int, int, int], n_classes: int) -> None:
+        super().__init__()
+        c, h, _ = shape
+        side = self.pooled_side(h)  # as PapernotMnist
+        c1, c2, fc = (max(1, round(n * self.width)) for n in (32, 64, 200))
+        self.features, self.classifier = self.papernot_layers(c, (side, side), c1, c2, fc, n_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
