@@ -164,12 +164,11 @@ def common_eps(eps_sets: Iterable[Iterable[float]], finite_only: bool = False) -
     return common[-1]
 
 
+COUNT_COLUMNS = ["n_samples", "n_correct", "n_robust", "n_success"]
+"""The counts behind every summary row's rates: samples, correct before the attack, robust after it, broken by it."""
 WORST_COLUMNS = [
     *SUMMARY_KEYS,
-    "n_samples",
-    "n_correct",
-    "n_robust",
-    "n_success",
+    *COUNT_COLUMNS,
     "clean_accuracy",
     "robust_accuracy",
     "robust_accuracy_lo",

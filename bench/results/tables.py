@@ -10,27 +10,11 @@ import pandas as pd
 
 from bench.results.details import Details
 from bench.results.flags import run_checks
-from bench.results.metrics import clean_accuracy, naive_vs_adaptive, robustness_metric, summarize
+from bench.results.metrics import WORST_COLUMNS, clean_accuracy, naive_vs_adaptive, robustness_metric, summarize
 from bench.results.seeds import seed_aggregate, seed_replicates
 
-SUMMARY_COLUMNS = [
-    "model",
-    "attack",
-    "use",
-    "view",
-    "tag",
-    "source",
-    "norm",
-    "eps",
-    "n_samples",
-    "n_correct",
-    "n_robust",
-    "n_success",
-    "clean_accuracy",
-    "robust_accuracy",
-    "robust_accuracy_lo",
-    "robust_accuracy_hi",
-    "attack_success_rate",
+# A worst-case row's columns but ``kind``, then those only an attack's own row fills.
+SUMMARY_COLUMNS = [c for c in WORST_COLUMNS if c != "kind"] + [
     "attack_success_rate_lo",
     "attack_success_rate_hi",
     "median_l2",

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from bench.errors import BaselineError
 from bench.reporting.gate.tolerance import Tolerance
-from bench.results.metrics import count_of, wilson
+from bench.results.metrics import COUNT_COLUMNS, count_of, wilson
 from bench.results.records import WORST
 from bench.results.run_folder import RunFolder
 
@@ -57,18 +57,7 @@ STATUSES = ("regressed", "missing", "changed", "new", "ok")
 # Whose number each metric is, and what its moving up means for them.
 SIDES = {"clean_accuracy": ("accuracy up", "accuracy down"), "robust_accuracy": ("defence stronger", "defence weaker")}
 ATTACK_SIDE = ("attack stronger", "attack weaker")
-SUMMARY_NEEDS = (
-    "model",
-    "attack",
-    "norm",
-    "eps",
-    "n_samples",
-    "n_correct",
-    "n_robust",
-    "n_success",
-    "robust_accuracy",
-    "attack_success_rate",
-)
+SUMMARY_NEEDS = ("model", "attack", "norm", "eps", *COUNT_COLUMNS, "robust_accuracy", "attack_success_rate")
 # Absorbs float noise when a delta equals the tolerance exactly.
 SLACK = 1e-9
 
