@@ -19,6 +19,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -26,6 +27,13 @@ import click
 from bench.errors import BenchError, RunFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+FOLDER = click.Path(file_okay=False, path_type=Path)
+"""The type of every argument or option that names a folder (a run folder, an output folder, a model store)."""
+FILE = click.Path(dir_okay=False, path_type=Path)
+"""The type of every argument or option that names a file (a suite, a baseline, an output file)."""
+run_dir_argument = click.argument("run_dir", type=FOLDER)
+"""The ``RUN_DIR`` argument of the commands that read a finished run folder."""
 
 
 def handle_errors(func: F) -> F:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from bench.commands import handle_errors, setup_logging
+from bench.commands import FOLDER, handle_errors, run_dir_argument, setup_logging
 
 
 @click.command("attack-test")
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@run_dir_argument
 @click.option("--attack", "attacks", multiple=True, help="Attack id to test (repeatable); default: every gradient attack.")
 @click.option("-n", "--n-samples", type=click.IntRange(min=1), default=20, show_default=True, help="Evaluation samples per model.")
 @click.option(
@@ -21,9 +21,7 @@ from bench.commands import handle_errors, setup_logging
     help="Inner points of the eps-ball per sample (the paper: 999).",
 )
 @click.option("--data-dir", default=None, help="Where the data live (as for bench run).")
-@click.option(
-    "--cache-dir", "store_root", type=click.Path(file_okay=False, path_type=Path), default=None, help="Model store (as for bench run)."
-)
+@click.option("--cache-dir", "store_root", type=FOLDER, default=None, help="Model store (as for bench run).")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="Warnings only.")
 @handle_errors

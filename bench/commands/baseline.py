@@ -6,18 +6,12 @@ from pathlib import Path
 
 import click
 
-from bench.commands import handle_errors
+from bench.commands import FILE, handle_errors, run_dir_argument
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Baseline file to write (JSON), e.g. baselines/smoke.json.",
-)
+@run_dir_argument
+@click.option("-o", "--output", required=True, type=FILE, help="Baseline file to write (JSON), e.g. baselines/smoke.json.")
 @handle_errors
 def baseline(run_dir: Path, output: Path) -> None:
     """Write RUN_DIR's metrics and identity to a baseline file for `bench check`.

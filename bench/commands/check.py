@@ -8,19 +8,13 @@ from pathlib import Path
 
 import click
 
-from bench.commands import handle_errors
+from bench.commands import FILE, handle_errors, run_dir_argument
 from bench.reporting.gate.tolerance import Tolerance
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--baseline",
-    "baseline_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Baseline file written by `bench baseline`.",
-)
+@run_dir_argument
+@click.option("--baseline", "baseline_path", required=True, type=FILE, help="Baseline file written by `bench baseline`.")
 @click.option(
     "--tolerance",
     type=click.FloatRange(0, 1),
@@ -44,7 +38,7 @@ from bench.reporting.gate.tolerance import Tolerance
 )
 @click.option(
     "--junit",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     default=None,
     help="Also write JUnit XML here: one testcase per metric, or one error case when the check is refused (exit 2).",
 )

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from bench.commands import handle_errors
+from bench.commands import FILE, FOLDER, handle_errors
 
 
 @click.command()
-@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_dirs", nargs=-1, required=True, type=FOLDER)
 @click.option("--eps", type=float, default=None, help="Budget to rank at (default: the largest eps every ranked model was evaluated at).")
 @click.option("--norm", type=click.Choice(["linf", "l2", "l0"]), default="linf", show_default=True, help="Threat model.")
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "html"]), default="md", show_default=True, help="Output format.")
@@ -26,7 +26,7 @@ from bench.commands import handle_errors
 @click.option(
     "--max-latency-ms", type=click.FloatRange(min=0), default=None, help="Only models whose measured batch-1 latency is at most this."
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE instead of stdout.")
+@click.option("-o", "--output", type=FILE, default=None, help="Write to FILE instead of stdout.")
 @handle_errors
 def leaderboard(
     run_dirs: tuple[Path, ...],

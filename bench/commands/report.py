@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from bench.commands import handle_errors, setup_logging
+from bench.commands import handle_errors, run_dir_argument, setup_logging
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@run_dir_argument
 @click.option("-q", "--quiet", is_flag=True, help="Warnings only: no notes on figures that do not apply.")
 @handle_errors
 def report(run_dir: Path, quiet: bool) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bench.commands import handle_errors, setup_logging
+from bench.commands import FILE, FOLDER, handle_errors, setup_logging
 
 if TYPE_CHECKING:
     from bench.pipeline.runner import RunOptions
@@ -21,10 +21,10 @@ log = logging.getLogger(__name__)
 
 
 @click.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", type=FILE)
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=Path("results"),
     show_default=True,
     help="Folder that receives the run folder <out>/<suite name>/ (relative to the current directory).",
@@ -39,12 +39,7 @@ log = logging.getLogger(__name__)
 @click.option(
     "--data-dir", type=click.Path(file_okay=False), default=None, help="Folder holding datasets (overrides the spec and $BENCH_DATA_DIR)."
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Model store (default $BENCH_CACHE_DIR or ~/.cache/bench).",
-)
+@click.option("--cache-dir", type=FOLDER, default=None, help="Model store (default $BENCH_CACHE_DIR or ~/.cache/bench).")
 @click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="auto picks CUDA when present."
 )

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bench.commands import handle_errors
+from bench.commands import FILE, handle_errors
 
 if TYPE_CHECKING:
     from bench.spec.schema import SuiteSpec
 
 
 @click.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", type=FILE)
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value before validating.")
 @click.option(
     "--workers",
