@@ -68,7 +68,6 @@ def plot_examples(examples: Mapping[str, tuple[str, Examples]], suite: str, out_
         axes[1][0].set_ylabel("adversarial", fontsize=9)
         axes[2][0].set_ylabel("perturbation", fontsize=9)
     title = f"{suite}: clean and adversarial examples (each model's strongest attack)"
-    fig.suptitle(title)
     caption = (
         "First samples of each model's strongest attack (lowest robust accuracy at its largest eps): clean input with "
         "label and prediction, adversarial input with prediction (red when wrong), and the perturbation (blue -, red +, "

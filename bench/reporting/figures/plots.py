@@ -73,7 +73,8 @@ def _collect(fig: Figure) -> tuple[dict[str, Series], dict[str, np.ndarray]]:
 
 
 def save_plot(fig: Figure, out_dir: Path, name: str, title: str, caption: str) -> Plot:
-    """Save ``fig`` as ``<out_dir>/<name>.png`` and ``.svg`` and read back the data it shows."""
+    """Title ``fig`` with ``title``, save it as ``<out_dir>/<name>.png`` and ``.svg`` and read back the data it shows."""
+    fig.suptitle(title)
     out_dir.mkdir(parents=True, exist_ok=True)
     png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
     # A fixed hash salt and no date keep the SVG identical across redraws of the same records.
@@ -185,7 +186,6 @@ def plot_robust_accuracy(summary: pd.DataFrame, suite: str, out_dir: Path, name:
         title_fontsize=8,
     )
     title = f"{suite}: robust accuracy vs eps"
-    fig.suptitle(title)
     caption = (
         "Robust accuracy over all samples against the budget eps, per model and norm. The black line is the "
         "per-sample worst case over every attack of that norm (band: 95% Wilson interval)."
@@ -295,7 +295,6 @@ def plot_temperature(
     _temperature_axis(ax_c, temps)
     ax_c.legend(fontsize=7, loc="lower left")
     title = f"{suite}: attack success and clean accuracy vs distillation temperature"
-    fig.suptitle(title)
     caption = (
         "Attack success rate (over correctly classified samples) and clean accuracy against each model's training "
         "temperature; each attack at its largest eps (minimum-norm attacks unbounded). Bars: 95% Wilson intervals."
@@ -337,7 +336,6 @@ def plot_min_norm_cdf(records: pd.DataFrame, suite: str, out_dir: Path, name: st
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
     title = f"{suite}: CDF of minimal L2 perturbations"
-    fig.suptitle(title)
     caption = (
         "Share of correctly classified samples that each minimum-norm L2 attack broke within a given L2 distance. "
         "A curve tops out at the attack's success rate. Carlini & Wagner found distillation barely moves these curves."
@@ -382,7 +380,6 @@ def plot_naive_vs_adaptive(nva: pd.DataFrame, suite: str, out_dir: Path, name: s
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.16))
     title = f"{suite}: naive vs adaptive robust accuracy"
-    fig.suptitle(title)
     caption = (
         "Per-sample worst-case robust accuracy under the naive and under the adaptive attacks, at the largest eps "
         "every model was attacked with. A large gap means the naive attacks were fooled (gradient masking)."

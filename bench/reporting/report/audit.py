@@ -140,7 +140,6 @@ def plot_loss_traces(details: list[Details], suite: str, out_dir: Path, name: st
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     title = f"{suite}: loss traces of bench's traced attacks"
-    fig.suptitle(title)
     caption = (
         "The logit margin (true class minus the strongest other; below 0 is misclassified) at every step, divided by its "
         "value at the first step: median over the attacked samples, with the interquartile band. On a saturated softmax the "

@@ -182,7 +182,6 @@ def plot_cost(costs: pd.DataFrame, clean: pd.DataFrame, nva: pd.DataFrame, suite
         handles.append(Line2D([], [], marker="o", mfc="none", color="#636363", ls="", ms=7, label="open: naive attacks' worst case"))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=8)
     title = f"{suite}: accuracy against size"
-    fig.suptitle(title)
     robust = (
         f" Other panels: per-sample worst-case robust accuracy ({norm_name(norm)}) under the adaptive attacks (filled; margin "
         "PGD, C&W, PGD on logits/T, which masked gradients do not fool) and under the naive attacks (open markers) at each eps "

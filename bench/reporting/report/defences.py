@@ -275,7 +275,6 @@ def plot_defences(nva: pd.DataFrame, clean: pd.DataFrame, suite: str, out_dir: P
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     title = f"{suite}: defences, naive vs adaptive robust accuracy"
-    fig.suptitle(title)
     caption = (
         "Per-sample worst-case robust accuracy under the adaptive attacks (solid) and the naive ones (dashed), one "
         "colour per model, shaded 95% Wilson intervals; on the samples both groups attacked, at each eps where the naive "
