@@ -29,6 +29,8 @@ AA_NORMS = {"linf": "Linf", "l2": "L2"}
 REQUIRES = ("pyautoattack", "bench[autoattack]")
 SUBATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")
 """The standard version's sub-attacks, in the order they run; ``broken_by`` indexes this."""
+# The official defaults: samples per batch, APGD/FAB iterations, Square's queries.
+OFFICIAL_BATCH_SIZE, OFFICIAL_N_ITER, OFFICIAL_N_QUERIES = 250, 100, 5000
 
 
 def _autoattack(model: CraftingModel, eps: float, norm: str, seed: int, version: str = "standard", attacks: list[str] | None = None) -> Any:
@@ -68,8 +70,8 @@ class StandardParams(AttackParams):
 
     def cost(self) -> int:
         """Passes per sample and budget, if every sub-attack ran on every sample (most stop much earlier)."""
-        n_iter = self.n_iter or 100
-        return n_iter + 9 * n_iter + 9 * n_iter + (self.n_queries or 5000) // 4
+        n_iter = self.n_iter or OFFICIAL_N_ITER
+        return n_iter + 9 * n_iter + 9 * n_iter + (self.n_queries or OFFICIAL_N_QUERIES) // 4
 
 
 class AutoAttackStandard(Attack):
@@ -80,7 +82,7 @@ class AutoAttackStandard(Attack):
     description = "AutoAttack standard (official pyautoattack 0.2.0): APGD-CE, APGD-T, FAB-T, Square; parameter-free"
     Params = StandardParams
     requires = REQUIRES
-    default_batch_size = 250  # the official default
+    default_batch_size = OFFICIAL_BATCH_SIZE
 
     def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
         import torch
@@ -116,7 +118,7 @@ class ApgdParams(AttackParams):
 
     synonyms: ClassVar[dict[str, str]] = {"steps": "n_iter", "max_iter": "n_iter", "restarts": "n_restarts"}
 
-    n_iter: int = Field(100, ge=1, description="Iterations per restart (official: 100).")
+    n_iter: int = Field(OFFICIAL_N_ITER, ge=1, description="Iterations per restart (official: 100).")
     n_restarts: int = Field(1, ge=1, description="Random restarts (official standard: 1).")
 
     def cost(self) -> int:
@@ -130,7 +132,7 @@ class _AaSingle(Attack):
     norms = ("linf", "l2")
     default_tag = "adaptive"
     sub: ClassVar[str] = ""
-    default_batch_size = 250
+    default_batch_size = OFFICIAL_BATCH_SIZE
     requires = REQUIRES
 
     def configure(self, aa: Any) -> None:
@@ -143,27 +145,28 @@ class _AaSingle(Attack):
         return run_subattack(aa, self.sub, x, y)
 
 
-class ApgdCe(_AaSingle):
+class _Apgd(_AaSingle):
+    """AutoAttack's APGD on its own; a subclass names the loss (``sub``)."""
+
+    Params = ApgdParams
+
+    def configure(self, aa: Any) -> None:
+        aa.apgd.n_iter, aa.apgd.n_restarts = self.params.n_iter, self.params.n_restarts
+
+
+class ApgdCe(_Apgd):
     """AutoAttack's APGD on cross-entropy (untargeted)."""
 
     description = "APGD-CE (official AutoAttack code): step-size-free PGD on cross-entropy"
     default_tag = "naive"  # cross-entropy: its gradient vanishes on a saturated softmax like any CE attack's
-    Params = ApgdParams
     sub = "apgd-ce"
 
-    def configure(self, aa: Any) -> None:
-        aa.apgd.n_iter, aa.apgd.n_restarts = self.params.n_iter, self.params.n_restarts
 
-
-class ApgdDlr(_AaSingle):
+class ApgdDlr(_Apgd):
     """AutoAttack's APGD on the DLR loss (untargeted), invariant to the logits' scale."""
 
     description = "APGD-DLR (official AutoAttack code): step-size-free PGD on the scale-invariant DLR loss"
-    Params = ApgdParams
     sub = "apgd-dlr"
-
-    def configure(self, aa: Any) -> None:
-        aa.apgd.n_iter, aa.apgd.n_restarts = self.params.n_iter, self.params.n_restarts
 
 
 class AaSquareParams(AttackParams):
@@ -171,7 +174,7 @@ class AaSquareParams(AttackParams):
 
     synonyms: ClassVar[dict[str, str]] = {"max_queries": "n_queries", "queries": "n_queries"}
 
-    n_queries: int = Field(5000, ge=1, description="Query budget per sample (official: 5000).")
+    n_queries: int = Field(OFFICIAL_N_QUERIES, ge=1, description="Query budget per sample (official: 5000).")
     p_init: float = Field(0.8, gt=0, le=1, description="Initial fraction of pixels changed.")
 
     def cost(self) -> int:
