@@ -78,12 +78,35 @@ def _read_idx(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
 
 
-class IdxDataset(Dataset):
+class FileDataset(Dataset):
+    """A dataset in a folder of files named by ``md5`` (checked against it): found in a folder, else downloaded."""
+
+    md5: dict[str, str] = {}
+
+    def _read(self, folder: Path) -> Split:
+        raise NotImplementedError
+
+    def _download(self, roots: list[Path]) -> Path | None:
+        return None
+
+    def _complete(self, folder: Path) -> bool:
+        """Whether ``folder`` holds every file of ``md5``."""
+        return all((folder / f).is_file() for f in self.md5)
+
+    def _find(self, folders: list[Path], roots: list[Path]) -> tuple[Split, str] | None:
+        """The split from the first of ``folders`` that holds every file, else from a download; None when neither has it."""
+        for folder in folders:
+            if self._complete(folder):
+                return self._read(folder), str(folder)
+        downloaded = self._download(roots)
+        return None if downloaded is None else (self._read(downloaded), str(downloaded))
+
+
+class IdxDataset(FileDataset):
     """MNIST-format IDX .gz files, checked against the md5 of their uncompressed bytes."""
 
     subdir: str = ""
     extra_roots: tuple[str, ...] = ()
-    md5: dict[str, str] = {}
     mirror_class: str = ""
 
     def _candidates(self, roots: list[Path]) -> list[Path]:
@@ -93,12 +116,9 @@ class IdxDataset(Dataset):
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:
         folders = self._candidates(roots)
-        for folder in folders:
-            if all((folder / f).is_file() for f in self.md5):
-                return self._read(folder), str(folder)
-        downloaded = self._download(roots)
-        if downloaded is not None:
-            return self._read(downloaded), str(downloaded)
+        found = self._find(folders, roots)
+        if found is not None:
+            return found
         tried = ", ".join(str(f) for f in folders)
         raise DataError(
             f"{self.name}: files not found (need {', '.join(self.md5)}); tried {tried}; "
@@ -144,7 +164,7 @@ class IdxDataset(Dataset):
                 # Only what this attempt created, so a failed download leaves no empty or half-written folders behind.
                 shutil.rmtree(created, ignore_errors=True)
             return None
-        return folder if all((folder / f).is_file() for f in self.md5) else None
+        return folder if self._complete(folder) else None
 
 
 class Mnist(IdxDataset):

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.catalogue.datasets import Dataset, Split
+from bench.catalogue.datasets import FileDataset, Split
 from bench.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def _images(path: Path, batch: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32), y
 
 
-class Cifar10(Dataset):
+class Cifar10(FileDataset):
     """Krizhevsky's CIFAR-10 (50,000 train / 10,000 test 32x32 RGB) in <root>/cifar-10-batches-py/."""
 
     name = "cifar10"
@@ -98,12 +98,9 @@ class Cifar10(Dataset):
 
     def load(self, roots: list[Path]) -> tuple[Split, str]:
         folders = [r / FOLDER for r in roots]
-        for folder in folders:
-            if all((folder / f).is_file() for f in self.md5):
-                return self._read(folder), str(folder)
-        downloaded = self._download(roots)
-        if downloaded is not None:
-            return self._read(downloaded), str(downloaded)
+        found = self._find(folders, roots)
+        if found is not None:
+            return found
         tried = ", ".join(str(f) for f in folders) or "no data folder"
         where = str(roots[-1]) if roots else "a folder named by BENCH_DATA_DIR or --data-dir"
         raise DataError(
@@ -135,4 +132,4 @@ class Cifar10(Dataset):
             log.info("download of cifar10 failed: %s", exc)
             return None
         folder = target / FOLDER
-        return folder if all((folder / f).is_file() for f in self.md5) else None
+        return folder if self._complete(folder) else None
