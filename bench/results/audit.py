@@ -1,7 +1,7 @@
 """The audit checks: AutoAttack's cheap model checks, cross-backend consistency, and the indicators of attack failure.
 
 Pure functions of diagnostics, summaries, records and the attacks' recorded details
-(``bench.results.details``), yielding rows of ``bench.results.grading.FLAG_COLUMNS``.
+(``bench.results.details``), yielding rows of ``bench.results.flags.FLAG_COLUMNS``.
 Every check, its threshold and what to do about it is in docs/flags.md under the
 check's name.
 """
@@ -16,7 +16,7 @@ import pandas as pd
 
 from bench.results.details import Details
 from bench.results.families import family_of
-from bench.results.grading import flag_row, grade
+from bench.results.flags import flag_row, grade
 from bench.results.records import WORST
 
 # Fractions of inputs.

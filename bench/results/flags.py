@@ -15,13 +15,36 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from bench.results.details import Details
 from bench.results.families import family_of
-from bench.results.grading import FLAG_COLUMNS, flag_row, grade
 from bench.results.metrics import broken_at, covers, naive_vs_adaptive, worst_case_at
 from bench.results.records import CLEAN, WORST
 
+FLAG_COLUMNS = ["model", "attack", "check", "category", "verdict", "value", "threshold", "message"]
 DOC = "docs/flags.md"
+
+
+def flag_row(
+    model: str, attack: str, check: str, category: str, verdict: str, value: float, threshold: str, message: str
+) -> dict[str, object]:
+    """One row of ``FLAG_COLUMNS``."""
+    return dict(zip(FLAG_COLUMNS, [model, attack, check, category, verdict, value, threshold, message], strict=True))
+
+
+def grade(value: float, warn: float, fail: float, higher_is_bad: bool = True) -> str:
+    """``pass``, ``warn`` or ``fail``: the grading rule of every check with a warn and a fail threshold.
+
+    One edge convention (docs/flags.md's "at >="): a value *reaches* a threshold when it is
+    ``>=`` it. With ``higher_is_bad`` a value that reaches ``fail`` fails and one that reaches
+    ``warn`` warns; otherwise (a rate that must be high) a value that does not reach ``fail``
+    fails and one that does not reach ``warn`` warns. NaN (nothing measured) passes. A check
+    that only warns passes ``fail=math.inf``.
+    """
+    if math.isnan(value):
+        return "pass"
+    if higher_is_bad:
+        return "fail" if value >= fail else "warn" if value >= warn else "pass"
+    return "fail" if value < fail else "warn" if value < warn else "pass"
+
 
 # Fractions of inputs; see docs/flags.md for why these values.
 SATURATION_WARN, SATURATION_FAIL = 0.10, 0.50
@@ -271,36 +294,6 @@ def overall(flags: pd.DataFrame) -> Iterator[dict[str, object]]:
         bad = sorted(set(g.loc[g["verdict"] == worst, "check"])) if worst != "pass" else []
         msg = f"{worst}: " + (", ".join(bad) if bad else "no masking check failed")
         yield flag_row(model, "", "gradient-masking", "verdict", worst, float(rank[worst]), "worst masking check", msg)
-
-
-def run_checks(
-    records: pd.DataFrame, summary: pd.DataFrame, diagnostics: pd.DataFrame | None = None, details: list[Details] | None = None
-) -> pd.DataFrame:
-    """Every check over one run; one row per model (x attack) x check, plus a verdict per model.
-
-    ``details`` (what traced attacks recorded) adds the indicators of attack failure.
-    """
-    from bench.results import audit
-
-    rows: list[dict[str, object]] = []
-    if diagnostics is not None and len(diagnostics):
-        rows += check_saturation(diagnostics)
-        rows += check_zero_gradients(diagnostics)
-        rows += audit.check_model_outputs(diagnostics)
-    if len(summary):
-        rows += check_iterative_vs_single_step(summary)
-        rows += check_monotone_eps(summary)
-        rows += check_unbounded(summary)
-        rows += audit.check_backend_disagreement(summary)
-    if len(records[records["attack"] != CLEAN]):
-        rows += check_transfer_beats_whitebox(records)
-        rows += check_partial_coverage(records)
-        rows += check_gap(records)
-        if details:
-            rows += audit.check_indicators(records, details)
-    flags = pd.DataFrame(rows, columns=FLAG_COLUMNS)
-    flags = pd.concat([flags, pd.DataFrame(list(overall(flags)), columns=FLAG_COLUMNS)], ignore_index=True)
-    return flags
 
 
 VERDICT_COLUMNS = ["model", "masking", "failed_masking", "failed_sanity", "unreliable", "why"]

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from bench.results.flags import run_checks
 from bench.results.metrics import naive_vs_adaptive, summarize
+from bench.results.tables import run_checks
 from tests.unit.report_fixtures import clean, fixed, min_norm
 
 N = 20

@@ -46,7 +46,7 @@ from bench.pipeline.models.store import default_store_root
 from bench.pipeline.runner import data_ref
 from bench.results.audit import ATTACK_TESTS, BINARIZATION_PASS
 from bench.results.families import family_of
-from bench.results.grading import grade
+from bench.results.flags import grade
 from bench.results.records import within_budget
 from bench.results.run_folder import RunFolder
 from bench.spec.plan import attack_plan, model_seed, topo_models

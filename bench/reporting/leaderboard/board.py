@@ -45,10 +45,11 @@ from bench.reporting.markdown import render_markdown
 from bench.reporting.report.defences import NAIVE_ADAPTIVE_COLUMNS, leaderboard_defences, naive_adaptive_columns
 from bench.results.costs import read_costs
 from bench.results.families import family_name
-from bench.results.flags import model_verdicts, run_checks
+from bench.results.flags import model_verdicts
 from bench.results.metrics import EPS_DIGITS, common_eps, covers, eps_key, naive_vs_adaptive, summarize, wilson, worst_case_at
 from bench.results.records import CLEAN
 from bench.results.run_folder import RunFolder
+from bench.results.tables import run_checks
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from bench.reporting.doc import Plot, Section, Table, display_frame, pct
 from bench.reporting.figures.plots import save_plot
 from bench.results.audit import ATTACK_TESTS, BINARIZATION_PASS, autoattack_breakdown, indicator_table
 from bench.results.details import Details
-from bench.results.grading import FLAG_COLUMNS, flag_row
+from bench.results.flags import FLAG_COLUMNS, flag_row
 from bench.results.tables import RunTables
 
 AA_SUBATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")  # bench.attacks.autoattack.SUBATTACKS, without importing the attack layer
