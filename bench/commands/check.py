@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bench.commands import FILE, handle_errors, run_dir_argument
-from bench.reporting.gate.tolerance import Tolerance
+from bench.reporting.gate import Tolerance
 
 
 @click.command()

@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.errors import BaselineError
-from bench.reporting.gate.tolerance import Tolerance
+from bench.reporting.gate import Tolerance
 from bench.results.metrics import COUNT_COLUMNS, count_of, wilson
 from bench.results.records import WORST
 from bench.results.run_folder import RunFolder
