@@ -50,7 +50,6 @@ PACKAGES: dict[str, tuple[str, ...]] = {
         "audit",
         "seeds",
         "tables",
-        "diagnostics",
         "details",
         "examples",
         "costs",

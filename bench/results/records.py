@@ -1,4 +1,4 @@
-"""Per-sample records: the source of truth for every table and figure.
+"""Per-sample records, and the per-sample diagnostics beside them: the source of truth for every table, figure and check.
 
 One row per model x attack x eps x sample. Each finished cell (one attack on
 one model) is one CSV shard under ``records/``, written atomically, so a shard
@@ -102,3 +102,34 @@ def read_records(run_dir: Path, only: set[str] | None = None) -> pd.DataFrame:
     if not shards:
         return pd.DataFrame({c: pd.Series(dtype="object" if t == "str" else t) for c, t in COLUMNS.items()})
     return pd.concat([read_shard(p) for p in shards], ignore_index=True)
+
+
+# The per-sample gradient-masking diagnostics of a model (``diagnostics/<model>.<key>.csv``): computed on the model
+# by ``bench.pipeline.measure.diagnostics``, read here by the masking checks (``bench.results.flags``).
+DIAGNOSTICS_COLUMNS = [
+    "model",
+    "sample",
+    "max_abs_logit",
+    "logit_gap",
+    "softmax_onehot",
+    "grad_zero",
+    "grad_l1",
+    # AutoAttack's cheap model checks (see docs/flags.md): the output looks like probabilities, it differs
+    # across repeated passes, and how many times the forward pass called backward/grad (one value per model).
+    "prob_output",
+    "randomized",
+    "grad_calls",
+]
+DIAGNOSTICS_BOOL = ("softmax_onehot", "grad_zero", "prob_output", "randomized")
+
+
+def read_diagnostics(run_dir: Path, only: set[str] | None = None) -> pd.DataFrame:
+    """The diagnostics of a run folder, from every shard or only those named in ``only`` (empty frame if none)."""
+    shards = sorted(p for p in (run_dir / "diagnostics").glob("*.csv") if only is None or p.name in only)
+    if not shards:
+        return pd.DataFrame(columns=DIAGNOSTICS_COLUMNS)
+    frame = pd.concat([pd.read_csv(p) for p in shards], ignore_index=True)
+    for col in DIAGNOSTICS_BOOL:
+        if col in frame:  # diagnostics written before a column existed lack it; the checks skip what is missing
+            frame[col] = frame[col].astype(str).str.lower().isin(["true", "1"])
+    return frame

@@ -19,8 +19,7 @@ from typing import Any
 import pandas as pd
 
 from bench.errors import BenchError
-from bench.results.diagnostics import read_diagnostics
-from bench.results.records import read_records
+from bench.results.records import read_diagnostics, read_records
 
 MANIFEST = "manifest.json"
 RECORDS = "records"

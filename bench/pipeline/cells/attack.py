@@ -35,7 +35,7 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     model = ws.module(cell.model, data)
     crafter = ws.crafting_model(cell.source or cell.model, spec.view, data)
     cls = ATTACKS.get(spec.use)
-    atk = cls(spec.params, spec.norm or cls.norms[0], attack_seed(cell.seed, spec.id), spec.batch_size or cls.default_batch_size)
+    atk = cls(spec.params, cls.resolved_norm(spec), attack_seed(cell.seed, spec.id), cls.resolved_batch_size(spec))
     n = min(spec.n_samples or len(data.y_eval), len(data.y_eval))
     clean_path = ws.paths.run_dir / RECORDS / cell.clean
     if not clean_path.is_file():

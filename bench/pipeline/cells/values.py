@@ -118,8 +118,19 @@ class EvalCell:
         return (self.shard, self.diagnostics) if self.diagnose else (self.shard,)
 
 
+class OneOutput:
+    """A cell that writes one file, ``output``: it is done when that file exists."""
+
+    output: str
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Every file the cell writes; it is done when they all exist."""
+        return (self.output,)
+
+
 @dataclass(frozen=True)
-class AttackCell:
+class AttackCell(OneOutput):
     """One attack on one model; for a transfer attack, crafted on ``source`` and judged on ``model``."""
 
     attack: AttackSpec
@@ -145,17 +156,14 @@ class AttackCell:
 
     @property
     def shard(self) -> str:
-        """The records shard, relative to the run folder."""
+        """The records shard, relative to the run folder (its one output: examples and details are optional)."""
         return f"records/{shard_name(self.model.id, self.attack.id, self.key)}"
 
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        """Every file the cell must write (its examples are optional); it is done when they all exist."""
-        return (self.shard,)
+    output = shard
 
 
 @dataclass(frozen=True)
-class CostCell:
+class CostCell(OneOutput):
     """What one model costs: size, FLOPs and latency measured on it, and its (and its teachers') training cost.
 
     Unlike the other cells its result is not deterministic: latency is a measurement
@@ -189,11 +197,6 @@ class CostCell:
     def output(self) -> str:
         """The cost file, relative to the run folder."""
         return f"costs/{self.model.id}.{self.key[:16]}.json"
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        """Every file the cell writes; it is done when they all exist."""
-        return (self.output,)
 
 
 Cell = TrainCell | EvalCell | AttackCell | CostCell

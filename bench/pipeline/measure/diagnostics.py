@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bench.results.diagnostics import COLUMNS
+from bench.results.records import DIAGNOSTICS_COLUMNS as COLUMNS
 
 # AutoAttack's tolerances: an output is a probability vector within PROB_TOL; passes differ beyond RANDOM_TOL
 # (L2 distance of the L2-normalised outputs).
