@@ -78,7 +78,7 @@ class DatasetSpec(StrictModel):
     """Which data to use and how much of it."""
 
     name: str = Field(description="Dataset key, see `bench ls datasets`.")
-    root: str | None = Field(None, description="Folder holding the data; see README for the search order.")
+    root: str | None = Field(None, description="Folder holding the data; see docs/data.md for the search order.")
     path: str | None = Field(None, description="The data file, for a dataset that reads one (`arrays`: an .npz), relative to the suite.")
     train_size: int | None = Field(None, ge=1, description="Training subset size (default: all).")
     eval_size: int = Field(500, ge=1, description="Number of test samples to evaluate and attack.")
@@ -248,9 +248,13 @@ class SuiteSpec(StrictModel):
 
     name: str = Field(description="Suite name, used in titles and the run folder name.")
     seed: int = Field(0, ge=0, description="Seed for data subsets, training and attacks.")
-    dataset: DatasetSpec
-    models: list[ModelSpec] = Field(min_length=1)
-    attacks: list[AttackSpec] = Field(default_factory=list)
+    dataset: DatasetSpec = Field(description="The data set every model is trained and attacked on.")
+    models: list[ModelSpec] = Field(
+        min_length=1, description="The models to train or load, in any order: a teacher is obtained before its students."
+    )
+    attacks: list[AttackSpec] = Field(
+        default_factory=list, description="The attacks to run on the models (each on every model unless it names some)."
+    )
     temperatures: list[float] | None = Field(None, min_length=1, description="Sweep: one teacher/student pair per T (ids <id>-t<T>).")
     seeds: list[int] | None = Field(None, min_length=1, description="Sweep: every model and attack once per seed (ids <id>-s<seed>).")
     strict: bool = Field(False, description="`bench run` exits 1 when any check fails (as --strict); does not change the results.")
