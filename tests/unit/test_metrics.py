@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 import pytest
+from helpers.report_fixtures import clean, fixed, min_norm, records
 
 from bench.results.metrics import (
     clean_accuracy,
@@ -17,7 +18,6 @@ from bench.results.metrics import (
     worst_case,
     worst_case_at,
 )
-from tests.unit.report_fixtures import clean, fixed, min_norm, records
 
 CORRECT = [True] * 8 + [False] * 2  # 10 samples, 8 correct
 

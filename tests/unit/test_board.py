@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from report_fixtures import clean, fixed, min_norm, records, run_folder
+from helpers.report_fixtures import clean, fixed, min_norm, records, run_folder
 
 from bench.cli import cli
 from bench.errors import BenchError

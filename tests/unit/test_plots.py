@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from report_fixtures import clean, fixed, min_norm, records
+from helpers.report_fixtures import clean, fixed, min_norm, records
 
 from bench.reporting.figures.examples import plot_examples
 from bench.reporting.figures.plots import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature

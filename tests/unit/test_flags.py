@@ -6,10 +6,10 @@ import math
 
 import pandas as pd
 import pytest
+from helpers.report_fixtures import clean, fixed, min_norm
 
 from bench.results.metrics import naive_vs_adaptive, summarize
 from bench.results.tables import run_checks
-from tests.unit.report_fixtures import clean, fixed, min_norm
 
 N = 20
 ALL = [True] * N

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from report_fixtures import clean, fixed, min_norm, records
+from helpers.report_fixtures import clean, fixed, min_norm, records
 
 from bench.results.examples import MAX_EXAMPLES, examples_path, load_examples, load_strongest, save_examples, strongest_attacks
 from bench.results.metrics import summarize

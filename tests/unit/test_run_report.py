@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from report_fixtures import clean, fixed, min_norm, records, run_folder
+from helpers.report_fixtures import clean, fixed, min_norm, records, run_folder
 
 import bench.results.tables
 from bench.cli import cli
