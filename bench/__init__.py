@@ -1,7 +1,8 @@
 """bench: an adversarial-robustness benchmark harness with gradient-masking verdicts.
 
-The layers, arrows one way: the utilities and catalogues <- ``spec`` <- ``pipeline`` ->
-``results`` <- ``reporting``; ``attacks`` see only ``spec.schema``; ``commands`` use them all.
+The layers, arrows one way (``tests/unit/test_layers.py`` states the same, with no exceptions):
+the utilities and catalogues <- ``spec`` <- ``pipeline`` -> ``results`` <- ``reporting``;
+``pipeline`` -> ``attacks`` -> ``spec.schema``; ``commands`` use them all.
 
 Modules:
 
