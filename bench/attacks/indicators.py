@@ -8,7 +8,7 @@ Imported only inside ``generate``. An attack records per sample:
 * ``noise_rel``: how much the margin at the clean input moves under small uniform noise,
   relative to its size (the mean over ``NOISE_DRAWS`` draws of radius ``NOISE_RADIUS``).
 
-The rules that turn these into flags live in ``bench.results.indicators``.
+The rules that turn these into flags live in ``bench.results.audit`` (``check_indicators``).
 """
 
 from __future__ import annotations

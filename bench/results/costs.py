@@ -1,6 +1,6 @@
 """What each model of a run costs, read from the run folder's ``costs/*.json`` (one file per model and measurement).
 
-``bench run`` measures every model once it is trained (``bench.pipeline.cells.execute.measure``):
+``bench run`` measures every model once it is trained (``bench.pipeline.cells.cost.measure``):
 parameters, checkpoint bytes, FLOPs per sample (torch's ``FlopCounterMode``), the median
 latency of repeated forward passes at batch 1 and at a large batch with the thread count,
 and the training cost the model store recorded when the model (and each of its teachers)

@@ -1,7 +1,7 @@
 """Pure functions that group results across models: seed replicates and temperature sweeps.
 
 A seed sweep copies each model once per seed, with ids made by
-``bench.spec.sweep.seed_id`` (``distilled-s0``, ``distilled-s1``, ...) and the seed
+``bench.spec.schema.seed_id`` (``distilled-s0``, ``distilled-s1``, ...) and the seed
 in the model's spec. Those copies, and only those, are replicates of one
 configuration: the report shows the mean and the spread across seeds next to
 the per-seed Wilson intervals (the intervals say how much a number could move
@@ -53,7 +53,7 @@ def seed_replicates(spec: Mapping[str, Any] | None) -> dict[str, tuple[str, int]
 def temperature_sweep(spec: Mapping[str, Any] | None) -> dict[str, float]:
     """Model id -> training temperature for the copies a temperature sweep made of one base model.
 
-    Only ids the sweep makes (``bench.spec.sweep.temperature_id``, seed suffix
+    Only ids the sweep makes (``bench.spec.schema.temperature_id``, seed suffix
     allowed) whose spec has that temperature count; a baseline or a student that
     merely has T=1 is not a point of the sweep. When several bases were swept,
     the one with the most temperatures is taken (the first on a tie).

@@ -11,7 +11,7 @@
   it at that moment, so two measurements of the same model differ.
 
 Training cost (seconds, epochs) is measured when a model is trained and kept with it
-in the model store; ``bench.pipeline.cells.execute.measure`` reads it from there.
+in the model store; ``bench.pipeline.cells.cost.measure`` reads it from there.
 """
 
 from __future__ import annotations
