@@ -1,8 +1,9 @@
-"""Shared fixtures: an isolated model store, offline data, a tiny trained model, and a CIFAR-10 folder."""
+"""Shared fixtures: an isolated model store, offline data, a tiny trained model, a CIFAR-10 folder, a folder for plug-ins."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 import torch
@@ -60,3 +61,12 @@ def tree(tmp_path, monkeypatch):
     # The synthetic files are not CIFAR-10's: expect their own md5s instead of the published ones.
     monkeypatch.setattr(cifar10.Cifar10, "md5", write_tree(tmp_path))
     return tmp_path
+
+
+@pytest.fixture
+def on_path(tmp_path, monkeypatch):
+    """tmp_path, first on sys.path: a plug-in module written there imports; every ``plug_*`` module is forgotten after."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("plug_")]:
+        sys.modules.pop(name)

@@ -1,73 +1,22 @@
-"""Adversarial training (``train.adversarial``): the spec, the training attack, the cache key, and that it works."""
+"""Adversarial training (bench.pipeline.training.adversarial): its attack, that it works, that plain training never reaches it."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
-from pydantic import ValidationError
 
 from bench.attacks.base import CraftingModel
 from bench.attacks.views import make_view
 from bench.catalogue.attacks import ATTACKS
-from bench.errors import SpecError
-from bench.pipeline.cells.keys import Runtime, model_key, train_code
 from bench.pipeline.models.networks import build_model
 from bench.pipeline.training import fit
 from bench.pipeline.training.adversarial import perturb
-from bench.spec.load import parse_suite
-from bench.spec.schema import AdversarialSpec, ModelSpec, TrainSpec
+from bench.spec.schema import AdversarialSpec, TrainSpec
 
 SMOKE = yaml.safe_load((Path(__file__).resolve().parents[2] / "suites" / "smoke.yaml").read_text())
-
-
-def test_fgsm_rs_defaults_follow_wong_et_al_and_reject_settings_it_would_ignore():
-    spec = AdversarialSpec(eps="0.3")
-    assert (spec.method, spec.norm, spec.n_steps, spec.alpha) == ("fgsm-rs", "linf", 1, pytest.approx(0.375))
-    assert AdversarialSpec(method="pgd", eps=0.3, steps=40).alpha == pytest.approx(2.5 * 0.3 / 40)
-    with pytest.raises(ValidationError, match="fgsm-rs takes one step from a random start; steps applies to method: pgd"):
-        AdversarialSpec(eps=0.3, steps=10)
-
-
-def test_only_a_baseline_is_adversarially_trained():
-    data = copy.deepcopy(SMOKE)
-    data["models"][1]["train"]["adversarial"] = {"eps": 0.3}
-    data["models"][0]["train"]["adversarial"] = {"eps": 30}
-    with pytest.raises(SpecError) as info:
-        parse_suite(data)
-    assert str(info.value).splitlines() == [
-        "models[0].train.adversarial.eps: 30 is more than 1 (linf), but inputs are in [0, 1]; budgets are on the [0, 1] scale: "
-        "write 30/255 for 30 grey levels",
-        "models[1].train.adversarial: only a baseline is adversarially trained (kind is 'teacher')",
-    ]
-
-
-def key(train: TrainSpec) -> str:
-    spec = ModelSpec(id="m", kind="baseline", arch="tiny-mlp", train=train)
-    return model_key(spec, "data", 0, None, None, Runtime((("torch", "x"),), "cpu"), train_code("tiny-mlp", train.adversarial is not None))
-
-
-def test_every_adversarial_setting_is_in_the_model_key_and_a_plain_model_keeps_its_key():
-    plain = TrainSpec()
-    assert "adversarial" not in plain.canonical()  # so models trained before this setting existed keep their keys
-    assert train_code("tiny-mlp", True) != train_code("tiny-mlp", False)
-    variants = [
-        AdversarialSpec(eps=0.3),
-        AdversarialSpec(eps=0.2),
-        AdversarialSpec(eps=0.3, norm="l2"),
-        AdversarialSpec(eps=0.3, step_size=0.3),
-        AdversarialSpec(eps=0.3, clean_weight=0.5),
-        AdversarialSpec(method="pgd", eps=0.3),
-        AdversarialSpec(method="pgd", eps=0.3, steps=5),
-        AdversarialSpec(method="pgd", eps=0.3, random_start=False),
-    ]
-    keys = {key(plain)} | {key(TrainSpec(adversarial=a)) for a in variants}
-    assert len(keys) == len(variants) + 1
-    # The default step and the same step written out are one model.
-    assert key(TrainSpec(adversarial=AdversarialSpec(eps=0.3))) == key(TrainSpec(adversarial=AdversarialSpec(eps=0.3, step_size=0.375)))
 
 
 TRAINING_ATTACKS = [AdversarialSpec(eps=0.2), AdversarialSpec(method="pgd", eps=0.2, steps=3), AdversarialSpec(eps=1.0, norm="l2")]
@@ -138,19 +87,3 @@ def test_a_plain_model_never_reaches_adversarial_training(digits, monkeypatch):
             TrainSpec(epochs=1, batch_size=64, lr=0.01, adversarial={"method": "fgsm-rs", "eps": 0.1}),
             0,
         )
-
-
-def test_cyclic_schedule_rises_to_lr_at_40_percent_then_falls_to_zero():
-    from bench.pipeline.training.loop import scheduler
-
-    param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.Adam([param], lr=5e-3)
-    sched = scheduler(opt, TrainSpec(lr=5e-3, schedule="cyclic"), total_steps=10)
-    rates = []
-    for _ in range(10):
-        rates.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    # Step i runs at the rate of its end, (i+1)/4 of the peak up to step 4, then down to 0 at step 10.
-    assert rates == pytest.approx([1.25e-3, 2.5e-3, 3.75e-3, 5e-3, 5e-3 * 5 / 6, 5e-3 * 4 / 6, 5e-3 * 3 / 6, 5e-3 * 2 / 6, 5e-3 / 6, 0.0])
-    assert scheduler(opt, TrainSpec(schedule="constant"), 10) is None

@@ -1,4 +1,4 @@
-"""Leaderboard: ranking by worst case, ties, families, flags, and never mixing datasets or budgets."""
+"""The leaderboard (bench.reporting.leaderboard.board): ranking by worst case, ties, families, flags, no mixed datasets or budgets."""
 
 from __future__ import annotations
 
@@ -6,79 +6,16 @@ import math
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from helpers.leaderboard import OK, model_records, two_runs
 from helpers.report_fixtures import clean, fixed, min_norm, records, run_folder
 
-from bench.cli import cli
 from bench.errors import BenchError
 from bench.reporting.leaderboard.board import build_leaderboards, load_run, rank, render
-
-OK = [True] * 4
-
-
-def _model(m, pgd_breaks, eps=(0.1, 0.3), correct=OK):
-    """A model attacked by naive PGD (breaking ``pgd_breaks`` samples at every eps) and adaptive margin PGD (sample 0)."""
-    broken = [i < pgd_breaks for i in range(4)]
-    return [
-        clean(m, correct),
-        fixed(m, "pgd", correct, {e: broken for e in eps}),
-        fixed(m, "pgdm", correct, {e: [True, False, False, False] for e in eps}, use="bench.pgd_margin", tag="adaptive"),
-    ]
-
-
-FLAGS = pd.DataFrame(
-    [
-        {
-            "model": "b",
-            "attack": "",
-            "check": "naive-adaptive-gap",
-            "category": "masking",
-            "verdict": "fail",
-            "value": 0.5,
-            "threshold": "",
-            "message": "",
-        },
-        {
-            "model": "b",
-            "attack": "pgd",
-            "check": "monotone",
-            "category": "sanity",
-            "verdict": "warn",
-            "value": 0.1,
-            "threshold": "",
-            "message": "",
-        },
-        {
-            "model": "b",
-            "attack": "",
-            "check": "gradient-masking",
-            "category": "verdict",
-            "verdict": "fail",
-            "value": 2,
-            "threshold": "",
-            "message": "",
-        },
-        {
-            "model": "c",
-            "attack": "pgd",
-            "check": "monotone",
-            "category": "sanity",
-            "verdict": "fail",
-            "value": 0.1,
-            "threshold": "",
-            "message": "",
-        },
-    ]
-)
 
 
 @pytest.fixture
 def runs(tmp_path):
-    # Worst case at 0.3 (margin PGD always breaks sample 0): a 3/4 broken -> 25%; b 1/4 -> 75%; c 1/4 -> 75%, a tie
-    # with b; d 2/4 -> 50%.
-    one = run_folder(tmp_path, "one", records(*_model("a", 3), *_model("b", 1)), flags=FLAGS, finished="2026-02-01T00:00:00+00:00")
-    two = run_folder(tmp_path, "two", records(*_model("c", 0), *_model("d", 2)), flags=FLAGS)
-    return one, two
+    return two_runs(tmp_path)
 
 
 def test_unreliable_models_are_listed_below_the_reliable_ones_unranked(runs):
@@ -141,7 +78,7 @@ def test_columns_families_gap_flags_and_unreliable(runs):
 
 
 def test_datasets_are_never_ranked_together(tmp_path, runs):
-    mnist = run_folder(tmp_path, "mnist-run", records(*_model("e", 1)), dataset="mnist")
+    mnist = run_folder(tmp_path, "mnist-run", records(*model_records("e", 1)), dataset="mnist")
     boards = build_leaderboards([load_run(r) for r in [*runs, mnist]])
     assert [(b.dataset, len(b.frame)) for b in boards] == [("digits", 4), ("mnist", 1)]
     assert boards[1].frame["rank"].tolist() == [1]
@@ -153,15 +90,15 @@ def test_datasets_are_never_ranked_together(tmp_path, runs):
 
 
 def test_two_folders_of_one_suite_are_told_apart(tmp_path):
-    a = run_folder(tmp_path / "before", "smoke", records(*_model("m", 1)))
-    b = run_folder(tmp_path / "after", "smoke", records(*_model("m", 2)))
+    a = run_folder(tmp_path / "before", "smoke", records(*model_records("m", 1)))
+    b = run_folder(tmp_path / "after", "smoke", records(*model_records("m", 2)))
     md = render(build_leaderboards([load_run(a), load_run(b)]), "md")
     assert f"| 1 | m | smoke ({a}) |" in md and f"| 1 | m | smoke ({b}) |" in md  # 4 samples: the intervals overlap
 
 
 def test_runs_without_a_common_eps_are_refused(tmp_path):
-    a = run_folder(tmp_path, "a", records(*_model("a", 1, eps=(0.1,))))
-    b = run_folder(tmp_path, "b", records(*_model("b", 1, eps=(0.2,))))
+    a = run_folder(tmp_path, "a", records(*model_records("a", 1, eps=(0.1,))))
+    b = run_folder(tmp_path, "b", records(*model_records("b", 1, eps=(0.2,))))
     runs = [load_run(a), load_run(b)]
     with pytest.raises(BenchError, match="share no finite linf eps"):
         build_leaderboards(runs)
@@ -187,24 +124,9 @@ def test_load_run_needs_a_run_folder_with_a_dataset(tmp_path, runs):
         load_run(runs[0])
 
 
-def test_cli_writes_each_format(tmp_path, runs):
-    cr = CliRunner()
-    res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--format", "csv", "-o", str(tmp_path / "lb.csv")])
-    assert res.exit_code == 0, res.output
-    lb = pd.read_csv(tmp_path / "lb.csv")
-    assert lb["model"].tolist() == ["d", "a", "b", "c"] and lb["rank"].fillna(0).tolist() == [1, 1, 0, 0]
-    res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--eps", "0.1", "--format", "html"])
-    assert res.exit_code == 0 and res.output.startswith("<!DOCTYPE html>") and "digits: linf eps 0.1" in res.output
-    assert '<tr class="fail">' in res.output and "<script" not in res.output
-    res = cr.invoke(cli, ["leaderboard", *map(str, runs)])
-    assert res.exit_code == 0 and "| rank | model | suite | samples | attacks | clean |" in res.output
-    res = cr.invoke(cli, ["leaderboard", *map(str, runs), "--eps", "0.2"])
-    assert res.exit_code == 2 and res.output.startswith("error: --eps 0.2 (linf) was not evaluated") and len(res.output.splitlines()) == 1
-
-
 def test_runs_on_different_evaluation_subsets_are_not_ranked_together(tmp_path):
-    a = run_folder(tmp_path, "subset-a", records(*_model("a", 1)), eval_fingerprint="1" * 64)
-    b = run_folder(tmp_path, "subset-b", records(*_model("b", 3)), eval_fingerprint="2" * 64)
+    a = run_folder(tmp_path, "subset-a", records(*model_records("a", 1)), eval_fingerprint="1" * 64)
+    b = run_folder(tmp_path, "subset-b", records(*model_records("b", 3)), eval_fingerprint="2" * 64)
     boards = build_leaderboards([load_run(a), load_run(b)])
     assert [list(board.frame["model"]) for board in boards] == [["a"], ["b"]]
     assert all(board.frame["rank"].tolist() == [1] for board in boards)

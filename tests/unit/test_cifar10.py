@@ -1,27 +1,20 @@
-"""CIFAR-10: the batches loader on a synthetic tree in the exact pickle format, the 20 real test images, the nets, the suite."""
+"""CIFAR-10's files (bench.pipeline.data.cifar10): the loader on a synthetic tree in the exact pickle format, the 20 real images."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import pickle
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from helpers.cifar10 import real_images
-from PIL import Image
 
-from bench.cli import cli
 from bench.errors import DataError
 from bench.pipeline.data import cifar10
 from bench.pipeline.data.bundle import load_data
-from bench.pipeline.models.cifar import CIFAR10_MEAN, CIFAR10_STD, PapernotCifar, ResNet18Cifar
-from bench.pipeline.training.loop import augment_batch
-from bench.spec.schema import AugmentSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,31 +39,6 @@ def test_torchvision_reads_the_same_tree_identically(tree, monkeypatch):
     ours = cifar10.Cifar10().load([tree])[0]
     assert np.array_equal(ours.x_test, ref.data.transpose(0, 3, 1, 2)) and ours.y_test.tolist() == ref.targets
     assert tuple(ref.classes) == cifar10.CLASSES
-
-
-def test_the_nets_normalise_inside_exactly_as_torchvision_does(tree):
-    from torchvision import transforms
-
-    images, _ = real_images()
-    standard = transforms.Compose([transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)])
-    expected = torch.stack([standard(Image.fromarray(im)) for im in images])
-    x = load_data("cifar10", [tree], seed=0, train_size=None, eval_size=20).x_test
-    for net in (PapernotCifar((3, 32, 32), 10), ResNet18Cifar((3, 32, 32), 10)):
-        assert torch.allclose(net.normalize(x), expected, atol=1e-6)
-    # On real images, CIFAR's statistics standardise each channel to about zero mean and unit spread.
-    z = expected.transpose(0, 1).flatten(1)
-    assert z.mean(1).abs().max() < 0.35 and ((z.std(1) - 1).abs().max() < 0.35)
-
-
-def test_both_nets_map_cifar_inputs_to_logits_and_gradients(tree):
-    x = load_data("cifar10", [tree], seed=0, train_size=None, eval_size=20).x_test[:4].requires_grad_(True)
-    for net, n_params in ((PapernotCifar((3, 32, 32), 10), 1_147_978), (ResNet18Cifar((3, 32, 32), 10), 11_173_962)):
-        assert sum(p.numel() for p in net.parameters()) == n_params
-        assert {"mean", "std"}.isdisjoint(net.state_dict()), "normalisation constants are not weights"
-        out = net.eval()(x)
-        assert out.shape == (4, 10)
-        (grad,) = torch.autograd.grad(out.sum(), x)
-        assert grad.abs().sum() > 0
 
 
 def test_a_corrupt_or_tampered_batch_is_refused(tree, monkeypatch):
@@ -108,26 +76,3 @@ def test_the_published_checksums_are_torchvisions():
     from torchvision.datasets import CIFAR10
 
     assert cifar10.MD5 == {name: md5 for name, md5 in CIFAR10.train_list + CIFAR10.test_list} | {"batches.meta": CIFAR10.meta["md5"]}
-
-
-def test_augmentation_is_seeded_and_is_a_crop_and_a_flip():
-    x = torch.arange(2 * 3 * 6 * 6, dtype=torch.float32).reshape(2, 3, 6, 6) + 1
-    spec = AugmentSpec(crop_padding=2, flip=True)
-    a = augment_batch(x, spec, torch.Generator().manual_seed(5))
-    assert torch.equal(a, augment_batch(x, spec, torch.Generator().manual_seed(5))), "same seed, same crops and flips"
-    assert not torch.equal(a, augment_batch(x, spec, torch.Generator().manual_seed(6)))
-    for i in range(2):
-        padded = torch.nn.functional.pad(x[i], (2, 2, 2, 2))
-        windows = [padded[:, r : r + 6, c : c + 6] for r in range(5) for c in range(5)]
-        assert any(torch.equal(a[i], w) or torch.equal(a[i], w.flip(2)) for w in windows), "a window of the padded image, maybe mirrored"
-    assert torch.equal(augment_batch(x, AugmentSpec(), torch.Generator()), x)
-
-
-def test_the_cifar10_suite_validates_and_prints_its_cost():
-    res = CliRunner().invoke(cli, ["validate", str(ROOT / "suites" / "cifar10.yaml")])
-    assert res.exit_code == 0, res.output
-    out = res.stdout
-    assert "model distilled: student papernot-cifar, T=100, 50 epochs, augment crop_padding=4 flip=True, teacher teacher" in out
-    assert "attack pgd-margin-l2: bench.pgd_margin (adaptive, fixed_eps, view logits, l2)\n  eps 0.5; on baseline, distilled" in out
-    assert "attack pgd: torchattacks.pgd (naive, fixed_eps, view logits, linf)\n  eps 0.03137 (8/255); on baseline, distilled" in out
-    assert re.search(r"rough cost on 2 CPU cores: training ~\d+\.\d (min|h), attacks ~\d+\.\d (min|h) \(cold\)", out)

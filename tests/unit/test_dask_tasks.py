@@ -1,8 +1,6 @@
-"""What a Dask worker runs, called in this process: cells built from outcomes, and a clear error off the shared file system."""
+"""What a Dask worker runs (bench.pipeline.executors.dask_tasks), called in this process: cells built from outcomes, clear refusals."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +9,7 @@ from bench.pipeline.cells.build import eval_cell
 from bench.pipeline.cells.keys import Runtime
 from bench.pipeline.cells.values import DataRef, ModelRef
 from bench.pipeline.cells.workspace import WorkspacePaths
-from bench.pipeline.executors.dask import planned_code
 from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, evaluate_task
-from bench.spec.load import load_suite
 
 DATA = DataRef("digits", 0, None, 200, "t", "e", "x")
 TRAINED = Outcome("train a", {"origin": "trained"}, ModelRef("a", "small-cnn", "key", "weights", "code"))
@@ -55,11 +51,3 @@ def test_a_worker_with_other_code_or_libraries_than_the_driver_refuses_the_cell(
     older = Runtime((("torch", "1.0"), ("torchvision", "0.1")), "cpu")
     with pytest.raises(CacheError, match="planned for torch 1.0, torchvision 0.1, cpu, float32, but this process has torch"):
         evaluate_task(TRAINED, "a", True, DATA, env_for(run, tmp_path / "store", runtime=older))
-
-
-def test_the_driver_sends_a_digest_for_every_kind_of_cell_the_suite_has():
-    suite = load_suite(Path(__file__).resolve().parents[2] / "suites" / "smoke.yaml")
-    kinds = dict(planned_code(suite))
-    assert {"evaluate"} | {f"train:{m.arch}" for m in suite.models} | {f"attack:{a.use}" for a in suite.attacks} == set(kinds)
-    defences = load_suite(Path(__file__).resolve().parents[2] / "suites" / "mnist-defences.yaml")
-    assert "train:papernot-mnist:adversarial" in dict(planned_code(defences)), "adversarial training is other code"

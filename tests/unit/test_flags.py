@@ -1,9 +1,10 @@
-"""Each diagnostic on crafted records, summaries and per-sample diagnostics."""
+"""The grading rule (bench.results.flags): each check on crafted records, summaries and per-sample diagnostics."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers.report_fixtures import clean, fixed, min_norm
@@ -199,3 +200,36 @@ def test_model_verdict_is_the_worst_masking_check_and_ignores_sanity():
 def test_checks_survive_runs_without_fixed_budget_or_pairs():
     flags = flags_for(clean("m", ALL), min_norm("m", "cw", ALL, [1.0] * N))
     assert set(flags["check"]) == {"unbounded-incomplete"}
+
+
+def test_partial_coverage_warns_when_a_subset_attack_breaks_what_others_missed():
+    from bench.results.flags import check_partial_coverage
+
+    def rows(attack, samples, broken):
+        return pd.DataFrame(
+            dict(
+                model="m",
+                attack=attack,
+                use="x",
+                source="",
+                kind="fixed_eps",
+                norm="linf",
+                eps=0.3,
+                sample=samples,
+                label=0,
+                clean_pred=0,
+                adv_pred=np.where(broken, 1, 0),
+                linf=0.3,
+            )
+        )
+
+    pgd = rows("pgd", np.arange(100), np.arange(100) < 10)  # breaks 0-9 of 100
+    strong = rows("aa", np.arange(20), np.arange(20) < 15)  # on its 20: breaks 0-14, 5 that pgd missed
+    weak = rows("aa", np.arange(20), np.arange(20) < 10)  # breaks only what pgd broke
+    (row,) = check_partial_coverage(pd.concat([pgd, strong]))
+    assert (row["attack"], row["verdict"], row["value"]) == ("aa", "warn", 0.25)
+    assert "85.0% over all 100 samples, 25.0% on its 20" in row["message"]
+    assert [r["verdict"] for r in check_partial_coverage(pd.concat([pgd, weak]))] == ["pass"]
+    assert list(check_partial_coverage(pgd)) == [], "an attack on every sample has nothing to warn about"
+    square = strong.assign(use="aa.square")
+    assert list(check_partial_coverage(pd.concat([pgd, square]))) == [], "a gradient-free attack is transfer-beats-whitebox's to judge"

@@ -1,4 +1,4 @@
-"""Atomic writes: whole files only, and the mode open() would give (the umask is respected, not 0600)."""
+"""File writes (bench.fsutil): whole files only, the mode open() would give (the umask, not 0600), and first-writer-wins publishing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from bench.fsutil import atomic_write_bytes, atomic_write_text, current_umask
+from bench.fsutil import atomic_write_bytes, atomic_write_text, current_umask, publish_once
 
 
 @pytest.fixture
@@ -39,3 +39,11 @@ def test_an_overwrite_replaces_the_file_whole(tmp_path):
     atomic_write_text(path, "new")
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"], "no temporary file is left behind"
+
+
+def test_publish_once_keeps_the_first_file(tmp_path):
+    path = tmp_path / "a" / "k.pt"
+    assert publish_once(path, b"first")
+    assert not publish_once(path, b"second")
+    assert path.read_bytes() == b"first"
+    assert [p.name for p in path.parent.iterdir()] == ["k.pt"], "no temporary files left behind"

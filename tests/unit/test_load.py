@@ -1,28 +1,17 @@
-"""Spec validation: a table of bad specs with their exact one-line messages."""
+"""Loading a suite (bench.spec.load): a table of bad specs with their exact one-line messages, overrides, files and paths."""
 
 from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import ValidationError
+from helpers.suites import BASE, SUITES, mutate
 
 from bench.errors import SpecError
 from bench.spec.load import apply_overrides, load_suite, parse_suite
 from bench.spec.schema import view_name
-
-SUITES = Path(__file__).resolve().parents[2] / "suites"
-BASE = yaml.safe_load((SUITES / "smoke.yaml").read_text())
-
-
-def mutate(change):
-    data = copy.deepcopy(BASE)
-    change(data)
-    return data
-
 
 BAD_SPECS = [
     (
@@ -233,28 +222,6 @@ def test_eps_accepts_fractions_and_a_single_number():
     assert parse_suite(apply_overrides(BASE, ["attacks.fgsm.eps=[4/255, 8/255]"])).attacks[0].eps == [4 / 255, 8 / 255]
 
 
-@pytest.mark.parametrize(
-    ("text", "value"), [("8/255", 8 / 255), (" 0.5 / 255 ", 0.5 / 255), ("1e-2", 0.01), (".3", 0.3), (3, 3.0), ("-1/2", -0.5)]
-)
-def test_fraction_parser(text, value):
-    from bench.spec.schema import parse_fraction
-
-    assert parse_fraction(text) == value
-
-
-@pytest.mark.parametrize("text", ["8/255/2", "__import__('os')", "2**8", "1/x", "", True, None])
-def test_fraction_parser_refuses_anything_but_a_number_or_fraction(text):
-    from bench.spec.schema import parse_fraction
-
-    with pytest.raises(ValueError):
-        parse_fraction(text)
-
-
-def test_strict_does_not_change_the_spec_hash():
-    assert parse_suite(mutate(lambda d: d.update(strict=True))).spec_hash() == parse_suite(BASE).spec_hash()
-    assert parse_suite(mutate(lambda d: d.update(strict=True))).strict
-
-
 def test_a_missing_checkpoint_is_a_spec_error_before_anything_runs(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(mutate(lambda d: d["models"][0].update(checkpoint="w/base.pt"))))
@@ -284,12 +251,6 @@ def test_defaults_are_resolved_from_the_registry():
     assert transfer.tag == "transfer"
 
 
-def test_spec_is_frozen():
-    spec = parse_suite(BASE)
-    with pytest.raises(ValidationError, match="frozen"):
-        spec.seed = 3  # type: ignore[misc]
-
-
 def test_overrides_address_list_items_by_id_and_go_through_validation():
     data = apply_overrides(BASE, ["models.distilled.train.epochs=2", "dataset.eval_size=50", "attacks.0.eps=[0.1]"])
     spec = parse_suite(data)
@@ -302,11 +263,6 @@ def test_overrides_address_list_items_by_id_and_go_through_validation():
         apply_overrides(BASE, ["models.nobody.seed=1"])
     with pytest.raises(SpecError, match=r"expected dotted.key=value"):
         apply_overrides(BASE, ["seed"])
-
-
-def test_view_divide_logits_by():
-    data = mutate(lambda d: d["attacks"][0].update(view={"divide_logits_by": 100}))
-    assert view_name(parse_suite(data).attacks[0].view) == "logits/100"
 
 
 @pytest.mark.parametrize(
@@ -339,3 +295,34 @@ def test_relative_paths_resolve_against_the_spec_file(tmp_path):
     path.write_text(yaml.safe_dump(data))
     spec = load_suite(path)
     assert spec.model("baseline").checkpoint == str(tmp_path / "sub" / "w" / "base.pt")
+
+
+def test_only_a_baseline_is_adversarially_trained():
+    data = copy.deepcopy(BASE)
+    data["models"][1]["train"]["adversarial"] = {"eps": 0.3}
+    data["models"][0]["train"]["adversarial"] = {"eps": 30}
+    with pytest.raises(SpecError) as info:
+        parse_suite(data)
+    assert str(info.value).splitlines() == [
+        "models[0].train.adversarial.eps: 30 is more than 1 (linf), but inputs are in [0, 1]; budgets are on the [0, 1] scale: "
+        "write 30/255 for 30 grey levels",
+        "models[1].train.adversarial: only a baseline is adversarially trained (kind is 'teacher')",
+    ]
+
+
+def test_an_autoattack_suite_without_the_package_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    from bench.errors import SpecError
+    from bench.spec.load import parse_suite
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyautoattack" else real(name, *a))
+    data = {
+        "name": "s",
+        "dataset": {"name": "digits"},
+        "models": [{"id": "m", "kind": "baseline", "arch": "tiny-mlp"}],
+        "attacks": [{"id": "aa", "use": "aa.standard", "eps": [0.1]}],
+    }
+    with pytest.raises(SpecError, match=r"attacks\[0\]\.use: 'aa.standard' needs the package pyautoattack.*bench\[autoattack\]"):
+        parse_suite(data)

@@ -1,4 +1,4 @@
-"""Metrics on hand-built records: exact numbers."""
+"""Metrics (bench.results.metrics) on hand-built records: exact numbers, and the Wilson intervals every table carries."""
 
 from __future__ import annotations
 
@@ -106,3 +106,23 @@ def test_worst_case_at_counts_robust_correct_and_all_samples():
     )
     assert worst_case_at(r, 0.1) == (2, 3, 4)
     assert worst_case_at(r, 0.3) == (1, 3, 4)
+
+
+@pytest.mark.parametrize(
+    "k, n, lo, hi",
+    [
+        (0, 10, 0.0, 0.2775),
+        (5, 10, 0.2366, 0.7634),
+        (10, 10, 0.7225, 1.0),
+        (1, 2, 0.0945, 0.9055),
+        (80, 100, 0.7111, 0.8666),
+    ],
+)
+def test_wilson_matches_known_values(k, n, lo, hi):
+    got = wilson(k, n)
+    assert got[0] == pytest.approx(lo, abs=1e-4)
+    assert got[1] == pytest.approx(hi, abs=1e-4)
+
+
+def test_wilson_of_nothing_is_nan():
+    assert all(math.isnan(v) for v in wilson(0, 0))

@@ -1,18 +1,13 @@
-"""The run's task graph, its critical path and ideal wall time, and how the executor is chosen."""
+"""The plan (bench.spec.plan): the run's task graph, its critical path and ideal wall time."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bench.cli import cli
-from bench.errors import ExecutorError, SpecError
-from bench.pipeline.executors import ExecutorOptions, resolve
 from bench.spec.load import load_suite
 from bench.spec.plan import PlannedCell, cell_graph, critical_path, ideal_wall_time, tails
-from bench.spec.schema import ExecutorSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "suites" / "smoke.yaml"
@@ -51,45 +46,3 @@ def test_smoke_graph_follows_teachers_models_and_sources():
     assert all(names.index(d) < names.index(n) for n, c in graph.items() for d in c.deps), "dependencies come first"
     chain, cost = critical_path(list(graph.values()))
     assert chain[:3] == ["train teacher", "train distilled", "evaluate distilled"] and cost > 0
-
-
-def test_validate_prints_critical_path_and_ideal_wall_time():
-    res = CliRunner().invoke(cli, ["validate", str(ROOT / "suites" / "mnist-temperature.yaml"), "--workers", "8"])
-    assert res.exit_code == 0, res.output
-    lines = res.output.splitlines()
-    assert lines[-2].startswith("critical path (~") and "train teacher-t" in lines[-2] and " -> " in lines[-2]
-    assert lines[-1].startswith("ideal wall time on 8 worker(s): ~")
-    assert "critical path" not in CliRunner().invoke(cli, ["validate", str(SMOKE)]).output
-
-
-def test_executor_comes_from_flags_then_the_suite():
-    assert resolve(None) == ExecutorOptions("local")
-    suite = ExecutorSpec(kind="dask", workers=4, torch_threads=2)
-    assert resolve(suite) == ExecutorOptions("dask", workers=4, torch_threads=2)
-    assert resolve(suite, workers=2) == ExecutorOptions("dask", workers=2, torch_threads=2)
-    assert resolve(suite, "local") == ExecutorOptions("local"), "another executor drops the suite's Dask settings"
-    assert resolve(suite, scheduler="tcp://10.0.0.1:8786") == ExecutorOptions("dask", scheduler="tcp://10.0.0.1:8786", torch_threads=2)
-
-
-@pytest.mark.parametrize(
-    "opts, message",
-    [
-        (ExecutorOptions("local", workers=2), "--workers: only with --executor dask"),
-        (ExecutorOptions("dask", workers=0), "--workers 0: must be at least 1"),
-        (ExecutorOptions("dask", workers=2, scheduler="tcp://h:1"), "--scheduler: the running cluster has its own workers"),
-        (ExecutorOptions("dask", scheduler="h:8786"), "--scheduler h:8786: expected an address like tcp://host:8786"),
-        (ExecutorOptions("ray"), "executor 'ray': choose one of local, dask"),
-    ],
-)
-def test_bad_executor_options_are_one_line_errors(opts, message):
-    with pytest.raises(ExecutorError, match=message):
-        opts.check()
-
-
-def test_the_suite_may_name_its_executor_without_changing_its_hash():
-    plain = load_suite(SMOKE)
-    on_dask = load_suite(SMOKE, ["executor={kind: dask, workers: 4}"])
-    assert on_dask.executor == ExecutorSpec(kind="dask", workers=4)
-    assert on_dask.spec_hash() == plain.spec_hash()
-    with pytest.raises(SpecError, match=r"executor\.workerz: unknown field; did you mean 'workers'\?"):
-        load_suite(SMOKE, ["executor={kind: dask, workerz: 4}"])

@@ -1,26 +1,19 @@
-"""Every figure: both files are written, and the plotted data are the right numbers."""
+"""The figures (bench.reporting.figures.plots): both files are written, and the plotted data are the right numbers."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
+from helpers.figures import both_files
 from helpers.report_fixtures import clean, fixed, min_norm, records
 
-from bench.reporting.figures.examples import plot_examples
 from bench.reporting.figures.plots import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
-from bench.results.examples import Examples
 from bench.results.metrics import clean_accuracy, naive_vs_adaptive, summarize
 
 OK4 = [True, True, True, True]
 OK5 = [True, True, True, True, False]
-
-
-def _files(plot):
-    assert plot.png.is_file() and plot.png.stat().st_size > 1000
-    assert plot.svg.is_file() and plot.svg.read_text().lstrip().startswith("<?xml")
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def two_attacks():
 
 def test_robust_accuracy_plots_each_attack_and_the_per_sample_envelope(two_attacks, tmp_path):
     plot = plot_robust_accuracy(summarize(two_attacks), "suite-x", tmp_path)
-    _files(plot)
+    both_files(plot)
     assert plot.title == "suite-x: robust accuracy vs eps"
     s = plot.series
     assert s["m, L∞|fgsm [naive]"] == ([0.1, 0.3], [50.0, 25.0])
@@ -69,7 +62,7 @@ def _temperature_records():
 def test_temperature_reads_each_attack_at_its_largest_eps(tmp_path):
     r = _temperature_records()
     plot = plot_temperature(summarize(r), clean_accuracy(r), {"base": 1.0, "dist": 100.0, "teacher": 100.0}, "s", tmp_path)
-    _files(plot)
+    both_files(plot)
     s = plot.series
     pgd = next(k for k in s if k.startswith("attack success rate vs T|pgd"))
     cw = next(k for k in s if k.startswith("attack success rate vs T|cw"))
@@ -99,7 +92,7 @@ def test_min_norm_cdf_counts_failures_as_infinitely_far(tmp_path):
     # Sample 4 is misclassified before the attack and does not count; sample 2 is never broken.
     r = records(clean("m", OK5), min_norm("m", "cw", OK5, [0.5, 1.0, math.inf, 2.0, 0.1]), fixed("m", "pgd", OK5, {0.3: [1, 1, 1, 1, 1]}))
     plot = plot_min_norm_cdf(r, "s", tmp_path)
-    _files(plot)
+    both_files(plot)
     (key,) = plot.series
     assert key.startswith("cw (bench.cw_l2, view logits)|m: 3/4 broken")
     x, y = plot.series[key]
@@ -122,30 +115,6 @@ def test_naive_vs_adaptive_bars_use_the_largest_common_eps(tmp_path):
         fixed("b", "pgdm", OK4, {0.1: [1, 1, 1, 0]}, use="bench.pgd_margin", tag="adaptive"),
     )
     plot = plot_naive_vs_adaptive(naive_vs_adaptive(r), "s", tmp_path)
-    _files(plot)
+    both_files(plot)
     assert plot.series["L∞ eps 0.1|naive attacks (worst case)"] == (["a", "b"], [100.0, 100.0])
     assert plot.series["L∞ eps 0.1|adaptive attacks (worst case)"] == (["a", "b"], [50.0, 25.0])
-
-
-def test_examples_grid_shows_the_saved_images_and_predictions(tmp_path):
-    rng = np.random.default_rng(0)
-    x = rng.random((3, 1, 8, 8), dtype=np.float32)
-    xa = np.clip(x + 0.1, 0, 1)
-    ex = Examples(x=x, x_adv=xa, label=np.array([1, 2, 3]), clean_pred=np.array([1, 2, 0]), adv_pred=np.array([7, 2, 0]), eps=math.inf)
-    rgb = Examples(
-        x=rng.random((2, 3, 4, 4), dtype=np.float32),
-        x_adv=rng.random((2, 3, 4, 4), dtype=np.float32),
-        label=np.array([0, 1]),
-        clean_pred=np.array([0, 1]),
-        adv_pred=np.array([1, 1]),
-        eps=0.3,
-    )
-    plot = plot_examples({"m": ("cw", ex), "rgb": ("pgd", rgb)}, "s", tmp_path)
-    _files(plot)
-    assert plot.series["m|adv_pred"] == ([0, 1, 2], [7.0, 2.0, 0.0])
-    assert plot.series["m|label"] == ([0, 1, 2], [1.0, 2.0, 3.0])
-    np.testing.assert_allclose(plot.images["m/clean/1"], x[1, 0])
-    np.testing.assert_allclose(plot.images["m/adv/2"], xa[2, 0])
-    np.testing.assert_allclose(plot.images["m/delta/0"], (xa[0] - x[0]).sum(0), atol=1e-6)
-    np.testing.assert_allclose(plot.images["rgb/clean/1"], rgb.x[1].transpose(1, 2, 0))
-    assert plot_examples({}, "s", tmp_path) is None

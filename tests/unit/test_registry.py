@@ -1,4 +1,4 @@
-"""Plug-ins: entry points and `plugins:` modules reach the registries, with their origins and clear errors."""
+"""The registries (bench.registry): lazy keys with suggestions; plug-ins from entry points and `plugins:` modules, with origins."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bench.catalogue.architectures import ARCHITECTURES, ArchitectureCard, as_card
+from bench.catalogue.architectures import ARCHITECTURES
 from bench.catalogue.attacks import ATTACKS
-from bench.cli import cli
 from bench.errors import PluginError, SpecError
-from bench.registry import Registry, import_plugins
+from bench.registry import Registry, UnknownKeyError, import_plugins
 from bench.spec.load import parse_suite
 
 SUITE = {
@@ -33,14 +31,6 @@ def fake_distribution(root: Path, name: str, version: str, group: str, entries: 
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
     for module, source in modules.items():
         (root / f"{module}.py").write_text(textwrap.dedent(source))
-
-
-@pytest.fixture
-def on_path(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield tmp_path
-    for name in [m for m in sys.modules if m.startswith("plug_")]:
-        sys.modules.pop(name)
 
 
 def test_entry_points_are_discovered_lazily_with_their_distribution(on_path):
@@ -91,17 +81,6 @@ def test_plugin_modules_register_under_their_own_name(on_path):
         import_plugins(["plug_mod", "plug_nope"])
 
 
-def test_an_architecture_entry_point_may_name_a_card_or_a_module_class():
-    from bench.pipeline.models.networks import TinyMlp
-
-    card = ArchitectureCard("m:C", "d")
-    assert as_card(card) is card
-    made = as_card(TinyMlp)
-    assert made.target == "bench.pipeline.models.networks:TinyMlp" and made.description.startswith("A one-hidden-layer MLP")
-    with pytest.raises(TypeError):
-        as_card(42)
-
-
 def test_a_suite_names_its_plugins_and_validation_sees_their_keys(on_path):
     (on_path / "plug_attack.py").write_text(
         "from bench.attacks import ATTACKS\nATTACKS.register('plug.fgsm', 'bench.attacks.torchattacks_backend:TorchattacksFgsm')\n"
@@ -124,18 +103,13 @@ def test_a_plugin_keeps_the_spec_hash_of_suites_without_one():
     assert plain.spec_hash() != parse_suite(dict(SUITE, plugins=["json"])).spec_hash()
 
 
-def test_ls_shows_origins_and_imports_plugins(on_path):
-    (on_path / "plug_ls.py").write_text(
-        "from bench.catalogue.datasets import DATASETS\nDATASETS.register('plug-digits', 'bench.catalogue.datasets:Digits')\n"
-    )
-    try:
-        res = CliRunner().invoke(cli, ["ls", "datasets", "--plugin", "plug_ls"])
-        assert res.exit_code == 0, res.output
-        lines = {line.split()[0]: line for line in res.stdout.splitlines()}
-        assert lines["plug-digits"].endswith("[plugin module plug_ls]")
-        assert lines["digits"].endswith("[bench]") and "1x8x8" in lines["digits"]
-        assert lines["arrays"].split()[1] == "file"
-    finally:
-        from bench.catalogue.datasets import DATASETS
-
-        DATASETS.unregister("plug-digits")
+def test_registry_is_lazy_and_suggests():
+    reg: Registry[object] = Registry("thing")
+    reg.register("a.json", "json:dumps")
+    with pytest.raises(PluginError, match="duplicate thing key 'a.json'"):
+        reg.register("a.json", "json:loads")
+    assert reg.get("a.json").__name__ == "dumps"
+    with pytest.raises(UnknownKeyError) as info:
+        reg.get("a.jsno")
+    assert str(info.value) == "unknown thing 'a.jsno'; did you mean 'a.json'?"
+    assert "available: a.json" in str(UnknownKeyError("thing", "zzz", reg.keys()))

@@ -1,4 +1,4 @@
-"""The optional examples artifact: atomic save, load, and the choice of each model's strongest attack."""
+"""The optional examples artifact (bench.results.examples): atomic save, load, and the choice of each model's strongest attack."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""write_report on a hand-built run folder: every file, table and figure, and a self-contained HTML report."""
+"""write_report (bench.reporting.report.run_report) on a hand-built run folder: every file, table, figure; self-contained HTML."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 from helpers.report_fixtures import clean, fixed, min_norm, records, run_folder
 
 import bench.results.tables
-from bench.cli import cli
 from bench.reporting.report.run_report import write_report
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import shard_name
@@ -238,13 +237,6 @@ def test_report_without_manifest_or_attacks(tmp_path):
     assert (run / "summary.csv").read_text().startswith("model,attack,")
 
 
-def test_bench_report_command_rejects_non_run_folders(tmp_path):
-    from click.testing import CliRunner
-
-    res = CliRunner().invoke(cli, ["report", str(tmp_path / "nothing")])
-    assert res.exit_code == 2 and "not a bench run folder" in res.output
-
-
 def test_the_job_summary_opens_with_the_reports_glance(written):
     from bench.reporting.report.defences import glance_markdown
 
@@ -253,22 +245,3 @@ def test_the_job_summary_opens_with_the_reports_glance(written):
     assert md.startswith("### At a glance\n\n| model | clean | naive @ L∞ 0.3 | adaptive @ L∞ 0.3 | masking | reliable | why |")
     assert "| distilled-t100-s0 |" in md and "naive-adaptive-gap: naive 80%, adaptive 0%" in md
     assert glance_markdown(run / "nowhere") == ""
-
-
-def test_a_reliable_models_reason_counts_its_warnings_and_does_not_tell_their_story():
-    from bench.reporting.report.defences import verdict_reasons
-
-    def flag(check, category, verdict, message, attack=""):
-        return {"model": "m", "attack": attack, "check": check, "category": category, "verdict": verdict, "message": message}
-
-    flags = pd.DataFrame(
-        [
-            flag("gradient-masking", "verdict", "pass", "no masking check failed"),
-            flag("naive-adaptive-gap", "masking", "pass", "naive 0.0%, adaptive 0.0%"),
-            flag("unbounded-incomplete", "sanity", "warn", "ta-cw succeeds on 21.0% with no budget", "ta-cw"),
-        ]
-    )
-    reason = verdict_reasons(flags).set_index("model").loc["m", "reason"]
-    assert reason == "no check failed; naive 0.0%, adaptive 0.0%; 1 warning(s): unbounded-incomplete"
-    failing = pd.concat([flags, pd.DataFrame([flag("zero-gradients", "masking", "fail", "96% zero")])], ignore_index=True)
-    assert verdict_reasons(failing).set_index("model").loc["m", "reason"] == "zero-gradients: 96% zero"

@@ -1,4 +1,4 @@
-"""Seed aggregation, temperatures from the manifest, and the Wilson intervals every table carries."""
+"""Across seeds (bench.results.seeds): seed aggregation, and temperatures from the manifest."""
 
 from __future__ import annotations
 
@@ -7,49 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from bench.results.metrics import wilson
 from bench.results.seeds import SEED_COLUMNS, seed_aggregate, seed_replicates, temperature_sweep
-from bench.spec.schema import seed_id, split_seed
-
-
-@pytest.mark.parametrize(
-    "k, n, lo, hi",
-    [
-        (0, 10, 0.0, 0.2775),
-        (5, 10, 0.2366, 0.7634),
-        (10, 10, 0.7225, 1.0),
-        (1, 2, 0.0945, 0.9055),
-        (80, 100, 0.7111, 0.8666),
-    ],
-)
-def test_wilson_matches_known_values(k, n, lo, hi):
-    got = wilson(k, n)
-    assert got[0] == pytest.approx(lo, abs=1e-4)
-    assert got[1] == pytest.approx(hi, abs=1e-4)
-
-
-def test_wilson_of_nothing_is_nan():
-    assert all(math.isnan(v) for v in wilson(0, 0))
-
-
-@pytest.mark.parametrize(
-    "item, expected",
-    [
-        ("distilled-s1", ("distilled", "1")),
-        ("distilled-t20-s12", ("distilled-t20", "12")),
-        ("distilled-t20", ("distilled-t20", None)),
-        ("pgd", ("pgd", None)),
-        ("-s1", ("-s1", None)),
-        ("s1", ("s1", None)),
-    ],
-)
-def test_split_seed(item, expected):
-    assert split_seed(item) == expected
-
-
-@pytest.mark.parametrize("base, seed", [("distilled", 0), ("distilled-t20", 12), ("a-s1", 3)])
-def test_seed_id_and_split_seed_are_inverses(base, seed):
-    assert split_seed(seed_id(base, seed)) == (base, str(seed))
 
 
 def _summary(rows):

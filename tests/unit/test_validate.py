@@ -1,21 +1,22 @@
-"""What a new user looks up: attack parameters, the validate plan, and validation that runs before anything costly."""
+"""bench validate (bench.commands.validate): the plan it prints, its warnings, and the checks it runs before anything costly."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
 from click.testing import CliRunner
+from helpers.cli import invoke
+from helpers.suites import SMOKE, SUITES
 
 from bench.cli import cli
 from bench.commands.validate import fmt_eps, fmt_seconds, plan_warnings
-from bench.errors import CacheError
-from bench.pipeline.models.networks import build_model, load_weights
+from bench.pipeline.models.networks import build_model
 from bench.spec.load import parse_suite
 
-SUITES = Path(__file__).resolve().parents[2] / "suites"
 TINY = {
     "name": "tiny",
     "dataset": {"name": "digits", "eval_size": 100},
@@ -28,37 +29,10 @@ TINY = {
 }
 
 
-def invoke(*args: str):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
 def write(tmp_path: Path, data: dict) -> Path:
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
-
-
-def test_describe_prints_every_parameter_with_type_default_and_meaning():
-    res = invoke("describe", "bench.cw_l2")
-    assert res.exit_code == 0, res.output
-    lines = res.stdout.splitlines()
-    kappa = next(line for line in lines if line.split()[0] == "kappa")
-    assert kappa.split()[:4] == ["kappa", "float", "default", "0.0"] and "margin" in kappa
-    assert "confidence is kappa" in res.stdout
-    assert "kind min_norm, norms l2, default tag adaptive" in res.stdout
-    res = invoke("describe", "bench.cw")
-    assert res.exit_code == 2 and res.stderr == "error: unknown attack 'bench.cw'; did you mean 'bench.cw_l2'?\n"
-
-
-def test_ls_attacks_params_lists_each_attacks_parameters():
-    res = invoke("ls", "attacks", "--params")
-    assert res.exit_code == 0
-    text = res.stdout
-    pgd = text.split("torchattacks.pgd ")[1].split("torchattacks.pgdl2")[0]
-    assert "steps" in pgd and "int" in pgd and "default 40" in pgd and "alpha" in pgd and "float | None" in pgd
-    assert "(no parameters)" in text.split("torchattacks.fgsm")[1].splitlines()[1]
-    plain = invoke("ls", "attacks").stdout
-    assert "default 40" not in plain
 
 
 def test_unknown_param_from_the_command_line_names_the_valid_ones(tmp_path):
@@ -124,15 +98,6 @@ def test_validate_checks_that_checkpoints_exist_and_fit(tmp_path):
     assert invoke("validate", write(tmp_path, spec)).exit_code == 0
 
 
-def test_weights_that_do_not_fit_name_every_tensor():
-    state = build_model("small-cnn", (1, 8, 8), 10).state_dict()
-    with pytest.raises(CacheError) as info:
-        load_weights(build_model("tiny-mlp", (1, 8, 8), 10), state, "mine.pt", "tiny-mlp")
-    msg = str(info.value)
-    assert msg.startswith("mine.pt: weights do not fit tiny-mlp (missing net.1.weight, net.1.bias, net.3.weight, net.3.bias; unexpected ")
-    assert "and 4 more" in msg and "\n" not in msg
-
-
 @pytest.mark.parametrize(("eps", "text"), [(8 / 255, "0.03137 (8/255)"), (0.2, "0.2"), (0.3, "0.3"), (2.0, "2")])
 def test_eps_display(eps, text):
     assert fmt_eps(eps) == text
@@ -141,3 +106,22 @@ def test_eps_display(eps, text):
 @pytest.mark.parametrize(("seconds", "text"), [(0.2, "< 1 s"), (40, "~40 s"), (200, "~3.3 min"), (7200, "~2.0 h")])
 def test_cost_display(seconds, text):
     assert fmt_seconds(seconds) == text
+
+
+def test_the_cifar10_suite_validates_and_prints_its_cost():
+    res = CliRunner().invoke(cli, ["validate", str(SUITES / "cifar10.yaml")])
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "model distilled: student papernot-cifar, T=100, 50 epochs, augment crop_padding=4 flip=True, teacher teacher" in out
+    assert "attack pgd-margin-l2: bench.pgd_margin (adaptive, fixed_eps, view logits, l2)\n  eps 0.5; on baseline, distilled" in out
+    assert "attack pgd: torchattacks.pgd (naive, fixed_eps, view logits, linf)\n  eps 0.03137 (8/255); on baseline, distilled" in out
+    assert re.search(r"rough cost on 2 CPU cores: training ~\d+\.\d (min|h), attacks ~\d+\.\d (min|h) \(cold\)", out)
+
+
+def test_validate_prints_critical_path_and_ideal_wall_time():
+    res = CliRunner().invoke(cli, ["validate", str(SUITES / "mnist-temperature.yaml"), "--workers", "8"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[-2].startswith("critical path (~") and "train teacher-t" in lines[-2] and " -> " in lines[-2]
+    assert lines[-1].startswith("ideal wall time on 8 worker(s): ~")
+    assert "critical path" not in CliRunner().invoke(cli, ["validate", str(SMOKE)]).output

@@ -1,0 +1,9 @@
+"""What every drawn figure must have on disk."""
+
+from __future__ import annotations
+
+
+def both_files(plot) -> None:
+    """The PNG (not empty) and the SVG of a drawn figure exist."""
+    assert plot.png.is_file() and plot.png.stat().st_size > 1000
+    assert plot.svg.is_file() and plot.svg.read_text().lstrip().startswith("<?xml")

@@ -1,0 +1,64 @@
+"""Cache keys (bench.pipeline.cells.keys): each changes with what determines its result, and only with that."""
+
+from __future__ import annotations
+
+import torch
+
+from bench.pipeline.cells.keys import Runtime, model_key, train_code
+from bench.spec.schema import AdversarialSpec, ModelSpec, TrainSpec
+
+
+def test_model_key_covers_what_determines_the_weights():
+    m = ModelSpec(id="a", kind="baseline", arch="tiny-mlp")
+    rt = Runtime((("torch", "2.14.1"),), "cpu")
+
+    def key(spec=m, train="t", seed=0, teacher=None, runtime=rt, code="c"):
+        return model_key(spec, train, seed, teacher, None, runtime, code)
+
+    base = key()
+    assert key(m.model_copy(update={"id": "renamed"})) == base, "the id is a name, not content"
+    changed = [
+        key(m.model_copy(update={"train": TrainSpec(epochs=4)})),
+        key(m.model_copy(update={"arch": "small-cnn"})),
+        key(train="t2"),
+        key(seed=1),
+        key(teacher="teacher-weights"),
+        key(runtime=Runtime((("torch", "2.15.0"),), "cpu")),
+        key(runtime=Runtime((("torch", "2.14.1"),), "cuda")),
+        key(code="edited"),
+    ]
+    assert base not in changed and len(set(changed)) == len(changed)
+
+
+def key(train: TrainSpec) -> str:
+    spec = ModelSpec(id="m", kind="baseline", arch="tiny-mlp", train=train)
+    return model_key(spec, "data", 0, None, None, Runtime((("torch", "x"),), "cpu"), train_code("tiny-mlp", train.adversarial is not None))
+
+
+def test_every_adversarial_setting_is_in_the_model_key_and_a_plain_model_keeps_its_key():
+    plain = TrainSpec()
+    assert "adversarial" not in plain.canonical()  # so models trained before this setting existed keep their keys
+    assert train_code("tiny-mlp", True) != train_code("tiny-mlp", False)
+    variants = [
+        AdversarialSpec(eps=0.3),
+        AdversarialSpec(eps=0.2),
+        AdversarialSpec(eps=0.3, norm="l2"),
+        AdversarialSpec(eps=0.3, step_size=0.3),
+        AdversarialSpec(eps=0.3, clean_weight=0.5),
+        AdversarialSpec(method="pgd", eps=0.3),
+        AdversarialSpec(method="pgd", eps=0.3, steps=5),
+        AdversarialSpec(method="pgd", eps=0.3, random_start=False),
+    ]
+    keys = {key(plain)} | {key(TrainSpec(adversarial=a)) for a in variants}
+    assert len(keys) == len(variants) + 1
+    # The default step and the same step written out are one model.
+    assert key(TrainSpec(adversarial=AdversarialSpec(eps=0.3))) == key(TrainSpec(adversarial=AdversarialSpec(eps=0.3, step_size=0.375)))
+
+
+def test_checkpoint_identity_is_its_contents_not_its_sums():
+    from bench.pipeline.cells.keys import weights_digest
+
+    a = {"w": torch.tensor([[1.0, 2.0], [3.0, 4.0]])}
+    b = {"w": torch.tensor([[3.0, 4.0], [1.0, 2.0]])}
+    assert weights_digest(a) != weights_digest(b)
+    assert weights_digest(a) == weights_digest({"w": a["w"].clone()})
