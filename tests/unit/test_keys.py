@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from bench.pipeline.cells.keys import Runtime, model_key, train_code
-from bench.spec.schema import AdversarialSpec, ModelSpec, TrainSpec
+from bench.pipeline.cells.keys import Runtime, attack_key, model_key, train_code
+from bench.pipeline.cells.values import AttackCell, DataRef, ModelRef
+from bench.spec.schema import AdversarialSpec, AttackSpec, ModelSpec, TrainSpec
 
 
 def test_model_key_covers_what_determines_the_weights():
@@ -62,3 +63,49 @@ def test_checkpoint_identity_is_its_contents_not_its_sums():
     b = {"w": torch.tensor([[3.0, 4.0], [1.0, 2.0]])}
     assert weights_digest(a) != weights_digest(b)
     assert weights_digest(a) == weights_digest({"w": a["w"].clone()})
+
+
+PGD = AttackSpec(id="pgd", use="torchattacks.pgd", params={"steps": 10}, eps=[0.1, 0.3], models=["a"])
+RUNTIME = Runtime((("torch", "2.14.1"), ("torchvision", "0.29.1")), "cpu")
+
+
+def test_attack_key_changes_with_each_input_and_not_with_the_attacks_id():
+    def key(attack=PGD, model=("w", "c"), source=None, data="e", seed=0, runtime=RUNTIME, code="code", clean="a__clean.0.csv"):
+        return attack_key(attack, model, source, data, seed, runtime, code, clean)
+
+    base = key()
+    assert key(PGD.model_copy(update={"id": "renamed"})) == base, "the id is a name, not content"
+    assert key(PGD.model_copy(update={"models": ["a", "b"]})) == base, "the models it runs on are in the model's part of the key"
+    changed = [
+        key(PGD.model_copy(update={"use": "bench.pgd_margin"})),
+        key(PGD.model_copy(update={"params": {"steps": 20}})),
+        key(PGD.model_copy(update={"eps": [0.1]})),
+        key(PGD.model_copy(update={"norm": "l2"})),
+        key(PGD.model_copy(update={"view": "probs"})),
+        key(PGD.model_copy(update={"tag": "adaptive"})),
+        key(PGD.model_copy(update={"n_samples": 50})),
+        key(PGD.model_copy(update={"batch_size": 32})),
+        key(model=("other weights", "c")),
+        key(model=("w", "other code")),
+        key(source=("w", "c")),
+        key(data="another eval subset"),
+        key(seed=1),
+        key(runtime=Runtime((("torch", "2.15.0"), ("torchvision", "0.29.1")), "cpu")),
+        key(runtime=Runtime(RUNTIME.packages, "cuda")),
+        key(runtime=Runtime(RUNTIME.packages, "cpu", "float64")),
+        key(code="edited"),
+        key(clean="a__clean.1.csv"),
+    ]
+    assert base not in changed and len(set(changed)) == len(changed)
+
+
+def test_an_attack_cell_renamed_keeps_its_key_and_names_its_shard_after_the_new_id():
+    data = DataRef("digits", 0, None, 100, "t", "e", "x")
+    model = ModelRef("a", "tiny-mlp", "recipe", "weights", "code")
+    cell = AttackCell(PGD, model, data, 0, RUNTIME, "attack code", "a__clean.0.csv")
+    renamed = AttackCell(PGD.model_copy(update={"id": "pgd10"}), model, data, 0, RUNTIME, "attack code", "a__clean.0.csv")
+    assert cell.key == attack_key(PGD, ("weights", "code"), None, "e", 0, RUNTIME, "attack code", "a__clean.0.csv")
+    assert renamed.key == cell.key
+    assert (cell.shard, renamed.shard) == (f"records/a__pgd.{cell.key[:16]}.csv", f"records/a__pgd10.{cell.key[:16]}.csv")
+    transfer = AttackCell(PGD, model, data, 0, RUNTIME, "attack code", "a__clean.0.csv", source=model)
+    assert transfer.key != cell.key, "crafted on a source model: another result"
