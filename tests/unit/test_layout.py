@@ -47,3 +47,15 @@ def test_the_layout_page_names_every_module():
         for m in modules:
             assert f"`{m}.py`" in page
         assert layout.summary(package) in page
+
+
+def test_unit_test_files_are_named_after_the_modules_they_test():
+    # tests/unit/conftest.py states the scheme: test_<module>.py, or test_<package>_<module>.py where a name is shared.
+    names = set()
+    for package, modules in layout.PACKAGES.items():
+        last = package.rsplit(".", 1)[-1]
+        names |= {last, *modules, *(f"{last}_{m}" for m in modules)}
+    tests = sorted(layout.ROOT.parent.joinpath("tests", "unit").glob("test_*.py"))
+    assert tests, "found no unit test files"
+    stray = [t.name for t in tests if t.stem.removeprefix("test_") not in names | {"layers", "layout"}]
+    assert stray == [], "name these after the module they test"
