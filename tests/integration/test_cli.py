@@ -210,10 +210,10 @@ def test_dogfood_weakened_attack_fails_the_gate(smoke_run, tmp_path):
     assert "regressed" in res.stdout
 
 
-def test_dogfood_wrong_temperature_is_caught(tmp_path):
+def test_dogfood_wrong_temperature_is_caught(tmp_path, smoke_cold_run):
     # A distilled model trained at T=1 instead of T=100: the spec changed (exit 2), and when the
-    # comparison is forced, the gate names the metrics that moved.
-    env = {"BENCH_CACHE_DIR": str(tmp_path / "store"), "BENCH_OFFLINE": "1"}
+    # comparison is forced, the gate names the metrics that moved. (The session's store holds the baseline.)
+    env = {"BENCH_CACHE_DIR": str(smoke_cold_run.store), "BENCH_OFFLINE": "1"}
     sets = ["--set", "models.teacher.train.temperature=1", "--set", "models.distilled.train.temperature=1"]
     res = CliRunner().invoke(cli, ["run", SMOKE, "--out", str(tmp_path), "-q", *sets], env=env)
     assert res.exit_code == 0, res.output

@@ -122,7 +122,7 @@ def broken_attacks():
         ATTACKS.unregister(key)
 
 
-def test_failure_isolation(tmp_path, broken_attacks):
+def test_failure_isolation(tmp_path, broken_attacks, smoke_cold_run):
     overrides = [
         "attacks.0.use=test.broken",
         "attacks.1.use=test.wrong_shape",
@@ -131,7 +131,7 @@ def test_failure_isolation(tmp_path, broken_attacks):
     ]
     spec = load_suite(SMOKE, overrides)
     with pytest.raises(RunFailed) as info:
-        run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
+        run_suite(spec, RunOptions(out=tmp_path, store_root=smoke_cold_run.store))  # its trained models: only attacks run
     failed = dict(info.value.failures)
     assert failed["fgsm on baseline"] == "RuntimeError: deliberately broken"
     assert failed["pgd on distilled"].startswith("AttackError: backend returned shape (")
@@ -147,7 +147,7 @@ def test_failure_isolation(tmp_path, broken_attacks):
     res = CliRunner().invoke(
         cli,
         ["run", str(SMOKE), "--out", str(tmp_path), "-q", *sum([["--set", o] for o in overrides], [])],
-        env={"BENCH_CACHE_DIR": str(tmp_path / "store")},
+        env={"BENCH_CACHE_DIR": str(smoke_cold_run.store)},
     )
     assert res.exit_code == 1
     assert "fgsm on baseline: RuntimeError: deliberately broken" in res.stderr
@@ -263,9 +263,9 @@ def test_two_cold_runs_give_identical_records(tmp_path, smoke_cold_run):
     assert (a / "summary.csv").read_text() == (b / "summary.csv").read_text()
 
 
-def test_a_failed_model_keeps_its_earlier_results(tmp_path, monkeypatch):
+def test_a_failed_model_keeps_its_earlier_results(tmp_path, monkeypatch, smoke_cold_run):
     spec = load_suite(SMOKE, ["attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]"])
-    run_suite(spec, RunOptions(out=tmp_path, store_root=tmp_path / "store"))
+    run_suite(spec, RunOptions(out=tmp_path, store_root=smoke_cold_run.store))
     before = sorted(p.name for p in (tmp_path / "smoke" / "records").glob("*.csv"))
     import bench.pipeline.cells.train
 
@@ -283,8 +283,8 @@ def test_a_failed_model_keeps_its_earlier_results(tmp_path, monkeypatch):
     assert [n for n in before if n.startswith("distilled__")] == [n for n in after if n.startswith("distilled__")]
 
 
-def test_an_edited_attack_keeps_its_old_shard_but_reports_only_the_new_one(tmp_path):
-    opts = RunOptions(out=tmp_path, store_root=tmp_path / "store")
+def test_an_edited_attack_keeps_its_old_shard_but_reports_only_the_new_one(tmp_path, smoke_cold_run):
+    opts = RunOptions(out=tmp_path, store_root=smoke_cold_run.store)
     run_suite(load_suite(SMOKE, ["attacks=[{id: pgd, use: torchattacks.pgd, params: {steps: 2}, eps: [0.1]}]"]), opts)
     spec = load_suite(SMOKE, ["attacks=[{id: pgd, use: torchattacks.pgd, params: {steps: 3}, eps: [0.1]}]"])
     run_suite(spec, opts)
@@ -294,8 +294,8 @@ def test_an_edited_attack_keeps_its_old_shard_but_reports_only_the_new_one(tmp_p
     assert summary.query("model == 'baseline' and attack == 'pgd'")["n_samples"].tolist() == [200], "counted once"
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    store = tmp_path / "store"
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, smoke_cold_run):
+    store = smoke_cold_run.store  # trained models: the run reaches its attacks at once
     run_dir = tmp_path / "out" / "smoke"
     # Without -q: progress bars fill stderr, which goes to a file and can never block the child.
     proc = bench_cmd("run", str(SMOKE), "--out", str(tmp_path / "out"), store=store, pause_after=PAUSE_AFTER)
