@@ -15,7 +15,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent
-BEGIN, END = "Modules:", ""  # a package's map starts at the line "Modules:" and runs to the docstring's end
+BEGIN = "Modules:"  # a package's map starts at this line and runs to the docstring's end
 
 # Packages in the order a newcomer reads them, each with its modules; "" is the package's own __init__.
 PACKAGES: dict[str, tuple[str, ...]] = {

@@ -144,6 +144,8 @@ def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     pruned: list[str] = []
     try:
         job = Job(spec, data_ref(spec, data), ws, opts.executor, opts.force, opts.quiet)
+        # Said before any cell runs, so a killed run's manifest says where its cells ran; the executor then adds detail.
+        manifest["executor"] = {"kind": opts.executor.kind}
         manifest["executor"] = executor(opts.executor.kind)(job, state)
         if opts.prune and not state.failures:
             # Only a complete run may prune: a failed cell's earlier shard is what the next try would start from.

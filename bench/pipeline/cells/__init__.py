@@ -9,7 +9,7 @@ Modules:
 * ``values``: The cells a run is made of: small frozen values, each computed by ``bench.pipeline.cells.execute.execute``.
 * ``keys``: Every cache key bench computes: of a trained model, a clean shard, diagnostics, an attack shard, a cost file, a Dask task.
 * ``build``: How the cells of a run are built: the one place that fills in each cell's runtime and code digest.
-* ``execute``: ``execute``: the one entry point that runs any cell, after checking it was planned with this process's libraries and code.
+* ``execute``: The one entry point that runs any cell (``execute``), after checking it was planned with this process's libraries and code.
 * ``train``: The train cell: obtain one model from its checkpoint, a program file or the model store, or train it and store it.
 * ``evaluate``: The evaluate cell: a model's clean records on the whole test split, and its gradient-masking diagnostics.
 * ``attack``: The attack cell: one attack on one model, judged on the deployed model's own prediction; its per-sample records shard.

@@ -1,4 +1,4 @@
-"""``execute``: the one entry point that runs any cell, after checking it was planned with this process's libraries and code.
+"""The one entry point that runs any cell (``execute``), after checking it was planned with this process's libraries and code.
 
 Each kind of cell is computed by its own module: ``train``, ``evaluate``, ``attack``
 and ``cost``. Each takes a cell and a workspace, writes the cell's outputs

@@ -239,14 +239,10 @@ def model_key(
     )
 
 
-def clean_key(weights: str, model_code: str, test_fingerprint: str, runtime: Runtime, code: str) -> str:
-    """Key of a model's clean records: its weights and code, the test split, the runtime and the evaluation code."""
-    return canonical_hash([weights, model_code, test_fingerprint, asdict(runtime), code])
-
-
-def diagnostics_key(weights: str, model_code: str, eval_fingerprint: str, runtime: Runtime, code: str) -> str:
-    """Key of a model's diagnostics: its weights and code, the evaluation subset, the runtime and the evaluation code."""
-    return canonical_hash([weights, model_code, eval_fingerprint, asdict(runtime), code])
+def model_output_key(weights: str, model_code: str, fingerprint: str, runtime: Runtime, code: str) -> str:
+    """Key of what one model's evaluation writes: its clean records (keyed by the test split's fingerprint) and its
+    diagnostics (the evaluation subset's): the model's weights and code, the data, the runtime and the evaluation code."""
+    return canonical_hash([weights, model_code, fingerprint, asdict(runtime), code])
 
 
 def attack_key(

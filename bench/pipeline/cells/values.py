@@ -18,16 +18,12 @@ another machine, and give the same shard.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bench.fsutil import canonical_hash
 from bench.pipeline.cells import keys
 from bench.pipeline.cells.keys import Runtime
 from bench.results.records import CLEAN, shard_name
 from bench.spec.schema import AttackSpec, ModelSpec
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
@@ -109,7 +105,7 @@ class EvalCell:
     @property
     def diagnostics(self) -> str:
         """The diagnostics file, relative to the run folder."""
-        key = keys.diagnostics_key(self.model.weights, self.model.code, self.data.eval_fingerprint, self.runtime, self.code)
+        key = keys.model_output_key(self.model.weights, self.model.code, self.data.eval_fingerprint, self.runtime, self.code)
         return f"diagnostics/{self.model.id}.{key[:16]}.csv"
 
     @property
@@ -205,7 +201,7 @@ Cell = TrainCell | EvalCell | AttackCell | CostCell
 def clean_shard_name(cell: EvalCell) -> str:
     """The file name of a model's clean records: keyed by its weights and code, the test split, runtime and code."""
     m = cell.model
-    return shard_name(m.id, CLEAN, keys.clean_key(m.weights, m.code, cell.data.test_fingerprint, cell.runtime, cell.code))
+    return shard_name(m.id, CLEAN, keys.model_output_key(m.weights, m.code, cell.data.test_fingerprint, cell.runtime, cell.code))
 
 
 def attack_seed(seed: int, attack_id: str) -> int:

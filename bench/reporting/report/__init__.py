@@ -4,6 +4,6 @@ Modules:
 
 * ``run_report``: A run's tables, figures and reports, drawn from its run folder's records alone.
 * ``defences``: The answer first: the report's "At a glance" and "Defences" sections, and the defences figure.
-* ``audit``: The audit part of a run report: AutoAttack's per-sub-attack breakdown, the indicators of attack failure,
+* ``audit``: The audit part of a run report: AutoAttack's breakdown, the failure indicators, the binarization test, loss traces.
 * ``costs``: What each model costs, in the report: the Cost section's table and the accuracy-vs-size figure.
 """

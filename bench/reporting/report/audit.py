@@ -1,5 +1,6 @@
-"""The audit part of a run report: AutoAttack's per-sub-attack breakdown, the indicators of attack failure,
-the binarization test, and the loss-trace figure. Each piece appears only when the run has what it needs.
+"""The audit part of a run report: AutoAttack's breakdown, the failure indicators, the binarization test, loss traces.
+
+Each piece appears only when the run has what it needs.
 
 ``write_report`` calls ``audit_flags`` (extra flag rows) and ``audit_sections`` (sections and figures);
 nothing else in the report depends on this module.
