@@ -29,8 +29,11 @@ AA_NORMS = {"linf": "Linf", "l2": "L2"}
 REQUIRES = ("pyautoattack", "bench[autoattack]")
 SUBATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")
 """The standard version's sub-attacks, in the order they run; ``broken_by`` indexes this."""
+RAND_SUBATTACKS = ("apgd-ce", "apgd-dlr")
+"""The version for randomized models (``rand``): APGD-CE, then APGD-DLR, each with EOT over 20 draws;
+``broken_by_rand`` indexes this."""
 # The official defaults: samples per batch, APGD/FAB iterations, Square's queries.
-OFFICIAL_BATCH_SIZE, OFFICIAL_N_ITER, OFFICIAL_N_QUERIES = 250, 100, 5000
+OFFICIAL_BATCH_SIZE, OFFICIAL_N_ITER, OFFICIAL_N_QUERIES, OFFICIAL_EOT_ITER = 250, 100, 5000, 20
 
 
 def _autoattack(model: CraftingModel, eps: float, norm: str, seed: int, version: str = "standard", attacks: list[str] | None = None) -> Any:
@@ -83,23 +86,30 @@ class AutoAttackStandard(Attack):
     Params = StandardParams
     requires = REQUIRES
     default_batch_size = OFFICIAL_BATCH_SIZE
+    version: ClassVar[str] = "standard"
+    subattacks: ClassVar[tuple[str, ...]] = SUBATTACKS
+    detail: ClassVar[str] = "broken_by"
+
+    def configure(self, aa: Any) -> None:
+        """Apply the (test-only) reduced budgets to the official attack objects."""
+        p = self.params
+        if p.n_iter is not None:
+            aa.apgd.n_iter = aa.apgd_targeted.n_iter = aa.fab.n_iter = p.n_iter
+        if p.n_queries is not None:
+            aa.square.n_queries = p.n_queries
 
     def generate(self, model: CraftingModel, x: Tensor, y: Tensor, eps: float | None) -> Tensor:
         import torch
 
         assert eps is not None
         x, y = x.contiguous(), y.contiguous()
-        aa = _autoattack(model, eps, self.norm, self.seed)
-        p = self.params
-        if p.n_iter is not None:
-            aa.apgd.n_iter = aa.apgd_targeted.n_iter = aa.fab.n_iter = p.n_iter
-        if p.n_queries is not None:
-            aa.square.n_queries = p.n_queries
+        aa = _autoattack(model, eps, self.norm, self.seed, version=self.version)
+        self.configure(aa)
         adv = x.clone()
         with torch.no_grad():
             robust = model.view(x).argmax(1) == y
         broken_by = torch.full((len(x),), -1, dtype=torch.int64)
-        for i, name in enumerate(SUBATTACKS):
+        for i, name in enumerate(self.subattacks):
             idx = robust.nonzero().flatten()
             if not len(idx):
                 break
@@ -109,8 +119,41 @@ class AutoAttackStandard(Attack):
             adv[idx[hit]] = out[hit]
             robust[idx[hit]] = False
             broken_by[idx[hit].cpu()] = i
-        self.record("broken_by", broken_by)
+        self.record(self.detail, broken_by)
         return adv
+
+
+class RandParams(AttackParams):
+    """None everywhere is the official version for randomized models; anything else is a cheaper variant, for tests only."""
+
+    n_iter: int | None = Field(None, ge=1, description="Iterations of APGD-CE and APGD-DLR (official: 100). Not official if set.")
+    eot_iter: int | None = Field(None, ge=1, description="Draws averaged per gradient (official: 20). Not official if set.")
+
+    def cost(self) -> int:
+        """Passes per sample and budget, if both sub-attacks ran on every sample."""
+        return 2 * (self.n_iter or OFFICIAL_N_ITER) * (self.eot_iter or OFFICIAL_EOT_ITER)
+
+
+class AutoAttackRand(AutoAttackStandard):
+    """The official AutoAttack for randomized defences (``version='rand'``): APGD-CE and APGD-DLR with EOT over 20 draws.
+
+    The whole cascade runs on every sample a draw of the model classifies correctly, as the
+    official ``run_standard_evaluation`` does; bench then judges the result by the model's
+    majority vote. Records which sub-attack broke each sample (``broken_by_rand``).
+    """
+
+    description = "AutoAttack for randomized models (official pyautoattack 0.2.0, version='rand'): APGD-CE, APGD-DLR, EOT over 20 draws"
+    Params = RandParams  # type: ignore[assignment]
+    version = "rand"
+    subattacks = RAND_SUBATTACKS
+    detail = "broken_by_rand"
+
+    def configure(self, aa: Any) -> None:
+        """Apply the (test-only) reduced budgets to the official attack objects."""
+        if self.params.n_iter is not None:
+            aa.apgd.n_iter = self.params.n_iter
+        if self.params.eot_iter is not None:
+            aa.apgd.eot_iter = self.params.eot_iter
 
 
 class ApgdParams(AttackParams):

@@ -18,8 +18,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, final
 
-from pydantic import model_serializer
-
 from bench.spec.schema import AttackSpec, StrictModel
 
 if TYPE_CHECKING:
@@ -41,18 +39,6 @@ class AttackParams(StrictModel):
     """
 
     list_fields: ClassVar[bool] = True
-    # Parameters added after suites were recorded, with the default that keeps the old behaviour: left out of the
-    # resolved spec while they hold it, so that existing suites keep their spec hash (and baselines stay comparable).
-    added_later: ClassVar[dict[str, Any]] = {}
-
-    @model_serializer(mode="wrap")
-    def _drop_added_defaults(self, handler: Any) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            for name, default in self.added_later.items():
-                if data.get(name) == default:
-                    data.pop(name)
-        return data
 
     def cost(self) -> int:
         """Rough forward+backward passes per sample and budget, for `bench validate`'s cost estimate."""

@@ -3,7 +3,9 @@
 Cross-entropy's gradient vanishes where the float32 softmax saturates (as on a
 distilled network); the margin's does not, and the sign (Linf) or normalised
 (L2) step makes the attack indifferent to the logits' scale. The first
-successful point of each sample is kept, so later steps cannot undo it.
+successful point of each sample is kept, so later steps cannot undo it; on a randomized
+model (``keep: last``) the final iterate is, since a point that fooled one draw mid-way
+need not fool the majority vote that judges it.
 
 ``loss: ce`` turns it into plain cross-entropy PGD (the naive attack), with the same
 bookkeeping and the same trace: the naive-vs-adaptive loss-trace figure and the
@@ -28,13 +30,18 @@ class PgdMarginParams(AttackParams):
     """PGD on the logit margin."""
 
     synonyms: ClassVar[dict[str, str]] = {"max_iter": "steps", "eps_step": "alpha", "step_size": "alpha", "num_random_init": "restarts"}
-    added_later: ClassVar[dict[str, object]] = {"loss": "margin"}
+    added_later: ClassVar[dict[str, object]] = {"loss": "margin", "keep": "first"}
 
     steps: int = Field(100, ge=1, description="Iterations per restart.")
     alpha: float | None = Field(None, gt=0, description="Step size; default 2.5 * eps / steps.")
     restarts: int = Field(1, ge=1, description="Random restarts; a sample counts if any restart succeeds.")
     random_start: bool = Field(True, description="Start from a random point in the eps-ball.")
     loss: Literal["margin", "ce"] = Field("margin", description="margin (adaptive) or ce: cross-entropy, the naive attack; tag it naive.")
+    keep: Literal["first", "last"] = Field(
+        "first",
+        description="first: each sample's first successful point; last: a restart's final iterate, as EOT does on a randomized "
+        "model, where a point that fooled one draw mid-way is luck and the vote judges the point.",
+    )
 
     def cost(self) -> int:
         """Passes per sample and budget."""
@@ -72,7 +79,7 @@ class PgdMargin(Attack):
                 (grad,) = torch.autograd.grad(loss.sum(), adv)
                 with torch.no_grad():
                     trace.append(m.detach())
-                    newly = (m < 0) & ~done
+                    newly = (m < 0) & ~done if p.keep == "first" else torch.zeros_like(done)
                     best[newly] = adv[newly]
                     done |= newly
                     adv = self._project(x, adv + alpha * self._direction(grad), eps)

@@ -53,6 +53,7 @@ for _key, _target in {
     "art.deepfool": "bench.attacks.art_backend:ArtDeepFool",
     "art.hop_skip_jump": "bench.attacks.art_backend:ArtHopSkipJump",
     "aa.standard": "bench.attacks.autoattack:AutoAttackStandard",
+    "aa.rand": "bench.attacks.autoattack:AutoAttackRand",
     "aa.apgd-ce": "bench.attacks.autoattack:ApgdCe",
     "aa.apgd-dlr": "bench.attacks.autoattack:ApgdDlr",
     "aa.square": "bench.attacks.autoattack:AaSquare",

@@ -48,9 +48,17 @@ def check_model_outputs(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
         text = f"{prob:.0%} of outputs are probability vectors (in [0,1], summing to 1): attacks need the logits, not a softmax"
         limits = f"warn>={PROB_WARN:g}, fail>={PROB_FAIL:g}"
         yield flag_row(model, "", "probability-outputs", "masking", grade(prob, PROB_WARN, PROB_FAIL), prob, limits, text)
-        text = f"{rand:.0%} of inputs get different outputs in repeated passes (eval mode): a deterministic attack sees one draw"
-        limits = f"warn>0, fail>={RANDOM_FAIL:g}"
-        yield flag_row(model, "", "randomized-model", "sanity", grade(rand, RANDOM_WARN, RANDOM_FAIL), rand, limits, text)
+        draws = int(g["eval_draws"].max()) if "eval_draws" in g and g["eval_draws"].notna().any() else 1
+        limits = f"warn>0, fail>={RANDOM_FAIL:g} (with eval_draws 1)"
+        if draws > 1:
+            # Judged by a vote of several draws, as docs/obfuscated.md asks: the check is met, whatever varies.
+            text = f"{rand:.0%} of inputs get different outputs in repeated passes; predictions are the majority vote of {draws} draws"
+            yield flag_row(model, "", "randomized-model", "sanity", "pass", rand, limits, text)
+        else:
+            text = f"{rand:.0%} of inputs get different outputs in repeated passes (eval mode): a deterministic attack sees one draw"
+            if rand > 0:
+                text += f", and each prediction is one draw: set eval_draws (e.g. eval_draws: 11) on model {model}"
+            yield flag_row(model, "", "randomized-model", "sanity", grade(rand, RANDOM_WARN, RANDOM_FAIL), rand, limits, text)
         text = f"one forward pass called backward/grad {calls} times: the defence optimises at inference, and static attacks miss it"
         yield flag_row(model, "", "dynamic-model", "sanity", "fail" if calls > 0 else "pass", float(calls), "fail>0", text)
 
@@ -153,10 +161,18 @@ INDICATORS = {
 }
 
 
-def check_indicators(records: pd.DataFrame, details: list[Details]) -> Iterator[dict[str, object]]:
-    """silent-success, incomplete-optimisation, unstable-predictions: per model x traced attack, worst over its budgets."""
+def check_indicators(
+    records: pd.DataFrame, details: list[Details], randomized: frozenset[str] = frozenset()
+) -> Iterator[dict[str, object]]:
+    """silent-success, incomplete-optimisation, unstable-predictions: per model x traced attack, worst over its budgets.
+
+    Not on a ``randomized`` model: its traces follow random draws, so a margin that rises, falls
+    or moves under noise says what the draw did, not how the optimisation went.
+    """
     table = indicator_table(records, details)
     for (model, attack), g in table.groupby(["model", "attack"], sort=False):
+        if model in randomized:
+            continue
         for check, (col, warn, fail, text) in INDICATORS.items():
             worst: tuple[float, int, int, float] | None = None
             for eps, e in g.groupby("eps", sort=True):

@@ -44,6 +44,8 @@ FAMILIES: dict[str, Family] = {
     "art.jsma": Family("jsma", "minimum-norm"),
     # AutoAttack: the cascade and its parts. APGD is iterative; Square and HopSkipJump never see a gradient.
     "aa.standard": Family("autoattack", "iterative"),
+    # For randomized models: APGD-CE and APGD-DLR with EOT; its own column, as it is not the standard version.
+    "aa.rand": Family("autoattack-rand", "iterative"),
     "aa.apgd-ce": Family("apgd", "iterative"),
     "aa.apgd-dlr": Family("apgd", "iterative"),
     "aa.square": Family("square", "gradient-free", gradient_free=True),

@@ -49,6 +49,8 @@ def grade(value: float, warn: float, fail: float, higher_is_bad: bool = True) ->
 # Fractions of inputs; see docs/flags.md for why these values.
 SATURATION_WARN, SATURATION_FAIL = 0.10, 0.50
 ZERO_GRAD_WARN, ZERO_GRAD_FAIL = 0.10, 0.50
+# Median cosine between two passes' input gradients (1 for a deterministic model).
+GRAD_COSINE_WARN, GRAD_COSINE_FAIL = 0.9, 0.5
 # Differences in robust accuracy (absolute, on [0,1]).
 ITERATIVE_TOL = 0.02
 MONOTONE_TOL = 0.02
@@ -95,6 +97,32 @@ def check_zero_gradients(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
         verdict = grade(frac, ZERO_GRAD_WARN, ZERO_GRAD_FAIL)
         msg = f"{frac:.0%} of inputs have an exactly zero cross-entropy gradient (median L1 {g['grad_l1'].median():.3g})"
         yield flag_row(model, "", "zero-gradients", "masking", verdict, frac, f"warn>={ZERO_GRAD_WARN:g}, fail>={ZERO_GRAD_FAIL:g}", msg)
+
+
+def check_gradient_noise(diag: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """gradient-noise: the median cosine between the input gradients of two passes (stochastic gradients, Athalye et al. 2018).
+
+    A deterministic model's two gradients are the same (cosine 1); a randomized defence's
+    point in directions that depend on the draw, so an attack that follows one draw per
+    step wanders. Inputs whose gradient is zero are left to zero-gradients.
+    """
+    if "grad_cosine" not in diag:
+        return  # diagnostics written before this check existed
+    for model, g in diag.groupby("model", sort=False):
+        cos = g["grad_cosine"].astype(float).dropna()
+        if not len(cos):
+            continue
+        median = float(cos.median())
+        # Graded as 1 - cosine, so that a higher value is worse, as in every other check.
+        verdict = grade(1 - median, 1 - GRAD_COSINE_WARN, 1 - GRAD_COSINE_FAIL)
+        msg = (
+            f"the input gradients of two passes have median cosine {median:.2f} (10th percentile {cos.quantile(0.1):.2f}): "
+            "each draw points elsewhere, so attack with EOT (view: {eot: N})"
+            if verdict != "pass"
+            else f"the input gradients of two passes have median cosine {median:.2f}"
+        )
+        limits = f"warn<{GRAD_COSINE_WARN:g}, fail<{GRAD_COSINE_FAIL:g} (median cosine)"
+        yield flag_row(model, "", "gradient-noise", "masking", verdict, median, limits, msg)
 
 
 def _bounded(frame: pd.DataFrame) -> pd.Series:

@@ -39,6 +39,7 @@ COLUMNS: dict[str, str] = {
     "adv_pred": "int64",
     "success": "bool",
     "robust": "bool",
+    "draws_correct": "float64",
     "l0": "float64",
     "l2": "float64",
     "linf": "float64",
@@ -48,7 +49,9 @@ COLUMNS: dict[str, str] = {
 """Column -> dtype. ``eps`` is inf for the unbounded row of a minimum-norm attack;
 ``source`` is empty unless the examples were crafted on another model (transfer);
 ``success`` means correctly classified before and misclassified after; ``robust``
-means correctly classified before and after; norms are of the perturbation
+means correctly classified before and after (a randomized model's prediction is the majority
+vote of its ``eval_draws`` passes; ``draws_correct`` is the fraction of them that gave the
+label, 1 or 0 for a deterministic model); norms are of the perturbation
 actually applied (NaN where the attack found none within budget is not used:
 norms always describe the final adversarial input)."""
 
@@ -119,6 +122,10 @@ DIAGNOSTICS_COLUMNS = [
     "prob_output",
     "randomized",
     "grad_calls",
+    # The cosine between the input gradients of two passes (1 unless the model draws randomness), and the passes
+    # each judged prediction takes (the model's eval_draws): read by gradient-noise and randomized-model.
+    "grad_cosine",
+    "eval_draws",
 ]
 DIAGNOSTICS_BOOL = ("softmax_onehot", "grad_zero", "prob_output", "randomized")
 

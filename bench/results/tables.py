@@ -13,6 +13,7 @@ from bench.results.details import Details
 from bench.results.flags import (
     FLAG_COLUMNS,
     check_gap,
+    check_gradient_noise,
     check_iterative_vs_single_step,
     check_monotone_eps,
     check_partial_coverage,
@@ -49,6 +50,7 @@ def run_checks(
     if diagnostics is not None and len(diagnostics):
         rows += check_saturation(diagnostics)
         rows += check_zero_gradients(diagnostics)
+        rows += check_gradient_noise(diagnostics)
         rows += audit.check_model_outputs(diagnostics)
     if len(summary):
         rows += check_iterative_vs_single_step(summary)
@@ -60,7 +62,9 @@ def run_checks(
         rows += check_partial_coverage(records)
         rows += check_gap(records)
         if details:
-            rows += audit.check_indicators(records, details)
+            known = diagnostics is not None and "randomized" in diagnostics
+            randomized = frozenset(diagnostics.loc[diagnostics["randomized"].astype(bool), "model"]) if known else frozenset()
+            rows += audit.check_indicators(records, details, randomized)
     flags = pd.DataFrame(rows, columns=FLAG_COLUMNS)
     flags = pd.concat([flags, pd.DataFrame(list(overall(flags)), columns=FLAG_COLUMNS)], ignore_index=True)
     return flags

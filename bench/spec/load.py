@@ -26,7 +26,7 @@ from bench.catalogue.attacks import ATTACKS
 from bench.catalogue.datasets import DATASETS, open_dataset
 from bench.errors import SpecError
 from bench.registry import Registry, UnknownKeyError, did_you_mean, import_plugins
-from bench.spec.schema import SAFE_ID, AttackSpec, ModelSpec, SuiteSpec
+from bench.spec.schema import DEFENCE_STEPS, SAFE_ID, AttackSpec, ModelSpec, SuiteSpec, ViewSpec
 from bench.spec.sweep import expand
 
 MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -52,14 +52,27 @@ def _format_error(err: dict[str, Any], prefix: tuple[Any, ...] = ()) -> str:
         return f"{format_loc(loc + (ctx['field'],))}: unknown field{ctx.get('hint', '')}"
     if err["type"] == "missing":
         return f"{format_loc(loc)}: required field is missing"
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) > 1 and loc[-2] == "defence":
+        return _defence_name_error(err, loc)
     msg = err["msg"]
     msg = msg[0].lower() + msg[1:] if msg else msg
     return f"{format_loc(loc)}: {msg}"
 
 
 def _is_union_tag(part: Any) -> bool:
-    # pydantic inserts the union member's name into loc; it means nothing in YAML.
-    return isinstance(part, str) and (part.startswith("literal[") or part in {"ViewSpec", "str", "int"})
+    # pydantic inserts the union member's name (a defence step's: its name) into loc; it means nothing in YAML.
+    return isinstance(part, str) and (
+        part.startswith(("literal[", "function-after[")) or part in {"ViewSpec", "str", "int"} or part in DEFENCE_STEPS
+    )
+
+
+def _defence_name_error(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    # A defence step is chosen by its name: say which names exist, and which one was probably meant.
+    known = list(DEFENCE_STEPS)
+    if err["type"] == "union_tag_not_found":
+        return f"{format_loc(loc)}: a defence step needs a name, one of {', '.join(known)}"
+    tag = str(err.get("ctx", {}).get("tag", ""))
+    return f"{format_loc(loc + ('name',))}: unknown defence '{tag}'{did_you_mean(tag, known)} (known: {', '.join(known)})"
 
 
 MAX_ERRORS = 20
@@ -284,7 +297,7 @@ def _check_attack(
     update = {
         "params": params.model_dump(mode="json"),
         "norm": norm,
-        "tag": a.tag or ("transfer" if a.source else cls.default_tag),
+        "tag": a.tag or ("transfer" if a.source else "adaptive" if isinstance(a.view, ViewSpec) and a.view.adaptive else cls.default_tag),
         "batch_size": cls.resolved_batch_size(a),
     }
     return errors, a.model_copy(update=update)

@@ -11,9 +11,9 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 from bench.registry import did_you_mean
@@ -55,6 +55,18 @@ class StrictModel(BaseModel):
     synonyms: ClassVar[dict[str, str]] = {}
     # Whether an unknown-field error lists every valid name (attack params: there is no other place to look them up).
     list_fields: ClassVar[bool] = False
+    # Fields added after suites were recorded, with the default that keeps the old behaviour: left out of the
+    # dump while they hold it, so that existing suites keep their spec hash and their cache keys.
+    added_later: ClassVar[dict[str, Any]] = {}
+
+    @model_serializer(mode="wrap")
+    def _drop_added_defaults(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name, default in self.added_later.items():
+                if name in data and data[name] == default:
+                    data.pop(name)
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -179,6 +191,57 @@ class TrainSpec(StrictModel):
         return data
 
 
+class BitDepthStep(StrictModel):
+    """Feature squeezing (Xu et al. 2018): round every input value to ``bits`` bits. Shatters gradients: rounding has none."""
+
+    name: Literal["bit-depth"]
+    bits: int = Field(ge=1, le=8, description="Bits per value kept; 1 binarises at 0.5.")
+
+
+class MedianStep(StrictModel):
+    """Median smoothing (Xu et al. 2018): each value becomes the median of its size x size window, per channel."""
+
+    name: Literal["median"]
+    size: int = Field(2, ge=2, le=9, description="Window side in pixels (Xu et al.: 2 on MNIST).")
+
+
+class JpegStep(StrictModel):
+    """A real JPEG round trip through an image library (Guo et al. 2018), which autograd cannot follow."""
+
+    name: Literal["jpeg"]
+    quality: int = Field(75, ge=1, le=95, description="JPEG quality, 1 (worst) to 95 (Guo et al.: 75).")
+
+
+class GaussianNoiseStep(StrictModel):
+    """Fresh Gaussian noise on every forward pass: a randomized defence (stochastic gradients)."""
+
+    name: Literal["gaussian-noise"]
+    sigma: float = Field(gt=0, le=1, description="Standard deviation of the noise, on the [0, 1] input scale.")
+
+
+class RandomResizePadStep(StrictModel):
+    """Xie et al. 2018: resize to a random size, then zero-pad at a random offset back to the input size (fresh per pass)."""
+
+    name: Literal["random-resize-pad"]
+    min_scale: float = Field(0.8, gt=0, lt=1, description="Smallest side kept, as a fraction of the input's; the largest is the input's.")
+
+
+DefenceStep = Annotated[
+    BitDepthStep | MedianStep | JpegStep | GaussianNoiseStep | RandomResizePadStep,
+    Field(discriminator="name"),
+]
+DEFENCE_STEPS: dict[str, type[StrictModel]] = {
+    "bit-depth": BitDepthStep,
+    "median": MedianStep,
+    "jpeg": JpegStep,
+    "gaussian-noise": GaussianNoiseStep,
+    "random-resize-pad": RandomResizePadStep,
+}
+"""Every defence step by name: a step's ``name`` literal, the key of ``bench.pipeline.models.defences``' implementations."""
+RANDOMIZED_STEPS = ("gaussian-noise", "random-resize-pad")
+"""Steps that draw fresh randomness on every pass: a model with one is judged by majority vote (``eval_draws``)."""
+
+
 class ModelSpec(StrictModel):
     """A model to train (or load) and evaluate."""
 
@@ -195,12 +258,52 @@ class ModelSpec(StrictModel):
     )
     evaluate: bool = Field(True, description="Attack this model (teachers usually are not).")
     seed: int | None = Field(None, ge=0, description="Seed for this model's training and attacks (default: the suite's).")
+    defence: list[DefenceStep] = Field(
+        default_factory=list,
+        description="Input transformations applied in order before the network at inference (docs/obfuscated.md); "
+        "the network is the undefended model's, never retrained for it.",
+    )
+    eval_draws: int = Field(
+        1, ge=1, description="Passes per prediction of a randomized model: clean accuracy and success use their majority vote."
+    )
+
+    added_later: ClassVar[dict[str, Any]] = {"defence": [], "eval_draws": 1}
+
+    def defence_json(self) -> str:
+        """The defence as canonical JSON (``""`` for none): what keys and model references carry."""
+        if not self.defence:
+            return ""
+        return json.dumps([step.model_dump(mode="json") for step in self.defence], sort_keys=True, separators=(",", ":"))
+
+    @property
+    def randomized(self) -> bool:
+        """Whether a defence step draws fresh randomness on every pass."""
+        return any(step.name in RANDOMIZED_STEPS for step in self.defence)
 
 
 class ViewSpec(StrictModel):
-    """Divide the deployed logits by a temperature before the attack sees them."""
+    """What an adaptive attack differentiates: logits/T, BPDA through a defence's steps, EOT over its randomness.
 
-    divide_logits_by: float = Field(gt=0, description="The T in logits/T (Carlini's fix).")
+    The three combine: ``{bpda: true, eot: 10, divide_logits_by: 100}`` averages ten draws of the
+    network's logits on the BPDA-processed input, divided by 100. See docs/obfuscated.md.
+    """
+
+    divide_logits_by: float | None = Field(None, gt=0, description="The T in logits/T (Carlini's fix).")
+    bpda: bool = Field(False, description="Run each defence step forward and pass gradients straight through it backward.")
+    eot: int | None = Field(None, ge=2, description="Average the attacked output (so each gradient) over this many draws of the model's randomness.")
+
+    added_later: ClassVar[dict[str, Any]] = {"divide_logits_by": None, "bpda": False, "eot": None}
+
+    @model_validator(mode="after")
+    def _something(self) -> ViewSpec:
+        if self.divide_logits_by is None and not self.bpda and self.eot is None:
+            raise PydanticCustomError("empty_view", "a view mapping needs divide_logits_by, bpda: true or eot")
+        return self
+
+    @property
+    def adaptive(self) -> bool:
+        """BPDA or EOT: an attack through this view is adaptive unless its spec says otherwise."""
+        return self.bpda or self.eot is not None
 
 
 class AttackSpec(StrictModel):
@@ -300,9 +403,12 @@ def file_sha256(path: str) -> str:
 
 
 def view_name(view: str | ViewSpec) -> str:
-    """The name recorded in result rows: ``logits``, ``probs`` or ``logits/100``."""
+    """The name recorded in result rows: ``logits``, ``probs``, ``logits/100``, ``bpda``, ``eot10``, ``bpda+eot10+logits/100``."""
     if isinstance(view, ViewSpec):
-        return f"logits/{view.divide_logits_by:g}"
+        parts = ["bpda"] if view.bpda else []
+        parts += [f"eot{view.eot}"] if view.eot is not None else []
+        parts += [f"logits/{view.divide_logits_by:g}"] if view.divide_logits_by is not None else []
+        return "+".join(parts)
     return view
 
 

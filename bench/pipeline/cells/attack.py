@@ -18,7 +18,7 @@ from bench.errors import CacheError
 from bench.pipeline.cells.provenance import record_provenance
 from bench.pipeline.cells.values import AttackCell, attack_seed
 from bench.pipeline.cells.workspace import Workspace
-from bench.pipeline.training.plain import predict_logits
+from bench.pipeline.models.defences import judge
 from bench.results.details import details_path, save_details
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import UNBOUNDED, read_shard, within_budget, write_shard
@@ -42,6 +42,7 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
         raise CacheError(f"{cell.name}: the clean records it is judged against are missing ({clean_path}); evaluate the model first")
     clean_shard = read_shard(clean_path)
     clean_all = clean_shard["clean_pred"].to_numpy()[data.eval_index]
+    clean_right = clean_shard["draws_correct"].to_numpy()[data.eval_index]
     hashes = clean_shard["sample_hash"].to_numpy()[data.eval_index]
     x, y = data.x_eval[:n].to(crafter.device), data.y_eval[:n].to(crafter.device)
     label, clean = data.y_eval[:n].numpy(), clean_all[:n]
@@ -66,10 +67,10 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     for eps in budgets:
         desc = f"{spec.id} on {cell.model.id}" + (f" eps={eps:g}" if eps is not None else "")
         out = atk(crafter, x, y, eps, desc=desc, quiet=ws.paths.quiet)
-        adv_logits = predict_logits(model, out.x_adv).cpu()
-        if not torch.isfinite(adv_logits).all():
+        judged = judge(model, out.x_adv, y, cell.model.eval_draws, cell.model.judge_seed)
+        if not judged.finite:
             raise AttackError(f"model {cell.model.id} returns NaN or inf logits on adversarial inputs")
-        adv = adv_logits.argmax(1).numpy()
+        adv, right = judged.pred, judged.draws_correct
         norms = {k: v.cpu().numpy() for k, v in lp_norms(out.x_adv - x).items()}
         moved = out.projected.cpu().numpy()
         per = out.seconds / max(n, 1)
@@ -78,14 +79,15 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
         if out.details:
             details.append((eps, out.details))
         if eps is not None:
-            frames.append(_rows(base, eps, adv, norms, moved, per))
+            frames.append(_rows(base, eps, adv, right, norms, moved, per))
             continue
-        # A minimum-norm attack runs once; each budget keeps the samples it broke within that budget.
+        # A minimum-norm attack runs once; each budget keeps the samples it broke within that budget (else the clean input).
         for e in [*spec.eps, UNBOUNDED]:
             within = within_budget(norms[atk.norm], e)
             adv_e = np.where(within, adv, clean)
+            right_e = np.where(within, right, clean_right[:n])
             norms_e = {k: np.where(within, v, 0.0) for k, v in norms.items()}
-            frames.append(_rows(base, e, adv_e, norms_e, moved, per))
+            frames.append(_rows(base, e, adv_e, right_e, norms_e, moved, per))
     frame = pd.concat(frames, ignore_index=True)
     if details:
         # Before the shard: the shard marks the cell done, and a done cell's details must be complete.
@@ -97,7 +99,9 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     return {"key": cell.key, "origin": "ran", "seconds": prov["seconds"], "projected": int(frame["projected"].sum()), "computed": prov}
 
 
-def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np.ndarray], moved: np.ndarray, per: float) -> pd.DataFrame:
+def _rows(
+    base: dict[str, Any], eps: float, adv: np.ndarray, right: np.ndarray, norms: dict[str, np.ndarray], moved: np.ndarray, per: float
+) -> pd.DataFrame:
     label, clean = base["label"], base["clean_pred"]
     ok = clean == label
     return pd.DataFrame(
@@ -107,6 +111,7 @@ def _rows(base: dict[str, Any], eps: float, adv: np.ndarray, norms: dict[str, np
             "adv_pred": adv,
             "success": ok & (adv != label),
             "robust": ok & (adv == label),
+            "draws_correct": right,
             "l0": norms["l0"],
             "l2": norms["l2"],
             "linf": norms["linf"],

@@ -14,11 +14,36 @@ the driver rather than against itself.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from bench.pipeline.cells.keys import BASE_PACKAGES, Runtime, attack_code, attack_packages, cost_code, evaluate_code, train_code
+from bench.pipeline.cells.keys import (
+    BASE_PACKAGES,
+    Runtime,
+    attack_code,
+    attack_packages,
+    cost_code,
+    defended_code,
+    evaluate_code,
+    train_code,
+)
 from bench.pipeline.cells.values import AttackCell, CostCell, DataRef, EvalCell, ModelRef, TrainCell
 from bench.spec.schema import AttackSpec, ModelSpec
+
+
+def defended_ref(trained: ModelRef, model: ModelSpec) -> ModelRef:
+    """The model later cells evaluate, attack and price: ``trained`` (the network a train cell obtained) behind
+    ``model``'s defence and judged over its ``eval_draws``; ``trained`` itself when it has neither.
+
+    The network's store key and weights stay the undefended model's: a defence never retrains it.
+    Its code digest covers the defence, so no result on the defended model shares a key with one
+    on the bare network. A teacher's soft labels always come from the bare network (``trained``).
+    """
+    ref = replace(trained, id=model.id)
+    if not model.defence and model.eval_draws == 1:
+        return ref
+    defence = model.defence_json()
+    return replace(ref, code=defended_code(trained.code, defence, model.eval_draws), defence=defence, eval_draws=model.eval_draws)
 
 
 def train_cell(

@@ -15,7 +15,7 @@ from bench.pipeline.cells.provenance import record_provenance
 from bench.pipeline.cells.values import EvalCell
 from bench.pipeline.cells.workspace import Workspace
 from bench.pipeline.measure.diagnostics import diagnose
-from bench.pipeline.training.plain import predict_logits
+from bench.pipeline.models.defences import judge
 from bench.results.records import CLEAN, write_shard
 
 
@@ -32,10 +32,11 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
     start = time.perf_counter()
     data = ws.data(cell.data)
     module = ws.module(cell.model, data)
-    logits = predict_logits(module, data.x_test).cpu()
-    if not torch.isfinite(logits).all():
+    ref = cell.model
+    judged = judge(module, data.x_test, data.y_test, ref.eval_draws, ref.judge_seed)
+    if not judged.finite:
         raise AttackError(f"model {cell.model.id} returns NaN or inf logits on clean inputs")
-    pred = logits.argmax(1).numpy()
+    pred = judged.pred
     label = data.y_test.numpy()
     n = len(label)
     frame = pd.DataFrame(
@@ -56,6 +57,7 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
             "adv_pred": pred,
             "success": False,
             "robust": pred == label,
+            "draws_correct": judged.draws_correct,
             "l0": np.zeros(n),
             "l2": np.zeros(n),
             "linf": np.zeros(n),
@@ -65,7 +67,9 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
     )
     run_dir = ws.paths.run_dir
     if cell.diagnose:
-        diag = diagnose(cell.model.id, module, data.x_eval, data.y_eval, data.eval_index)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(ref.judge_seed)  # a randomized model's draws, so the diagnostics are the same in every run
+            diag = diagnose(cell.model.id, module, data.x_eval, data.y_eval, data.eval_index, eval_draws=ref.eval_draws)
         path = run_dir / cell.diagnostics
         atomic_write_text(path, diag.to_csv(index=False, float_format="%.9g"))
     write_shard(run_dir / cell.shard, frame)

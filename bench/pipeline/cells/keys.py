@@ -149,6 +149,23 @@ def architecture_code(arch: str | None) -> str:
     return digest(external) if arch is None else digest(*architecture_classes(arch))
 
 
+# What a defence's steps compute with besides torch: ART's preprocessors, and the image library of the JPEG round trip.
+DEFENCE_PACKAGES = ("adversarial-robustness-toolbox", "pillow")
+
+
+def defended_code(network_code: str, defence: str, eval_draws: int) -> str:
+    """Digest of a defended model's code: its network's, the steps' module and the packages they use, the steps'
+    parameters, and how many draws judge it."""
+    return canonical_hash([network_code, _defences_code(), [package_version(p) for p in DEFENCE_PACKAGES], defence, eval_draws])
+
+
+@cache
+def _defences_code() -> str:
+    from bench.pipeline.models import defences
+
+    return digest(defences)
+
+
 @cache
 def train_code(arch: str | None, adversarial_training: bool = False) -> str:
     """Digest of the code that determines a trained model: its architecture, the training loop, its loss and the train cell.
@@ -169,20 +186,22 @@ def train_code(arch: str | None, adversarial_training: bool = False) -> str:
 
 @cache
 def evaluate_code() -> str:
-    """Digest of the code behind clean predictions and diagnostics."""
+    """Digest of the code behind clean predictions (``judge``'s majority vote) and diagnostics."""
     from bench.pipeline.measure import diagnostics
+    from bench.pipeline.models.defences import judge
     from bench.pipeline.training.plain import predict_logits
 
-    return digest(diagnostics, predict_logits, _cell_module("evaluate"))
+    return digest(diagnostics, predict_logits, judge, _cell_module("evaluate"))
 
 
 @cache
 def attack_code(use: str) -> str:
     """Digest of the code behind an attack cell: the attack's modules, the contract's helpers and the cell itself."""
     from bench.attacks import indicators, losses, ops, views
+    from bench.pipeline.models.defences import judge
     from bench.pipeline.training.plain import predict_logits
 
-    return digest(*attack_modules(use), ops, views, losses, indicators, _cell_module("attack"), predict_logits)
+    return digest(*attack_modules(use), ops, views, losses, indicators, _cell_module("attack"), predict_logits, judge)
 
 
 @cache

@@ -51,6 +51,15 @@ class ModelRef:
     code: str  # digest of the architecture's code (of the loader, for an external model): edited code is another model
     checkpoint: str | None = None  # a user's weights or program file, loaded instead of the store
     external: str | None = None  # "torch.export" or "TorchScript" when ``checkpoint`` is a program
+    # The input transformations before the network (``ModelSpec.defence_json``; "" for none). ``code`` then covers
+    # them too (``bench.pipeline.cells.build.defended_ref``), so every key of a result on the defended model differs.
+    defence: str = ""
+    eval_draws: int = 1  # passes per judged prediction (their majority vote)
+
+    @property
+    def judge_seed(self) -> int:
+        """The seed of the draws a randomized model is judged with: fixed per weights and defence."""
+        return int(canonical_hash([self.weights, self.defence])[:8], 16)
 
 
 @dataclass(frozen=True)

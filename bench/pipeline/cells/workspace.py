@@ -23,6 +23,7 @@ from bench.fsutil import file_sha256
 from bench.pipeline.cells.keys import Runtime, weights_digest
 from bench.pipeline.cells.values import DataRef, ModelRef
 from bench.pipeline.data.bundle import DataBundle, load_data
+from bench.pipeline.models.defences import defend
 from bench.pipeline.models.external import load_program
 from bench.pipeline.models.networks import build_model, load_weights
 from bench.pipeline.models.store import ModelStore, load_state_dict
@@ -54,7 +55,8 @@ class Workspace:
         self._data: dict[DataRef, DataBundle] = {}
         self._preloaded = data
         self._modules: dict[str, nn.Module] = {}
-        self._crafting: dict[tuple[str, str], CraftingModel] = {}
+        self._defended: dict[tuple[str, str], nn.Module] = {}
+        self._crafting: dict[tuple[str, str, str], CraftingModel] = {}
 
     def data(self, ref: DataRef) -> DataBundle:
         """The data a cell asks for, checked against the fingerprints it expects."""
@@ -77,7 +79,16 @@ class Workspace:
         self._modules[ref.weights] = module
 
     def module(self, ref: ModelRef, data: DataBundle) -> nn.Module:
-        """The model ``ref`` names, in eval mode on the workspace's device, with exactly the expected weights."""
+        """The model ``ref`` names, in eval mode on the workspace's device, with exactly the expected weights, behind its defence."""
+        if not ref.defence:
+            return self.network(ref, data)
+        key = (ref.weights, ref.defence)
+        if key not in self._defended:
+            self._defended[key] = defend(self.network(ref, data), ref.defence).to(self.device).eval()
+        return self._defended[key]
+
+    def network(self, ref: ModelRef, data: DataBundle) -> nn.Module:
+        """The network ``ref`` names, without its defence: what a train cell obtained."""
         if ref.weights not in self._modules and ref.external is not None:
             path = Path(ref.checkpoint or "")
             if not path.is_file() or file_sha256(path) != ref.weights:
@@ -102,7 +113,7 @@ class Workspace:
 
     def crafting_model(self, ref: ModelRef, view: Any, data: DataBundle) -> CraftingModel:
         """``ref`` seen through an attack's view; built once per model and view and shared by its attacks."""
-        key = (ref.weights, view_name(view))
+        key = (ref.weights, ref.defence, view_name(view))
         if key not in self._crafting:
             module = self.module(ref, data)
             self._crafting[key] = CraftingModel(

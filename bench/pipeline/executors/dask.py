@@ -155,8 +155,8 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
         deps = (f"train {m.teacher}",) if m.teacher else ()
         nodes.append(Node(name, trained[mid], deps, f"teacher {m.teacher} is not available", fatal=True))
         name = f"evaluate {mid}"
-        key = task_key("evaluate", [run, mid, trained[mid].key, m.evaluate, env.force])
-        ready[mid] = client.submit(evaluate_task, trained[mid], mid, m.evaluate, data, env, key=key, priority=priority[name])
+        key = task_key("evaluate", [run, m.model_dump(mode="json"), trained[mid].key, env.force])
+        ready[mid] = client.submit(evaluate_task, trained[mid], m, data, env, key=key, priority=priority[name])
         nodes.append(Node(name, ready[mid], (f"train {mid}",), fatal=True))
     for planned in attack_plan(spec):
         a = spec.attacks[planned.attack]

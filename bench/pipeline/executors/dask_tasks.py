@@ -27,7 +27,7 @@ import torch
 
 from bench.errors import ExecutorError
 from bench.fsutil import canonical_hash
-from bench.pipeline.cells.build import attack_cell, eval_cell, train_cell
+from bench.pipeline.cells.build import attack_cell, defended_ref, eval_cell, train_cell
 from bench.pipeline.cells.execute import execute
 from bench.pipeline.cells.keys import Runtime, training_code_key
 from bench.pipeline.cells.values import Cell, DataRef, EvalCell, ModelRef, TrainCell
@@ -84,10 +84,12 @@ def _train(cell: TrainCell, ws: Workspace) -> tuple[dict[str, Any], ModelRef | N
     return done, done.pop("ref"), set()
 
 
-def evaluate_task(trained: Outcome, model_id: str, diagnose: bool, data: DataRef, env: TaskEnv) -> Outcome:
-    """A trained model's clean records and diagnostics, unless they exist; the model is ready afterwards."""
-    # One training may serve two model ids with the same recipe: the records carry this one's id.
-    ref = replace(_ref(trained), id=model_id)
+def evaluate_task(trained: Outcome, model: ModelSpec, data: DataRef, env: TaskEnv) -> Outcome:
+    """A trained model's clean records and diagnostics, unless they exist; the model (behind its defence) is ready afterwards."""
+    # One training may serve two model ids with the same recipe (a defended model and its bare network): the records
+    # carry this one's id, and this one's defence.
+    ref = defended_ref(_ref(trained), model)
+    diagnose = model.evaluate
     cell = eval_cell(ref, data, diagnose, env.runtime, env.digest("evaluate"))
     outcome = _run(cell.name, env, lambda ws: (_unless_done(cell, ws, env.force), ref, kept(cell.outputs)))
     return replace(outcome, evaluation=cell)

@@ -16,7 +16,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from bench.errors import BenchError
-from bench.pipeline.cells.build import attack_cell, cost_cell, eval_cell, train_cell
+from bench.pipeline.cells.build import attack_cell, cost_cell, defended_ref, eval_cell, train_cell
 from bench.pipeline.cells.execute import execute
 from bench.pipeline.cells.values import EvalCell, ModelRef
 from bench.pipeline.executors import Job, Ledger
@@ -38,17 +38,19 @@ def _run_models(job: Job, ledger: Ledger, evaluations: dict[str, EvalCell]) -> d
     """Train or load each model (teachers first), then evaluate it; return the models that are ready."""
     spec, ws = job.spec, job.workspace
     folder = RunFolder(ws.paths.run_dir)
-    models: dict[str, ModelRef] = {}
+    models: dict[str, ModelRef] = {}  # behind their defences: what is evaluated, attacked and priced
+    networks: dict[str, ModelRef] = {}  # as trained: what a student's soft labels come from
     for mid in topo_models(spec):
         m = spec.model(mid)
-        teacher = models.get(m.teacher) if m.teacher else None
+        teacher = networks.get(m.teacher) if m.teacher else None
         train = train_cell(m, job.data, model_seed(spec, mid), ws.runtime, teacher)
         if m.teacher and teacher is None:
             ledger.fail(train.name, f"teacher {m.teacher} is not available")
             continue
         try:
             done = execute(train, ws)
-            model: ModelRef = done.pop("ref")
+            networks[mid] = done.pop("ref")
+            model = defended_ref(networks[mid], m)
             ledger.cells[train.name] = done
             evaluation = eval_cell(model, job.data, m.evaluate, ws.runtime)
             ledger.keep |= {Path(p).name for p in evaluation.outputs}

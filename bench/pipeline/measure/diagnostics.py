@@ -12,10 +12,14 @@ softmax, and attacks see no logits); whether it differs across ``REPEATS`` passe
 (the model is randomized, e.g. dropout left on, and a deterministic attack's result is
 one draw); and how often the forward pass called ``backward`` or ``grad`` (a dynamic
 defence that optimises at inference time).
+
+One for a randomized defence (Athalye et al. 2018's stochastic gradients): the cosine between
+the input gradients of two passes, which is 1 for a deterministic model.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from types import FrameType
 from typing import Any
@@ -67,19 +71,41 @@ def model_checks(model: nn.Module, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
     return prob.cpu().numpy(), moved.cpu().numpy()
 
 
-def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.ndarray, batch_size: int = 500) -> pd.DataFrame:
-    """Diagnostics of ``model`` on (x, y), in eval mode; the model's mode is restored."""
+def input_gradient(model: nn.Module, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """The logits of one pass on ``x`` and the gradient of the summed cross-entropy with respect to ``x``."""
+    xg = x.clone().requires_grad_(True)
+    logits = model(xg).float()
+    (grad,) = torch.autograd.grad(F.cross_entropy(logits, y, reduction="sum"), xg)
+    return logits, grad
+
+
+def gradient_cosine(a: Tensor, b: Tensor) -> np.ndarray:
+    """Per input, the cosine between two input gradients (in float64); NaN where either is zero."""
+    a, b = a.flatten(1).double(), b.flatten(1).double()
+    norms = a.norm(dim=1) * b.norm(dim=1)
+    cos = (a * b).sum(1) / norms
+    return torch.where(norms > 0, cos, torch.full_like(cos, math.nan)).cpu().numpy()
+
+
+def diagnose(
+    model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.ndarray, batch_size: int = 500, eval_draws: int = 1
+) -> pd.DataFrame:
+    """Diagnostics of ``model`` on (x, y), in eval mode; the model's mode is restored.
+
+    ``grad_cosine`` compares the input gradients of two passes: 1 for a deterministic model, lower
+    the more a randomized model's gradient depends on its draw. ``eval_draws`` is recorded as given:
+    the randomized-model check reads whether a model that varies is judged by a vote.
+    """
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     parts = []
     try:
         for i in range(0, len(x), batch_size):
-            xb = x[i : i + batch_size].to(device).clone().requires_grad_(True)
-            yb = y[i : i + batch_size].to(device)
-            logits = model(xb).float()
-            (grad,) = torch.autograd.grad(F.cross_entropy(logits, yb, reduction="sum"), xb)
-            prob_output, randomized = model_checks(model, xb.detach())
+            xb, yb = x[i : i + batch_size].to(device), y[i : i + batch_size].to(device)
+            logits, grad = input_gradient(model, xb, yb)
+            _, second = input_gradient(model, xb, yb)
+            prob_output, randomized = model_checks(model, xb)
             with torch.no_grad():
                 probs = torch.softmax(logits, dim=1)
                 top2 = logits.topk(2, dim=1).values if logits.shape[1] > 1 else torch.cat([logits, logits], 1)
@@ -92,6 +118,7 @@ def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.n
                             "softmax_onehot": onehot.cpu().numpy(),
                             "grad_zero": (grad.flatten(1).abs().amax(1) == 0).cpu().numpy(),
                             "grad_l1": grad.flatten(1).abs().sum(1).double().cpu().numpy(),
+                            "grad_cosine": gradient_cosine(grad, second),
                             "prob_output": prob_output,
                             "randomized": randomized,
                         }
@@ -100,8 +127,9 @@ def diagnose(model_id: str, model: nn.Module, x: Tensor, y: Tensor, sample: np.n
         grad_calls = count_grad_calls(model, x[:batch_size].to(device)) if len(x) else 0
     finally:
         model.train(was_training)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS[2:-1])
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[c for c in COLUMNS[2:] if c not in ("grad_calls", "eval_draws")])
     frame["grad_calls"] = grad_calls
+    frame["eval_draws"] = eval_draws
     frame.insert(0, "sample", sample[: len(frame)])
     frame.insert(0, "model", model_id)
     return frame[COLUMNS]

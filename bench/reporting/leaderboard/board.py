@@ -50,6 +50,7 @@ from bench.results.metrics import EPS_DIGITS, common_eps, covers, eps_key, naive
 from bench.results.records import CLEAN
 from bench.results.run_folder import RunFolder
 from bench.results.tables import run_checks
+from bench.spec.schema import ViewSpec, view_name
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def attack_set(run: RunData, norm: str) -> tuple[str, ...]:
             if a.get("norm") != norm:
                 continue
             view = a.get("view")
-            view = f"logits/{view['divide_logits_by']:g}" if isinstance(view, dict) else str(view)
+            view = view_name(ViewSpec.model_validate(view)) if isinstance(view, dict) else str(view)
             params = json.dumps(a.get("params") or {}, sort_keys=True)
             src = " transfer" if a.get("source") else ""
             n = f" n={a['n_samples']}" if a.get("n_samples") else ""
