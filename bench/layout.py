@@ -36,7 +36,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     ),
     "bench.pipeline": ("runner",),
     "bench.pipeline.data": ("bundle", "arrays", "cifar10"),
-    "bench.pipeline.models": ("networks", "cifar", "external", "store", "preflight"),
+    "bench.pipeline.models": ("networks", "cifar", "external", "defences", "store", "preflight"),
     "bench.pipeline.training": ("loop", "plain", "adversarial"),
     "bench.pipeline.cells": ("values", "keys", "build", "execute", "train", "evaluate", "attack", "cost", "workspace", "provenance"),
     "bench.pipeline.measure": ("diagnostics", "costs", "binarization"),

@@ -109,14 +109,16 @@ def plan_lines(suite: SuiteSpec) -> list[str]:
         source = f"checkpoint {m.checkpoint}" if m.checkpoint else f"T={m.train.temperature:g}, {m.train.epochs} epochs"
         attacked = "" if m.evaluate else ", not attacked"
         if m.kind == "external":
-            lines.append(f"model {m.id}: external program {Path(m.checkpoint or '').name}, not trained{attacked}")
+            defence = f"; defence {m.describe_defence()}" if m.defence or m.eval_draws > 1 else ""
+            lines.append(f"model {m.id}: external program {Path(m.checkpoint or '').name}, not trained{attacked}{defence}")
             continue
         if m.train.augment is not None and not m.checkpoint:
             source += f", augment crop_padding={m.train.augment.crop_padding} flip={m.train.augment.flip}"
         if m.train.adversarial is not None and not m.checkpoint:
             adv = m.train.adversarial
             source += f", adversarial training {adv.describe()} (step {adv.alpha:g}, ~{adv.cost():g}x the cost of plain training)"
-        lines.append(f"model {m.id}: {m.kind} {m.arch}, {source}{extra}{attacked}")
+        defence = f"; defence {m.describe_defence()}" if m.defence or m.eval_draws > 1 else ""
+        lines.append(f"model {m.id}: {m.kind} {m.arch}, {source}{extra}{attacked}{defence}")
     cells = attack_plan(suite)
     for i, a in enumerate(suite.attacks):
         cls = ATTACKS.get(a.use)

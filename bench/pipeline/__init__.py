@@ -9,7 +9,7 @@ Modules:
 
 * ``runner``: Plans a suite as cells, executes those not done yet, and collects what happened.
 * ``data/``: Data: datasets as float tensors in [0, 1] with seeded subsets and fingerprints, and the loaders that read files.
-* ``models/``: Models: the architectures, programs without code, the content-addressed model store, and the checks before a run.
+* ``models/``: Models: architectures, programs without code, defences before a network, the model store, and the checks before a run.
 * ``training/``: Training: where a model is trained. ``fit`` runs one ``loop`` with a ``plain`` or an ``adversarial`` loss.
 * ``cells/``: Cells: the small frozen values a run is made of, their keys, and their execution.
 * ``measure/``: Measurements on a model: gradient-masking diagnostics, costs, and the binarization test of an attack.

@@ -7,12 +7,13 @@ plan in a fraction of a second.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from bench.catalogue.architectures import ARCHITECTURES
 from bench.catalogue.attacks import ATTACKS
 from bench.catalogue.datasets import Dataset, open_dataset
-from bench.spec.schema import SuiteSpec
+from bench.spec.schema import SuiteSpec, ViewSpec
 from bench.spec.sweep import source_for
 
 
@@ -70,8 +71,15 @@ def _speed(arch: str | None) -> float:
 
 def estimate_cost(spec: SuiteSpec, cells: list[PlannedAttack]) -> tuple[float, float]:
     """Rough cold-run seconds (training, attacks) from pass counts and measured per-architecture speeds."""
-    train = sum(train_cost(spec, m.id) for m in spec.models)
+    # Models that differ only in their defence share one network, trained once.
+    recipes = {_recipe(spec, m.id): m.id for m in spec.models}
+    train = sum(train_cost(spec, mid) for mid in recipes.values())
     return train, sum(attack_cost(spec, cell) for cell in cells)
+
+
+def _recipe(spec: SuiteSpec, model_id: str) -> str:
+    m = spec.model(model_id)
+    return json.dumps([m.kind, m.arch, m.train.canonical(), m.teacher, m.seed, m.checkpoint], sort_keys=True)
 
 
 def _dataset(spec: SuiteSpec) -> Dataset:
@@ -102,6 +110,8 @@ def attack_cost(spec: SuiteSpec, cell: PlannedAttack) -> float:
     cls = ATTACKS.get(a.use)
     n = min(a.n_samples or spec.dataset.eval_size, spec.dataset.eval_size)
     passes = n * max(len(a.eps), 1) * cls.Params.model_validate(a.params).cost()
+    if isinstance(a.view, ViewSpec) and a.view.eot:
+        passes *= a.view.eot  # every gradient is the mean of eot draws
     return passes / _speed(spec.model(cell.source or cell.model).arch)
 
 

@@ -280,6 +280,17 @@ class ModelSpec(StrictModel):
         """Whether a defence step draws fresh randomness on every pass."""
         return any(step.name in RANDOMIZED_STEPS for step in self.defence)
 
+    def describe_defence(self) -> str:
+        """``bit-depth(bits=3) -> jpeg(quality=75)``, ``+ majority vote of 11 draws``; ``""`` for an undefended model."""
+        steps: list[str] = []
+        for step in self.defence:
+            args = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in step.model_dump().items() if k != "name")
+            steps.append(f"{step.name}({args})")
+        text = " -> ".join(steps)
+        if self.eval_draws > 1:
+            text += ("; " if text else "") + f"majority vote of {self.eval_draws} draws"
+        return text
+
 
 class ViewSpec(StrictModel):
     """What an adaptive attack differentiates: logits/T, BPDA through a defence's steps, EOT over its randomness.
@@ -290,7 +301,9 @@ class ViewSpec(StrictModel):
 
     divide_logits_by: float | None = Field(None, gt=0, description="The T in logits/T (Carlini's fix).")
     bpda: bool = Field(False, description="Run each defence step forward and pass gradients straight through it backward.")
-    eot: int | None = Field(None, ge=2, description="Average the attacked output (so each gradient) over this many draws of the model's randomness.")
+    eot: int | None = Field(
+        None, ge=2, description="Average the attacked output (so each gradient) over this many draws of the model's randomness."
+    )
 
     added_later: ClassVar[dict[str, Any]] = {"divide_logits_by": None, "bpda": False, "eot": None}
 

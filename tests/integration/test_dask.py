@@ -25,7 +25,7 @@ from bench.pipeline.executors import ExecutorOptions  # noqa: E402
 from bench.pipeline.executors.dask import LOCAL_CONFIG, LOOPBACK, connect  # noqa: E402
 from bench.pipeline.executors.dask_tasks import FAULT_ENV  # noqa: E402
 from bench.pipeline.runner import RunOptions, run_suite  # noqa: E402
-from bench.spec.load import load_suite  # noqa: E402
+from bench.spec.load import load_suite, parse_suite  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "suites" / "smoke.yaml"
@@ -93,6 +93,31 @@ def test_records_match_a_local_run_and_a_dead_worker_loses_only_its_cell(cluster
     got, want = outputs(again.run_dir), outputs(local.run_dir)
     assert sorted(got) == sorted(want), "the same shards, under the same weights-keyed names"
     assert len(want) == 18
+    for name in want:
+        assert got[name] == want[name], name
+
+
+def test_defended_and_randomized_models_give_the_same_records_as_a_local_run(cluster, tmp_path):
+    # Three ids, one network (trained once per store); a randomized model judged by a seeded vote, attacked with EOT.
+    overrides = [
+        "models=[{id: baseline, kind: baseline, arch: small-cnn, train: {epochs: 10, batch_size: 64, lr: 0.01}}]",
+        "attacks=[{id: bpda, use: bench.pgd_margin, params: {steps: 5}, view: {bpda: true}, eps: [0.2], n_samples: 60},"
+        " {id: eot, use: bench.pgd_margin, params: {steps: 5, keep: last}, view: {eot: 3}, eps: [0.2], n_samples: 60}]",
+    ]
+    spec = load_suite(SMOKE, overrides)
+    network = spec.models[0].model_dump(mode="json")
+    models = [
+        network,
+        network | {"id": "bits", "defence": [{"name": "jpeg", "quality": 50}, {"name": "bit-depth", "bits": 2}]},
+        network | {"id": "noise", "defence": [{"name": "gaussian-noise", "sigma": 0.3}], "eval_draws": 5},
+    ]
+    spec = parse_suite(spec.model_dump(mode="json") | {"models": models})
+    local = run_suite(spec, RunOptions(out=tmp_path / "local", store_root=tmp_path / "store-local"))
+    remote = run_suite(spec, on(cluster, tmp_path / "dask", tmp_path / "store-dask"))
+    assert not local.failures and not remote.failures
+    assert len(list((tmp_path / "store-dask").glob("*.pt"))) == 1, "one network serves the three ids"
+    got, want = outputs(remote.run_dir), outputs(local.run_dir)
+    assert sorted(got) == sorted(want) and len(want) == 3 * 2 + 6, "clean and diagnostics per model, two attacks on each"
     for name in want:
         assert got[name] == want[name], name
 

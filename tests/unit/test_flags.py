@@ -62,6 +62,22 @@ def test_zero_gradients(zero, expected):
     assert verdict(flags, "zero-gradients") == expected
 
 
+@pytest.mark.parametrize("cosine,expected", [(1.0, "pass"), (0.95, "pass"), (0.7, "warn"), (0.3, "fail")])
+def test_gradient_noise_grades_the_median_cosine_between_two_passes(cosine, expected):
+    d = diag("m", 0, 2).assign(grad_cosine=[math.nan] * 2 + [cosine] * (N - 2))  # zero gradients have no direction
+    flags = flags_for(clean("m", ALL), diagnostics=d)
+    assert verdict(flags, "gradient-noise") == expected
+    row = flags[flags["check"] == "gradient-noise"].iloc[0]
+    assert row["category"] == "masking" and row["value"] == pytest.approx(cosine)
+    assert ("EOT" in row["message"]) == (expected != "pass"), "a noisy gradient says how to attack it"
+
+
+def test_gradient_noise_is_silent_without_the_column_or_a_gradient():
+    assert "gradient-noise" not in set(flags_for(clean("m", ALL), diagnostics=diag("m", 0, 0))["check"])
+    zero = diag("m", 0, N).assign(grad_cosine=math.nan)
+    assert "gradient-noise" not in set(flags_for(clean("m", ALL), diagnostics=zero)["check"])
+
+
 def test_iterative_weaker_than_single_step():
     fgsm = fixed("m", "fgsm", ALL, {0.3: first(15)}, use="torchattacks.fgsm")
     good = fixed("m", "pgd", ALL, {0.3: first(18)})

@@ -172,6 +172,35 @@ BAD_SPECS = [
         "models[1].train.temperature: input should be greater than 0",
     ),
     (
+        "unknown defence",
+        lambda d: d["models"][0].update(defence=[{"name": "jpg"}]),
+        "models[0].defence[0].name: unknown defence 'jpg'; did you mean 'jpeg'? "
+        "(known: bit-depth, median, jpeg, gaussian-noise, random-resize-pad)",
+    ),
+    (
+        "defence without a name",
+        lambda d: d["models"][0].update(defence=[{"bits": 3}]),
+        "models[0].defence[0]: a defence step needs a name, one of bit-depth, median, jpeg, gaussian-noise, random-resize-pad",
+    ),
+    (
+        "bad defence parameter",
+        lambda d: d["models"][0].update(defence=[{"name": "bit-depth", "bits": 0}]),
+        "models[0].defence[0].bits: input should be greater than or equal to 1",
+    ),
+    (
+        "misspelt defence parameter",
+        lambda d: d["models"][0].update(defence=[{"name": "jpeg", "qualty": 50}]),
+        "models[0].defence[0].qualty: unknown field; did you mean 'quality'?",
+    ),
+    (
+        "missing defence parameter",
+        lambda d: d["models"][0].update(defence=[{"name": "gaussian-noise"}]),
+        "models[0].defence[0].sigma: required field is missing",
+    ),
+    ("zero eval draws", lambda d: d["models"][0].update(eval_draws=0), "models[0].eval_draws: input should be greater than or equal to 1"),
+    ("empty view", lambda d: d["attacks"][0].update(view={}), "attacks[0].view: a view mapping needs divide_logits_by, bpda: true or eot"),
+    ("eot of one", lambda d: d["attacks"][0].update(view={"eot": 1}), "attacks[0].view.eot: input should be greater than or equal to 2"),
+    (
         "bad name",
         lambda d: d.update(name="my suite/x"),
         "name: 'my suite/x' is not a safe folder name (letters, digits, '_' and '-', no '__')",
@@ -249,6 +278,25 @@ def test_defaults_are_resolved_from_the_registry():
     assert pgd.params == {"steps": 10, "alpha": None, "random_start": True}
     assert (jsma.norm, view_name(jsma.view)) == ("l0", "probs")
     assert transfer.tag == "transfer"
+
+
+def test_bpda_and_eot_views_make_an_attack_adaptive_unless_its_spec_says_otherwise():
+    def views(d):
+        d["attacks"][0].update(view={"bpda": True})
+        d["attacks"][1].update(view={"eot": 5}, tag="naive")
+
+    spec = parse_suite(mutate(views))
+    assert [a.tag for a in spec.attacks[:2]] == ["adaptive", "naive"]
+
+
+def test_a_defence_leaves_the_hash_of_suites_without_one_alone_and_is_part_of_those_with_one():
+    plain = parse_suite(BASE)
+    assert "defence" not in plain.models[0].model_dump() and "eval_draws" not in plain.models[0].model_dump()
+    jpeg = parse_suite(mutate(lambda d: d["models"][0].update(defence=[{"name": "jpeg"}])))
+    assert jpeg.models[0].defence[0].quality == 75, "defaults resolved"
+    assert jpeg.spec_hash() != plain.spec_hash()
+    voted = parse_suite(mutate(lambda d: d["models"][0].update(eval_draws=5)))
+    assert len({plain.spec_hash(), jpeg.spec_hash(), voted.spec_hash()}) == 3
 
 
 def test_overrides_address_list_items_by_id_and_go_through_validation():

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.pipeline.measure.diagnostics import diagnose
-from bench.results.audit import check_backend_disagreement, check_model_outputs, indicator_table
+from bench.results.audit import check_backend_disagreement, check_indicators, check_model_outputs, indicator_table
 from bench.results.details import Details
 
 
@@ -71,6 +71,20 @@ def test_randomized_flag_fires_on_dropout_left_on_and_on_no_other(tiny_model, di
     assert with_dropout.training, "diagnose restores the model's mode"
 
 
+def test_a_randomized_model_judged_by_a_vote_passes_and_one_judged_by_one_draw_is_told_what_to_set(tiny_model, digits):
+    diag = diagnose("m", DropoutOn(tiny_model), digits.x_eval[:50], digits.y_eval[:50], np.arange(50), eval_draws=1)
+    row = next(r for r in check_model_outputs(diag) if r["check"] == "randomized-model")
+    assert row["verdict"] == "fail" and "set eval_draws (e.g. eval_draws: 11) on model m" in row["message"]
+    voted = diagnose("m", DropoutOn(tiny_model), digits.x_eval[:50], digits.y_eval[:50], np.arange(50), eval_draws=9)
+    row = next(r for r in check_model_outputs(voted) if r["check"] == "randomized-model")
+    assert row["verdict"] == "pass" and "majority vote of 9 draws" in row["message"]
+    assert (
+        diag["grad_cosine"].median()
+        < 0.99
+        < diagnose("m", tiny_model, digits.x_eval[:50], digits.y_eval[:50], np.arange(50))["grad_cosine"].min()
+    ), "two passes of a randomized model point elsewhere; a deterministic model's agree"
+
+
 def test_dynamic_flag_fires_on_a_model_that_differentiates_at_inference(tiny_model, digits):
     assert verdicts(Dynamic(tiny_model), digits)["dynamic-model"] == "fail"
     assert verdicts(tiny_model, digits)["dynamic-model"] == "pass"
@@ -126,3 +140,6 @@ def test_indicators_from_a_trace():
     assert list(table["silent"]) == [False, True, False, False, False]
     assert list(table["incomplete"]) == [False, False, True, False, False]
     assert list(table["unstable"]) == [False, False, False, False, True]
+    records = _records(np.array([True, False, False, False, False]))
+    assert {r["check"] for r in check_indicators(records, [d])} == {"silent-success", "incomplete-optimisation", "unstable-predictions"}
+    assert not list(check_indicators(records, [d], frozenset({"m"}))), "a randomized model's traces follow its draws: no verdict"

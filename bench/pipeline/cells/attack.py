@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from bench.attacks.base import AttackError
 from bench.attacks.ops import lp_norms

@@ -127,7 +127,11 @@ def diagnose(
         grad_calls = count_grad_calls(model, x[:batch_size].to(device)) if len(x) else 0
     finally:
         model.train(was_training)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[c for c in COLUMNS[2:] if c not in ("grad_calls", "eval_draws")])
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=[c for c in COLUMNS[2:] if c not in ("grad_calls", "eval_draws")])
+    )
     frame["grad_calls"] = grad_calls
     frame["eval_draws"] = eval_draws
     frame.insert(0, "sample", sample[: len(frame)])

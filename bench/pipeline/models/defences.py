@@ -127,7 +127,15 @@ class RandomResizePad(Step):
             rows = (top[:, None] + torch.arange(side, device=x.device))[:, None, :, None]
             cols = (left[:, None] + torch.arange(side, device=x.device))[:, None, None, :]
             canvas = torch.zeros(len(idx), c, h, w, dtype=x.dtype, device=x.device)
-            canvas = canvas.index_put((torch.arange(len(idx), device=x.device)[:, None, None, None], torch.arange(c, device=x.device)[None, :, None, None], rows, cols), small)
+            canvas = canvas.index_put(
+                (
+                    torch.arange(len(idx), device=x.device)[:, None, None, None],
+                    torch.arange(c, device=x.device)[None, :, None, None],
+                    rows,
+                    cols,
+                ),
+                small,
+            )
             out = out.index_copy(0, idx, canvas)
         return out
 

@@ -39,6 +39,7 @@ from bench.results.records import WORST
 from bench.results.run_folder import RunFolder
 from bench.results.seeds import temperature_sweep
 from bench.results.tables import SUMMARY_COLUMNS, RunTables, compute_tables
+from bench.spec.schema import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +267,30 @@ def draw_figures(
     return drawn, skipped
 
 
+def defended_models_section(spec: dict[str, Any] | None) -> Section | None:
+    """The models behind input-transformation defences, and how randomized models were judged (None when there are none)."""
+    models = [ModelSpec.model_validate(m) for m in (spec or {}).get("models", [])]
+    defended = [m for m in models if m.defence or m.eval_draws > 1]
+    if not defended:
+        return None
+    frame = pd.DataFrame(
+        {
+            "model": [m.id for m in defended],
+            "defence": [" -> ".join(s.name for s in m.defence) or "none" for m in defended],
+            "steps": [m.describe_defence() for m in defended],
+            "judged by": [f"majority vote of {m.eval_draws} seeded draws" if m.eval_draws > 1 else "one pass" for m in defended],
+        }
+    )
+    text = (
+        "Each defence runs before the same stored network as the undefended model with the same spec (docs/obfuscated.md). "
+        "How randomized models were judged: a model with eval_draws above 1 is judged, for clean accuracy, success and robust "
+        "accuracy alike, by the majority vote of that many passes, seeded so that every run gives the same records; each "
+        "record's draws_correct is the fraction of the passes that gave the label. Naive attacks differentiate the defence as "
+        "implemented; views named bpda or eotN are BPDA and EOT."
+    )
+    return Section("Defended models", text, (Table(frame),))
+
+
 def build_doc(
     suite: str,
     manifest: dict[str, Any],
@@ -290,7 +315,8 @@ def build_doc(
     head = (glance_section(t), defences_section(t, defences))
     # Only a run that measured costs gets the section (runs from before bench measured them have no costs/).
     cost = (cost_section(costs),) if costs is not None and len(costs) else ()
-    sections = (*head, *table_sections(t), *extra, *cost, figures, provenance_section(manifest))
+    defended = defended_models_section(manifest.get("spec"))
+    sections = (*head, *table_sections(t), *((defended,) if defended else ()), *extra, *cost, figures, provenance_section(manifest))
     return ReportDoc(f"bench report: {suite}", "; ".join(bits), sections)
 
 
