@@ -96,6 +96,9 @@ def read_shard(path: Path) -> pd.DataFrame:
     for col, dtype in COLUMNS.items():
         if dtype == "bool":
             frame[col] = frame[col].astype(str).str.lower().isin(["true", "1"])
+    if "draws_correct" not in frame:
+        # A shard written before randomized models were judged by a vote: every model then gave one draw.
+        frame.insert(list(COLUMNS).index("draws_correct"), "draws_correct", (frame["adv_pred"] == frame["label"]).astype(float))
     return frame
 
 

@@ -57,6 +57,7 @@ def _frame(
             "adv_pred": adv_pred,
             "success": hit,
             "robust": ok & ~hit,
+            "draws_correct": (adv_pred == 0).astype(float),
             "l0": np.where(hit, 3.0, 0.0),
             "l2": d,
             "linf": np.where(hit, min(eps, 1.0) if math.isfinite(eps) else 0.3, 0.0),

@@ -105,6 +105,7 @@ def test_reads_what_write_report_writes(tmp_path):
     # An adaptive attack at fgsm's budget too: bench.results.flags currently fails on runs without a naive/adaptive pair.
     pgd = fgsm.assign(attack="pgd", use="torchattacks.pgd", tag="adaptive")
     for frame in (clean, cw, fgsm, pgd):
+        frame = frame.assign(draws_correct=(frame["adv_pred"] == frame["label"]).astype(float))
         write_shard(run_dir / "records" / shard_name("m", frame["attack"][0], "k" * 16), frame[list(COLUMNS)])
     (run_dir / "manifest.json").write_text(json.dumps({**IDENTITY, "status": "complete", "versions": {"bench": "0.1.0"}}))
     write_report(run_dir)
