@@ -89,6 +89,8 @@ class AutoAttackStandard(Attack):
     version: ClassVar[str] = "standard"
     subattacks: ClassVar[tuple[str, ...]] = SUBATTACKS
     detail: ClassVar[str] = "broken_by"
+    # Passes whose majority decides that a sub-attack broke a sample (more than one for a randomized model).
+    votes: ClassVar[int] = 1
 
     def configure(self, aa: Any) -> None:
         """Apply the (test-only) reduced budgets to the official attack objects."""
@@ -106,21 +108,26 @@ class AutoAttackStandard(Attack):
         aa = _autoattack(model, eps, self.norm, self.seed, version=self.version)
         self.configure(aa)
         adv = x.clone()
-        with torch.no_grad():
-            robust = model.view(x).argmax(1) == y
+        robust = ~self._broken(model, x, y)
         broken_by = torch.full((len(x),), -1, dtype=torch.int64)
         for i, name in enumerate(self.subattacks):
             idx = robust.nonzero().flatten()
             if not len(idx):
                 break
             out = run_subattack(aa, name, x[idx], y[idx]).detach()
-            with torch.no_grad():
-                hit = model.view(out).argmax(1) != y[idx]
+            hit = self._broken(model, out, y[idx])
             adv[idx[hit]] = out[hit]
             robust[idx[hit]] = False
             broken_by[idx[hit].cpu()] = i
         self.record(self.detail, broken_by)
         return adv
+
+    def _broken(self, model: CraftingModel, x: Tensor, y: Tensor) -> Tensor:
+        import torch
+
+        with torch.no_grad():
+            wrong = sum((model.view(x).argmax(1) != y).int() for _ in range(self.votes))
+        return wrong * 2 > self.votes
 
 
 class RandParams(AttackParams):
@@ -137,9 +144,10 @@ class RandParams(AttackParams):
 class AutoAttackRand(AutoAttackStandard):
     """The official AutoAttack for randomized defences (``version='rand'``): APGD-CE and APGD-DLR with EOT over 20 draws.
 
-    The whole cascade runs on every sample a draw of the model classifies correctly, as the
-    official ``run_standard_evaluation`` does; bench then judges the result by the model's
-    majority vote. Records which sub-attack broke each sample (``broken_by_rand``).
+    The official ``run_standard_evaluation`` attacks the samples one pass classifies correctly and
+    stops attacking a sample once one pass misclassifies it. On a randomized model one pass is one
+    draw, so bench decides both by the majority of ``votes`` passes instead (the model is then judged
+    by its own vote, ``eval_draws``). Records which sub-attack broke each sample (``broken_by_rand``).
     """
 
     description = "AutoAttack for randomized models (official pyautoattack 0.2.0, version='rand'): APGD-CE, APGD-DLR, EOT over 20 draws"
@@ -147,6 +155,7 @@ class AutoAttackRand(AutoAttackStandard):
     version = "rand"
     subattacks = RAND_SUBATTACKS
     detail = "broken_by_rand"
+    votes = 11
 
     def configure(self, aa: Any) -> None:
         """Apply the (test-only) reduced budgets to the official attack objects."""

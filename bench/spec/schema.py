@@ -275,11 +275,6 @@ class ModelSpec(StrictModel):
             return ""
         return json.dumps([step.model_dump(mode="json") for step in self.defence], sort_keys=True, separators=(",", ":"))
 
-    @property
-    def randomized(self) -> bool:
-        """Whether a defence step draws fresh randomness on every pass."""
-        return any(step.name in RANDOMIZED_STEPS for step in self.defence)
-
     def describe_defence(self) -> str:
         """``bit-depth(bits=3) -> jpeg(quality=75)``, ``+ majority vote of 11 draws``; ``""`` for an undefended model."""
         steps: list[str] = []

@@ -21,7 +21,7 @@ from bench.spec.schema import SuiteSpec
 # The smoke suite's baseline recipe: the same network, found in the smoke run's store.
 NETWORK = {"kind": "baseline", "arch": "small-cnn", "train": {"epochs": 40, "batch_size": 64, "lr": 0.01}}
 EPS = 0.3
-NOISE_EPS = 0.1
+NOISE_EPS = 0.15
 
 
 def suite() -> SuiteSpec:
@@ -48,14 +48,14 @@ def suite() -> SuiteSpec:
                 {
                     "id": "one-draw",
                     "use": "bench.pgd_margin",
-                    "params": {"steps": 20, "keep": "last"},
+                    "params": {"steps": 10, "keep": "last"},
                     "eps": [NOISE_EPS],
                     "models": ["noise"],
                 },
                 {
                     "id": "eot",
                     "use": "bench.pgd_margin",
-                    "params": {"steps": 20, "keep": "last"},
+                    "params": {"steps": 10, "keep": "last"},
                     "view": {"eot": 8},
                     "eps": [NOISE_EPS],
                     "models": ["noise"],
@@ -107,8 +107,8 @@ def test_bpda_through_rounding_recovers_the_undefended_success_where_naive_pgd_d
 
 def test_eot_over_a_noisy_model_beats_a_single_draw(runs):
     run_dir = runs[0].run_dir
-    # About 53% against 42% here (169 samples); a machine with other float rounding moves a few samples.
-    assert success(run_dir, "noise", "eot") > success(run_dir, "noise", "one-draw") + 0.05
+    # With three attack seeds, EOT broke 12 to 20 points more of the ~160 correct samples than one draw per step did.
+    assert success(run_dir, "noise", "eot") > success(run_dir, "noise", "one-draw") + 0.06
     flags = pd.read_csv(run_dir / "flags.csv").set_index(["model", "check"])
     assert flags.loc[("noise", "gradient-noise"), "verdict"] == "fail"
     assert flags.loc[("noise", "randomized-model"), "verdict"] == "pass", "judged by a vote of 9 draws"

@@ -6,7 +6,7 @@ import pytest
 
 from bench.errors import CacheError, ExecutorError
 from bench.pipeline.cells.build import defended_ref, eval_cell
-from bench.pipeline.cells.keys import Runtime
+from bench.pipeline.cells.keys import Runtime, defences_code
 from bench.pipeline.cells.values import DataRef, ModelRef
 from bench.pipeline.cells.workspace import WorkspacePaths
 from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, evaluate_task
@@ -54,7 +54,7 @@ def test_a_defended_model_is_evaluated_behind_its_defence_with_its_own_keys(tmp_
     for rel in defended.outputs:
         (run / rel).parent.mkdir(parents=True, exist_ok=True)
         (run / rel).write_text("done before\n")
-    out = evaluate_task(TRAINED, jpeg, DATA, env_for(run, tmp_path / "store"))
+    out = evaluate_task(TRAINED, jpeg, DATA, env_for(run, tmp_path / "store", code=CODE + (("defences", defences_code()),)))
     assert out.evaluation == defended and out.ref.defence == jpeg.defence_json() and out.ref.eval_draws == 3
     assert out.ref.weights == TRAINED.ref.weights and out.ref.key == TRAINED.ref.key, "the same network, never retrained"
     assert set(defended.outputs).isdisjoint(bare.outputs), "no result of the defended model shares a file with the bare network's"

@@ -8,7 +8,7 @@ import pytest
 
 from bench.errors import CacheError
 from bench.pipeline.cells import attack, cost, evaluate, train
-from bench.pipeline.cells.build import attack_cell, cost_cell, eval_cell, train_cell
+from bench.pipeline.cells.build import attack_cell, cost_cell, defended_ref, eval_cell, train_cell
 from bench.pipeline.cells.execute import execute
 from bench.pipeline.cells.keys import BASE_PACKAGES, Runtime
 from bench.pipeline.cells.values import DataRef, ModelRef
@@ -72,3 +72,17 @@ def test_a_cell_planned_here_goes_on_to_its_computation(ws):
     for cell in cells(HERE):
         with pytest.raises(AssertionError, match=f"execute started on {cell.name}"):
             execute(cell, ws)
+
+
+def test_a_defended_model_planned_with_other_defence_steps_or_libraries_is_refused(ws, tmp_path):
+    jpeg = ModelSpec(id="a", kind="baseline", arch="tiny-mlp", defence=[{"name": "jpeg"}])
+    elsewhere = defended_ref(MODEL, jpeg, steps_code="digest of the driver's steps and Pillow")
+    evaluation = eval_cell(elsewhere, DATA, True, HERE)
+    pgd = AttackSpec(id="pgd", use="bench.pgd_margin", eps=[0.1])
+    for cell in (evaluation, attack_cell(pgd, elsewhere, DATA, 0, HERE, evaluation, None), cost_cell(elsewhere, (), DATA, HERE, "cpu", 1)):
+        with pytest.raises(CacheError, match=rf"^{cell.name}: the defence steps' code or their libraries \(ART, Pillow\) here differ"):
+            execute(cell, ws)
+    here = eval_cell(defended_ref(MODEL, jpeg), DATA, True, HERE)
+    with pytest.raises(AssertionError, match="execute started on evaluate a"):
+        execute(here, ws)
+    assert list(tmp_path.iterdir()) == []

@@ -66,7 +66,8 @@ def attack(cell: AttackCell, ws: Workspace) -> dict[str, Any]:
     for eps in budgets:
         desc = f"{spec.id} on {cell.model.id}" + (f" eps={eps:g}" if eps is not None else "")
         out = atk(crafter, x, y, eps, desc=desc, quiet=ws.paths.quiet)
-        judged = judge(model, out.x_adv, y, cell.model.eval_draws, cell.model.judge_seed)
+        # Each input at its position in the test split: the draws its clean input was judged with.
+        judged = judge(model, out.x_adv, y, cell.model.eval_draws, cell.model.judge_seed, data.eval_index[:n])
         if not judged.finite:
             raise AttackError(f"model {cell.model.id} returns NaN or inf logits on adversarial inputs")
         adv, right = judged.pred, judged.draws_correct

@@ -23,6 +23,7 @@ from bench.pipeline.cells.keys import (
     attack_code,
     attack_packages,
     cost_code,
+    defences_code,
     defended_code,
     evaluate_code,
     train_code,
@@ -31,19 +32,21 @@ from bench.pipeline.cells.values import AttackCell, CostCell, DataRef, EvalCell,
 from bench.spec.schema import AttackSpec, ModelSpec
 
 
-def defended_ref(trained: ModelRef, model: ModelSpec) -> ModelRef:
+def defended_ref(trained: ModelRef, model: ModelSpec, steps_code: str | None = None) -> ModelRef:
     """The model later cells evaluate, attack and price: ``trained`` (the network a train cell obtained) behind
     ``model``'s defence and judged over its ``eval_draws``; ``trained`` itself when it has neither.
 
     The network's store key and weights stay the undefended model's: a defence never retrains it.
     Its code digest covers the defence, so no result on the defended model shares a key with one
     on the bare network. A teacher's soft labels always come from the bare network (``trained``).
+    ``steps_code`` is the planning process's ``defences_code()`` (a Dask driver's), this process's by default.
     """
     ref = replace(trained, id=model.id)
     if not model.defence and model.eval_draws == 1:
         return ref
-    defence = model.defence_json()
-    return replace(ref, code=defended_code(trained.code, defence, model.eval_draws), defence=defence, eval_draws=model.eval_draws)
+    defence, steps = model.defence_json(), steps_code or defences_code()
+    code = defended_code(trained.code, defence, model.eval_draws, steps)
+    return replace(ref, code=code, defence=defence, eval_draws=model.eval_draws, defence_code=steps if defence else "")
 
 
 def train_cell(

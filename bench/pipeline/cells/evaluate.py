@@ -15,7 +15,7 @@ from bench.pipeline.cells.provenance import record_provenance
 from bench.pipeline.cells.values import EvalCell
 from bench.pipeline.cells.workspace import Workspace
 from bench.pipeline.measure.diagnostics import diagnose
-from bench.pipeline.models.defences import judge
+from bench.pipeline.models.defences import judge, seeded
 from bench.results.records import CLEAN, write_shard
 
 
@@ -33,7 +33,7 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
     data = ws.data(cell.data)
     module = ws.module(cell.model, data)
     ref = cell.model
-    judged = judge(module, data.x_test, data.y_test, ref.eval_draws, ref.judge_seed)
+    judged = judge(module, data.x_test, data.y_test, ref.eval_draws, ref.judge_seed, np.arange(len(data.y_test)))
     if not judged.finite:
         raise AttackError(f"model {cell.model.id} returns NaN or inf logits on clean inputs")
     pred = judged.pred
@@ -67,8 +67,7 @@ def evaluate(cell: EvalCell, ws: Workspace) -> dict[str, Any]:
     )
     run_dir = ws.paths.run_dir
     if cell.diagnose:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(ref.judge_seed)  # a randomized model's draws, so the diagnostics are the same in every run
+        with seeded(ref.judge_seed, ws.device):  # a randomized model's draws, so the diagnostics are the same in every run
             diag = diagnose(cell.model.id, module, data.x_eval, data.y_eval, data.eval_index, eval_draws=ref.eval_draws)
         path = run_dir / cell.diagnostics
         atomic_write_text(path, diag.to_csv(index=False, float_format="%.9g"))

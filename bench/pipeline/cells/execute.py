@@ -12,8 +12,8 @@ from typing import Any
 
 from bench.errors import CacheError
 from bench.pipeline.cells import attack, cost, evaluate, train
-from bench.pipeline.cells.keys import attack_code, cost_code, evaluate_code, train_code
-from bench.pipeline.cells.values import Cell, CostCell, EvalCell, TrainCell
+from bench.pipeline.cells.keys import attack_code, cost_code, defences_code, evaluate_code, train_code
+from bench.pipeline.cells.values import AttackCell, Cell, CostCell, EvalCell, ModelRef, TrainCell
 from bench.pipeline.cells.workspace import Workspace
 
 
@@ -26,6 +26,14 @@ def code_of(cell: Cell) -> str:
     if isinstance(cell, CostCell):
         return cost_code()
     return attack_code(cell.attack.use)
+
+
+def _models(cell: Cell) -> list[ModelRef]:
+    if isinstance(cell, TrainCell):
+        return [cell.teacher] if cell.teacher else []
+    if isinstance(cell, CostCell):
+        return [cell.model, *cell.teachers]
+    return [cell.model] + ([cell.source] if isinstance(cell, AttackCell) and cell.source else [])
 
 
 def execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
@@ -41,6 +49,8 @@ def execute(cell: Cell, ws: Workspace) -> dict[str, Any]:
         raise CacheError(f"{cell.name}: planned for {cell.runtime.describe()}, but this process has {here.describe()}")
     if cell.code != code_of(cell):
         raise CacheError(f"{cell.name}: the code here differs from the code the run was planned with")
+    if any(ref.defence and ref.defence_code != defences_code() for ref in _models(cell)):
+        raise CacheError(f"{cell.name}: the defence steps' code or their libraries (ART, Pillow) here differ from the run's plan")
     if isinstance(cell, TrainCell):
         return train.train(cell, ws)
     if isinstance(cell, EvalCell):

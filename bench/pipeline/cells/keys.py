@@ -153,17 +153,18 @@ def architecture_code(arch: str | None) -> str:
 DEFENCE_PACKAGES = ("adversarial-robustness-toolbox", "pillow")
 
 
-def defended_code(network_code: str, defence: str, eval_draws: int) -> str:
-    """Digest of a defended model's code: its network's, the steps' module and the packages they use, the steps'
-    parameters, and how many draws judge it."""
-    return canonical_hash([network_code, _defences_code(), [package_version(p) for p in DEFENCE_PACKAGES], defence, eval_draws])
+def defended_code(network_code: str, defence: str, eval_draws: int, steps_code: str) -> str:
+    """Digest of a defended model's code: its network's, its steps' (``defences_code``), the steps' parameters, and how
+    many draws judge it."""
+    return canonical_hash([network_code, steps_code, defence, eval_draws])
 
 
 @cache
-def _defences_code() -> str:
+def defences_code() -> str:
+    """Digest of the defence steps' module and of the packages they compute with (ART, Pillow), in this process."""
     from bench.pipeline.models import defences
 
-    return digest(defences)
+    return canonical_hash([digest(defences), [package_version(p) for p in DEFENCE_PACKAGES]])
 
 
 @cache

@@ -55,6 +55,7 @@ class ModelRef:
     # them too (``bench.pipeline.cells.build.defended_ref``), so every key of a result on the defended model differs.
     defence: str = ""
     eval_draws: int = 1  # passes per judged prediction (their majority vote)
+    defence_code: str = ""  # ``keys.defences_code()`` where the run was planned: a process whose steps differ refuses the model
 
     @property
     def judge_seed(self) -> int:

@@ -30,7 +30,16 @@ from typing import TYPE_CHECKING, Any
 from tqdm.auto import tqdm
 
 from bench.errors import BenchError, ExecutorError
-from bench.pipeline.cells.keys import BASE_PACKAGES, attack_code, evaluate_code, model_key, task_key, train_code, training_code_key
+from bench.pipeline.cells.keys import (
+    BASE_PACKAGES,
+    attack_code,
+    defences_code,
+    evaluate_code,
+    model_key,
+    task_key,
+    train_code,
+    training_code_key,
+)
 from bench.pipeline.cells.values import DataRef
 from bench.pipeline.executors import ExecutorOptions, Job, Ledger, cpu_count
 from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task
@@ -125,6 +134,7 @@ def planned_code(spec: SuiteSpec) -> tuple[tuple[str, str], ...]:
     """The driver's code digests for the cells of ``spec``, which workers must match."""
     code = {training_code_key(m): train_code(m.arch, m.train.adversarial is not None) for m in spec.models}
     code |= {f"attack:{a.use}": attack_code(a.use) for a in spec.attacks}
+    code |= {"defences": defences_code()} if any(m.defence for m in spec.models) else {}
     return tuple(sorted((code | {"evaluate": evaluate_code()}).items()))
 
 

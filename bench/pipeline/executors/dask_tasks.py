@@ -88,7 +88,7 @@ def evaluate_task(trained: Outcome, model: ModelSpec, data: DataRef, env: TaskEn
     """A trained model's clean records and diagnostics, unless they exist; the model (behind its defence) is ready afterwards."""
     # One training may serve two model ids with the same recipe (a defended model and its bare network): the records
     # carry this one's id, and this one's defence.
-    ref = defended_ref(_ref(trained), model)
+    ref = defended_ref(_ref(trained), model, env.digest("defences") if model.defence else None)
     diagnose = model.evaluate
     cell = eval_cell(ref, data, diagnose, env.runtime, env.digest("evaluate"))
     outcome = _run(cell.name, env, lambda ws: (_unless_done(cell, ws, env.force), ref, kept(cell.outputs)))

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from bench.errors import BenchError
 from bench.reporting.doc import ReportDoc, Section, Table, pct, pts
@@ -81,6 +82,16 @@ class Leaderboard:
     attacks: tuple[str, ...] = ()
 
 
+def _view(view: object) -> str:
+    # The view's name as records write it; a view from another bench version that does not validate, as its JSON.
+    if not isinstance(view, dict):
+        return str(view)
+    try:
+        return view_name(ViewSpec.model_validate(view))
+    except ValidationError:
+        return json.dumps(view, sort_keys=True)
+
+
 def attack_set(run: RunData, norm: str) -> tuple[str, ...]:
     """What a run's evaluation at ``norm`` consisted of: each attack's key, view, parameters, sample count and transfer source.
 
@@ -93,7 +104,7 @@ def attack_set(run: RunData, norm: str) -> tuple[str, ...]:
             if a.get("norm") != norm:
                 continue
             view = a.get("view")
-            view = view_name(ViewSpec.model_validate(view)) if isinstance(view, dict) else str(view)
+            view = _view(view)
             params = json.dumps(a.get("params") or {}, sort_keys=True)
             src = " transfer" if a.get("source") else ""
             n = f" n={a['n_samples']}" if a.get("n_samples") else ""

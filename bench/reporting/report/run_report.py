@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from bench.fsutil import atomic_write_text
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci, pts
@@ -269,7 +270,10 @@ def draw_figures(
 
 def defended_models_section(spec: dict[str, Any] | None) -> Section | None:
     """The models behind input-transformation defences, and how randomized models were judged (None when there are none)."""
-    models = [ModelSpec.model_validate(m) for m in (spec or {}).get("models", [])]
+    try:
+        models = [ModelSpec.model_validate(m) for m in (spec or {}).get("models", [])]
+    except ValidationError:
+        return None  # a manifest from another bench version: its spec is shown as it is, under Provenance
     defended = [m for m in models if m.defence or m.eval_draws > 1]
     if not defended:
         return None
