@@ -138,8 +138,10 @@ def plan_lines(suite: SuiteSpec) -> list[str]:
 
 
 def plan_warnings(suite: SuiteSpec) -> list[str]:
-    """What a valid suite will not show: an empty naive-vs-adaptive comparison, sample counts capped by eval_size."""
+    """What a valid suite will not show: an empty naive-vs-adaptive comparison, sample counts capped by eval_size, a
+    randomized defence judged by one pass."""
     from bench.spec.plan import attack_plan
+    from bench.spec.schema import RANDOMIZED_STEPS
 
     out = []
     d = suite.dataset
@@ -160,6 +162,13 @@ def plan_warnings(suite: SuiteSpec) -> list[str]:
             f"on {', '.join(models)}, no norm has an iterative naive attack and an adaptive attack at a shared eps, so "
             f"'Naive vs adaptive' and the naive-adaptive-gap check will be empty; {why}"
         )
+    for i, m in enumerate(suite.models):
+        drawn = [s.name for s in m.defence if s.name in RANDOMIZED_STEPS]
+        if drawn and m.eval_draws == 1:
+            out.append(
+                f"models[{i}].eval_draws: {m.id}'s {', '.join(drawn)} draws afresh on every pass, and one pass judges each "
+                "prediction; the randomized-model check will fail: set eval_draws (e.g. 11)"
+            )
     return out
 
 

@@ -143,3 +143,19 @@ def test_indicators_from_a_trace():
     records = _records(np.array([True, False, False, False, False]))
     assert {r["check"] for r in check_indicators(records, [d])} == {"silent-success", "incomplete-optimisation", "unstable-predictions"}
     assert not list(check_indicators(records, [d], frozenset({"m"}))), "a randomized model's traces follow its draws: no verdict"
+
+
+def test_the_obfuscation_checks_stay_quiet_on_a_plain_and_an_adversarially_trained_model(tiny_model, digits):
+    from bench.pipeline.models.networks import build_model
+    from bench.pipeline.training import fit
+    from bench.results.flags import check_gradient_noise
+    from bench.spec.schema import AdversarialSpec, TrainSpec
+
+    torch.manual_seed(0)
+    robust = build_model("tiny-mlp", digits.shape, digits.n_classes)
+    fit(robust, digits.x_train, digits.y_train, TrainSpec(epochs=3, batch_size=64, lr=0.01, adversarial=AdversarialSpec(eps=0.1)), seed=0)
+    for model in (tiny_model, robust.eval()):
+        diag = diagnose("m", model, digits.x_eval[:50], digits.y_eval[:50], np.arange(50))
+        assert diag["grad_cosine"].dropna().between(1 - 1e-9, 1 + 1e-9).all(), "two passes of a deterministic model agree"
+        assert [r["verdict"] for r in check_gradient_noise(diag)] == ["pass"]
+        assert verdicts(model, digits)["randomized-model"] == "pass"

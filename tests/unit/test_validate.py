@@ -65,6 +65,30 @@ def test_validate_warns_when_naive_vs_adaptive_would_be_empty(tmp_path):
     assert "iterative naive linf attack" in plan_warnings(parse_suite(fgsm_only))[0]
 
 
+def test_validate_shows_each_defence_and_warns_when_a_randomized_one_is_judged_by_one_pass(tmp_path):
+    models = [
+        {"id": "a", "kind": "baseline", "arch": "tiny-mlp", "defence": [{"name": "jpeg"}, {"name": "gaussian-noise", "sigma": 0.1}]},
+        {"id": "b", "kind": "baseline", "arch": "tiny-mlp", "defence": [{"name": "random-resize-pad"}], "eval_draws": 11},
+    ]
+    res = invoke("validate", write(tmp_path, dict(TINY, models=models)))
+    assert res.exit_code == 0, res.output
+    assert "model a: baseline tiny-mlp, T=1, 3 epochs; defence jpeg(quality=75) -> gaussian-noise(sigma=0.1)" in res.stdout
+    assert "defence random-resize-pad(min_scale=0.8); majority vote of 11 draws" in res.stdout
+    from bench.spec.plan import attack_plan, estimate_cost
+
+    one = parse_suite(dict(TINY, models=models[:1]))
+    both = parse_suite(dict(TINY, models=models))
+    assert estimate_cost(both, [])[0] == estimate_cost(one, [])[0], "two defences on one network: one training"
+    eot = parse_suite(dict(TINY, attacks=[{"id": "e", "use": "bench.pgd_margin", "eps": [0.1], "view": {"eot": 4}}]))
+    plain = parse_suite(dict(TINY, attacks=[{"id": "e", "use": "bench.pgd_margin", "eps": [0.1]}]))
+    assert estimate_cost(eot, attack_plan(eot))[1] == pytest.approx(4 * estimate_cost(plain, attack_plan(plain))[1])
+    warnings = [w for w in res.stderr.splitlines() if "eval_draws" in w]
+    assert warnings == [
+        "warning: models[0].eval_draws: a's gaussian-noise draws afresh on every pass, and one pass judges each prediction; "
+        "the randomized-model check will fail: set eval_draws (e.g. 11)"
+    ]
+
+
 def test_shipped_suites_validate_without_warnings():
     paths = sorted(SUITES.glob("*.yaml"))
     assert len(paths) >= 8, f"expected the shipped suites in {SUITES}"
