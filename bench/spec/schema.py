@@ -194,35 +194,35 @@ class TrainSpec(StrictModel):
 class BitDepthStep(StrictModel):
     """Feature squeezing (Xu et al. 2018): round every input value to ``bits`` bits. Shatters gradients: rounding has none."""
 
-    name: Literal["bit-depth"]
+    name: Literal["bit-depth"] = Field(description="The step: `bit-depth`.")
     bits: int = Field(ge=1, le=8, description="Bits per value kept; 1 binarises at 0.5.")
 
 
 class MedianStep(StrictModel):
     """Median smoothing (Xu et al. 2018): each value becomes the median of its size x size window, per channel."""
 
-    name: Literal["median"]
+    name: Literal["median"] = Field(description="The step: `median`.")
     size: int = Field(2, ge=2, le=9, description="Window side in pixels (Xu et al.: 2 on MNIST).")
 
 
 class JpegStep(StrictModel):
     """A real JPEG round trip through an image library (Guo et al. 2018), which autograd cannot follow."""
 
-    name: Literal["jpeg"]
+    name: Literal["jpeg"] = Field(description="The step: `jpeg`.")
     quality: int = Field(75, ge=1, le=95, description="JPEG quality, 1 (worst) to 95 (Guo et al.: 75).")
 
 
 class GaussianNoiseStep(StrictModel):
     """Fresh Gaussian noise on every forward pass: a randomized defence (stochastic gradients)."""
 
-    name: Literal["gaussian-noise"]
+    name: Literal["gaussian-noise"] = Field(description="The step: `gaussian-noise`.")
     sigma: float = Field(gt=0, le=1, description="Standard deviation of the noise, on the [0, 1] input scale.")
 
 
 class RandomResizePadStep(StrictModel):
     """Xie et al. 2018: resize to a random size, then zero-pad at a random offset back to the input size (fresh per pass)."""
 
-    name: Literal["random-resize-pad"]
+    name: Literal["random-resize-pad"] = Field(description="The step: `random-resize-pad`.")
     min_scale: float = Field(0.8, gt=0, lt=1, description="Smallest side kept, as a fraction of the input's; the largest is the input's.")
 
 
@@ -290,7 +290,7 @@ class ModelSpec(StrictModel):
 class ViewSpec(StrictModel):
     """What an adaptive attack differentiates: logits/T, BPDA through a defence's steps, EOT over its randomness.
 
-    The three combine: ``{bpda: true, eot: 10, divide_logits_by: 100}`` averages ten draws of the
+    The three combine: `{bpda: true, eot: 10, divide_logits_by: 100}` averages ten draws of the
     network's logits on the BPDA-processed input, divided by 100. See docs/obfuscated.md.
     """
 

@@ -29,7 +29,7 @@ import re
 import sys
 import types
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
@@ -153,6 +153,8 @@ def type_name(annotation: Any) -> str:
         return "any"
     origin = get_origin(annotation)
     args = get_args(annotation)
+    if origin is Annotated:  # a discriminated union (the defence steps): the union itself
+        return type_name(args[0])
     if origin in (Union, types.UnionType):
         # `X | None` reads "X (or null)", so that `list[float] | None` is not read as a list of float-or-null.
         named = r" \| ".join(type_name(a) for a in args if a is not type(None))
