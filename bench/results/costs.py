@@ -2,7 +2,8 @@
 
 ``bench run`` measures every model once it is trained (``bench.pipeline.cells.cost.measure``):
 parameters, checkpoint bytes, FLOPs per sample (torch's ``FlopCounterMode``), the median
-latency of repeated forward passes at batch 1 and at a large batch with the thread count,
+latency of repeated forward passes at batch 1 and at a large batch with the thread count
+(``noisy``, with ``noisy_reason``, when the machine was too busy to trust it),
 and the training cost the model store recorded when the model (and each of its teachers)
 was trained. This module turns those files into one table, ``costs.csv``:
 
@@ -41,6 +42,8 @@ COST_COLUMNS = [
     "latency_large_ms",
     "large_batch",
     "latency_large_per_sample_ms",
+    "noisy",
+    "noisy_reason",
     "threads",
     "device",
     "train_seconds",
@@ -113,6 +116,9 @@ def cost_table(bodies: list[dict[str, Any]], spec: Mapping[str, Any] | None = No
                 "latency_large_ms": _num(b.get("latency_large_ms")),
                 "large_batch": _num(b.get("large_batch")),
                 "latency_large_per_sample_ms": _num(b.get("latency_large_per_sample_ms")),
+                # Measurements from before bench judged them carry no flag: nothing is known, so nothing is claimed.
+                "noisy": bool(b.get("noisy", False)),
+                "noisy_reason": str(b.get("noisy_reason") or ""),
                 "threads": _num(b.get("threads")),
                 "device": str(b.get("device", "")),
                 "train_seconds": seconds[0],

@@ -27,3 +27,21 @@ def test_leaderboard_cost_columns_budgets_and_sorting():
     ordered = sort_by_cost(joined, "params")
     assert list(ordered["model"]) == ["s1", "teacher", "other", "s100"], "smallest first, unknown after, unreliable last"
     assert list(ordered["rank"]) == [2, 1, 4, 3], "sorting keeps the ranks"
+
+
+def test_a_noisy_latency_is_marked_and_sorting_or_filtering_on_it_says_so():
+    from bench.reporting.leaderboard.costs import display_columns, noisy_latency_warning
+
+    busy = cost_body("s1", 100, 2.0, [10.0]) | {"noisy": True, "noisy_reason": "the load average was 2.0 per core"}
+    t = cost_table([cost_body("teacher", 1000, 10.0, []), busy], SPEC)
+    assert list(t["noisy"]) == [False, True] and t["noisy_reason"].iloc[1] == "the load average was 2.0 per core"
+    rows = pd.DataFrame({"model": ["teacher", "s1"], "run_dir": ["r", "r"], "rank": [1, 2], "unreliable": [False, False]})
+    joined = add_costs(rows, {"r": t})
+    assert display_columns(joined)["latency b1"] == ["0.5 ms", "0.5 ms (noisy)"]
+    assert noisy_latency_warning(joined, CostOptions(sort="params")) is None, "latency not used: nothing to say"
+    assert noisy_latency_warning(joined, CostOptions(sort="latency")) == (
+        "latency of s1 was measured on a busy machine (noisy), yet the leaderboard is sorted by it"
+    )
+    assert "filtered by it" in noisy_latency_warning(joined, CostOptions(max_latency_ms=1.0))
+    old = cost_table([cost_body("teacher", 1000, 10.0, [])], SPEC)
+    assert not old["noisy"].any(), "a measurement from before bench judged noise claims nothing"

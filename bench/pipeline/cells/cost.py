@@ -67,4 +67,6 @@ def measure(cell: CostCell, ws: Workspace) -> dict[str, Any]:
     prov = cell_provenance(ws.device, time.perf_counter() - start)
     atomic_write_text(ws.paths.run_dir / cell.output, json.dumps(body | {"measured": prov}, indent=2, sort_keys=True) + "\n")
     log.info("cost %s: %s parameters, %s FLOPs, %.2f ms at batch 1", ref.id, body["params"], flops, body["latency_batch1_ms"])
+    if body["noisy"]:
+        log.warning("cost %s: latency is noisy: %s; `bench run --force` measures again", ref.id, body["noisy_reason"])
     return {"origin": "measured", "file": cell.output, "computed": prov}

@@ -5,10 +5,15 @@
 * **compute**: FLOPs of one forward pass on one sample, counted by torch's own
   ``torch.utils.flop_counter.FlopCounterMode`` (matrix products and convolutions,
   2 FLOPs per multiply-add; element-wise operations such as ReLU are not counted);
-* **latency**: the median wall time of repeated forward passes, at batch 1 and at a
-  large batch, on the run's device, after warm-up passes, with the thread count it
-  ran with. It is a *measurement*: it depends on the machine and on what else ran on
-  it at that moment, so two measurements of the same model differ.
+* **latency**: the wall time of repeated forward passes, at batch 1 and at a large batch,
+  on the run's device, after warm-up passes, with the thread count it ran with. It is a
+  *measurement*: it depends on the machine and on what else ran on it at that moment. So
+  the passes run in several short rounds and the fastest round's median is kept (a stall
+  or a burst of co-tenant work spoils a round, not the number), and the measurement says
+  when it cannot be trusted: ``noisy``, with the reason, when the typical round is much
+  slower than the fastest, when
+  the machine's load average exceeds its cores, or when the process got less than half
+  of the wall time as CPU time (it was suspended, or starved by another process).
 
 Training cost (seconds, epochs) is measured when a model is trained and kept with it
 in the model store; ``bench.pipeline.cells.cost.measure`` reads it from there.
@@ -17,9 +22,12 @@ in the model store; ``bench.pipeline.cells.cost.measure`` reads it from there.
 from __future__ import annotations
 
 import io
+import math
+import os
 import statistics
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -32,8 +40,16 @@ class LatencySettings:
 
     large_batch: int = 256
     warmup: int = 3
-    repeats_small: int = 50  # timed passes at batch 1
-    repeats_large: int = 10  # timed passes at the large batch
+    repeats_small: int = 50  # timed passes at batch 1, over all rounds
+    repeats_large: int = 10  # timed passes at the large batch, over all rounds
+    rounds: int = 5
+
+
+# When a measurement is flagged noisy: the median round's median over the fastest's; the 1-minute load average per
+# core (bench's own threads count, so a run alone stays below it); the process's CPU seconds per wall second (CPU only).
+SPREAD_LIMIT = 1.5
+LOAD_LIMIT = 1.5
+CPU_SHARE_LIMIT = 0.5
 
 
 def parameter_count(module: nn.Module) -> int:
@@ -67,19 +83,43 @@ def _sync(device: torch.device) -> None:
 
 
 @torch.inference_mode()
-def median_seconds(module: nn.Module, x: Tensor, warmup: int, repeats: int) -> float:
-    """The median wall time of ``repeats`` forward passes on ``x`` (already on the model's device), after ``warmup``."""
+def round_medians(module: nn.Module, x: Tensor, warmup: int, repeats: int, rounds: int) -> list[float]:
+    """The median wall time of the forward passes on ``x`` in each of ``rounds`` rounds (``repeats`` passes in all, at
+    least 2 a round), after ``warmup`` passes; ``x`` is already on the model's device."""
     device = x.device
     for _ in range(warmup):
         module(x)
     _sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        module(x)
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    medians = []
+    for _ in range(rounds):
+        times = []
+        for _ in range(max(2, repeats // rounds)):
+            start = time.perf_counter()
+            module(x)
+            _sync(device)
+            times.append(time.perf_counter() - start)
+        medians.append(statistics.median(times))
+    return medians
+
+
+def load_per_core() -> float:
+    """The 1-minute load average divided by the cores this process may run on (NaN where the OS has no load average)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return math.nan
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return load / cores
+
+
+def noise_reasons(spreads: dict[str, float], load: float, cpu_share: float | None) -> list[str]:
+    """Why a latency measurement cannot be trusted (empty when it can): the rules of ``noisy``."""
+    reasons = [f"its rounds differ {v:.1f}x at {name}" for name, v in spreads.items() if v > SPREAD_LIMIT]
+    if load > LOAD_LIMIT:
+        reasons.append(f"the load average was {load:.1f} per core")
+    if cpu_share is not None and cpu_share < CPU_SHARE_LIMIT:
+        reasons.append(f"the process got {cpu_share:.0%} of the wall time as CPU time (suspended or starved)")
+    return reasons
 
 
 def large_batch(x: Tensor, size: int) -> Tensor:
@@ -88,17 +128,29 @@ def large_batch(x: Tensor, size: int) -> Tensor:
     return x.repeat(reps, *([1] * (x.dim() - 1)))[:size] if reps > 1 else x[:size]
 
 
-def latency(module: nn.Module, x: Tensor, device: torch.device, settings: LatencySettings) -> dict[str, float | int]:
-    """Median seconds per forward pass at batch 1 and at ``settings.large_batch``, and the threads torch used."""
+def latency(module: nn.Module, x: Tensor, device: torch.device, settings: LatencySettings) -> dict[str, Any]:
+    """Seconds per forward pass at batch 1 and at ``settings.large_batch`` (the fastest round's median each), the threads
+    torch used, how busy the machine was meanwhile, and whether that makes the numbers ``noisy``."""
     was_training = module.training
     module.eval()
+    load_before = load_per_core()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     try:
         one = x[:1].to(device)
         big = large_batch(x, settings.large_batch).to(device)
-        small_s = median_seconds(module, one, settings.warmup, settings.repeats_small)
-        large_s = median_seconds(module, big, settings.warmup, settings.repeats_large)
+        small = round_medians(module, one, settings.warmup, settings.repeats_small, settings.rounds)
+        large = round_medians(module, big, settings.warmup, settings.repeats_large, settings.rounds)
     finally:
         module.train(was_training)
+    # On a GPU the process waits for the device, so its CPU time says nothing about a co-tenant.
+    cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0) if device.type == "cpu" else None
+    load = max(load_before, load_per_core())
+    # The typical round against the fastest: one stalled round leaves the kept number alone and is no reason to
+    # distrust it, rounds that are all slowed unevenly are. Judged at batch 1, whose rounds hold 10 passes each; the
+    # large batch's 2 a round are too few to judge by (on an idle machine they differed up to 3x).
+    spreads = {"batch 1": statistics.median(small) / min(small), f"batch {len(big)}": statistics.median(large) / min(large)}
+    small_s, large_s = min(small), min(large)
+    reasons = noise_reasons({"batch 1": spreads["batch 1"]}, load, cpu_share)
     return {
         "latency_batch1_ms": 1000 * small_s,
         "latency_large_ms": 1000 * large_s,
@@ -106,5 +158,12 @@ def latency(module: nn.Module, x: Tensor, device: torch.device, settings: Latenc
         "latency_large_per_sample_ms": 1000 * large_s / len(big),
         "repeats_batch1": settings.repeats_small,
         "repeats_large": settings.repeats_large,
+        "rounds": settings.rounds,
         "threads": torch.get_num_threads(),
+        "latency_batch1_spread": spreads["batch 1"],
+        "latency_large_spread": spreads[f"batch {len(big)}"],
+        "load_per_core": load,
+        "cpu_share": cpu_share,
+        "noisy": bool(reasons),
+        "noisy_reason": "; ".join(reasons),
     }

@@ -28,6 +28,7 @@ of robustness, so it is listed below every reliable model, unranked, with
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,15 @@ from bench.errors import BenchError
 from bench.reporting.doc import ReportDoc, Section, Table, pct, pts
 from bench.reporting.html import render_html
 from bench.reporting.leaderboard.costs import COLUMNS as COST_COLUMNS
-from bench.reporting.leaderboard.costs import CostOptions, add_costs, budget_text, sort_by_cost, within_cost_budget
+from bench.reporting.leaderboard.costs import (
+    NOISY,
+    CostOptions,
+    add_costs,
+    budget_text,
+    noisy_latency_warning,
+    sort_by_cost,
+    within_cost_budget,
+)
 from bench.reporting.leaderboard.costs import display_columns as cost_display_columns
 from bench.reporting.markdown import render_markdown
 from bench.reporting.report.defences import NAIVE_ADAPTIVE_COLUMNS, leaderboard_defences, naive_adaptive_columns
@@ -52,6 +61,8 @@ from bench.results.records import CLEAN
 from bench.results.run_folder import RunFolder
 from bench.results.tables import run_checks
 from bench.spec.schema import ViewSpec, view_name
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -279,6 +290,9 @@ def build_leaderboards(
         if not len(frame):
             continue
         frame = sort_by_cost(rank(frame), opts.sort)
+        warning = noisy_latency_warning(frame, opts)
+        if warning:
+            log.warning("%s: %s", dataset, warning)
         fams = [c for c in frame.columns if c.startswith("robust_")]
         lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "attacks", "clean_accuracy"]
         tail = [
@@ -295,7 +309,9 @@ def build_leaderboards(
             "date",
             "spec_hash",
         ]
-        boards.append(Leaderboard(dataset, norm, chosen, frame[[*lead, *fams, *tail, *COST_COLUMNS, "run_dir"]], fingerprint, attacks))
+        boards.append(
+            Leaderboard(dataset, norm, chosen, frame[[*lead, *fams, *tail, *COST_COLUMNS, NOISY, "run_dir"]], fingerprint, attacks)
+        )
     if not boards and costs is not None and costs.budgets():
         raise BenchError(f"no model fits the budget ({budget_text(costs)}) among {', '.join(str(r.run_dir) for r in runs)}")
     if not boards:
@@ -352,6 +368,11 @@ def _doc(boards: list[Leaderboard]) -> ReportDoc:
         seen[(b.dataset, b.norm)] = seen.get((b.dataset, b.norm), 0) + 1
         group = f" (group {seen[(b.dataset, b.norm)]} of {count[(b.dataset, b.norm)]})" if count[(b.dataset, b.norm)] > 1 else ""
         where = f"Evaluation set {b.eval_fingerprint[:12] or 'unknown'}; attack set: {'; '.join(b.attacks) or 'none'}."
+        if b.frame[NOISY].astype(bool).any():
+            where += (
+                " A latency marked (noisy) was measured on a busy machine (see the run's Cost section): do not sort or "
+                "filter on it before `bench run --force` measures it again."
+            )
         sections.append(
             Section(f"{b.dataset}: {b.norm} eps {b.eps:g}{group}", f"{text} {where}", (display(b), leaderboard_defences(b.frame)))
         )

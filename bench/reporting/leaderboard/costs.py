@@ -21,6 +21,7 @@ COLUMNS = {
     "latency_batch1_ms": "latency_batch1_ms",
     "train_seconds": "total_train_seconds",
 }
+NOISY = "noisy"  # the batch-1 latency was measured on a busy machine (bench.pipeline.measure.costs)
 SORT_KEYS = {"params": "params", "flops": "flops_per_sample", "latency": "latency_batch1_ms", "train": "train_seconds"}
 
 
@@ -49,13 +50,25 @@ def add_costs(frame: pd.DataFrame, costs: dict[str, pd.DataFrame]) -> pd.DataFra
     out = frame.copy()
     for col in COLUMNS:
         out[col] = math.nan
+    out[NOISY] = False
     for i, row in out.iterrows():
         c = costs.get(str(row["run_dir"]))
         hit = c[c["model"] == row["model"]] if c is not None and len(c) else None
         if hit is not None and len(hit):
             for col, src in COLUMNS.items():
                 out.at[i, col] = float(hit[src].iloc[0])
+            out.at[i, NOISY] = bool(hit["noisy"].iloc[0]) if "noisy" in hit else False
     return out
+
+
+def noisy_latency_warning(frame: pd.DataFrame, opts: CostOptions) -> str | None:
+    """What to say when a sort or a budget uses latencies that were measured on a busy machine (None when none is)."""
+    uses = opts.sort == "latency" or opts.max_latency_ms is not None
+    noisy = frame.loc[frame[NOISY].astype(bool), "model"].tolist() if NOISY in frame else []
+    if not uses or not noisy:
+        return None
+    what = "sorted" if opts.sort == "latency" else "filtered"
+    return f"latency of {', '.join(map(str, noisy))} was measured on a busy machine (noisy), yet the leaderboard is {what} by it"
 
 
 def within_cost_budget(frame: pd.DataFrame, opts: CostOptions) -> pd.DataFrame:
@@ -85,6 +98,9 @@ def display_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
     return {
         "params": [num(v, ",.0f") for v in frame["params"]],
         "FLOPs": [num(v / 1e6, ".3g") + " M" if not math.isnan(v) else "–" for v in frame["flops_per_sample"]],
-        "latency b1": [num(v, ".3g") + " ms" if not math.isnan(v) else "–" for v in frame["latency_batch1_ms"]],
+        "latency b1": [
+            (num(v, ".3g") + " ms" + (" (noisy)" if noisy else "")) if not math.isnan(v) else "–"
+            for v, noisy in zip(frame["latency_batch1_ms"], frame.get(NOISY, pd.Series(False, index=frame.index)), strict=True)
+        ],
         "train": [num(v, ".0f") + " s" if not math.isnan(v) else "–" for v in frame["train_seconds"]],
     }

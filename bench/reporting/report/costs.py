@@ -84,7 +84,9 @@ def cost_section(costs: pd.DataFrame) -> Section:
             "params": [_count(v) for v in costs["params"]],
             "checkpoint": [_bytes(v) for v in costs["checkpoint_bytes"]],
             "FLOPs/sample": [_flops(v) for v in costs["flops_per_sample"]],
-            "latency, batch 1": [_ms(v) for v in costs["latency_batch1_ms"]],
+            "latency, batch 1": [
+                _ms(v) + (" (noisy)" if n else "") for v, n in zip(costs["latency_batch1_ms"], costs["noisy"], strict=True)
+            ],
             f"latency, batch {batch}": [
                 "–" if math.isnan(b) else f"{_ms(b)} ({_ms(p)}/sample)"
                 for b, p in zip(costs["latency_large_ms"], costs["latency_large_per_sample_ms"], strict=True)
@@ -96,6 +98,7 @@ def cost_section(costs: pd.DataFrame) -> Section:
             "train incl. teachers": [_s(v) for v in costs["total_train_seconds"]],
             "epochs incl. teachers": [_n(v) for v in costs["total_epochs"]],
             "measured at": costs["measured_at"],
+            "noisy": [r or "" for r in costs["noisy_reason"]],
         }
     )
     total = run_training_seconds(costs)
@@ -103,8 +106,10 @@ def cost_section(costs: pd.DataFrame) -> Section:
         "Parameters, checkpoint bytes (the state dict as the model store writes it) and FLOPs per sample are properties "
         "of the network; FLOPs are counted by torch's `torch.utils.flop_counter.FlopCounterMode` on one forward pass "
         "of one sample (matrix products and convolutions, 2 per multiply-add; ReLU and pooling are not counted). "
-        "Latency is measured, not estimated: the median wall time of timed forward passes (50 at batch 1, 10 at the "
-        "large batch, after 3 warm-up passes) on the device and with the threads shown, at the time shown. It depends "
+        "Latency is measured, not estimated: the fastest round's median wall time of timed forward passes (5 rounds, 50 "
+        "passes at batch 1 and 10 at the large batch in all, after 3 warm-up passes) on the device and with the threads "
+        "shown, at the time shown; `noisy` says why a latency cannot be trusted (rounds that disagree, a load average "
+        "above the cores, a process suspended or starved), and `bench run --force` measures again. It depends "
         "on the machine and on what else ran on it then, so compare latencies within one run; a re-run reuses the "
         "measurement it finds for the same weights, device and threads (`bench run --force` measures again). "
         "Training seconds and epochs were measured when each model was trained and are kept with it in the model "
