@@ -38,7 +38,7 @@ from bench.catalogue.datasets import data_roots
 from bench.errors import SpecError
 from bench.fsutil import atomic_write_text
 from bench.pipeline.cells import provenance
-from bench.pipeline.cells.build import train_cell
+from bench.pipeline.cells.build import defended_ref, train_cell
 from bench.pipeline.cells.execute import execute
 from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
 from bench.pipeline.data.bundle import load_data
@@ -252,7 +252,9 @@ def run_attack_tests(
         selected = a.id in attack_ids if attack_ids else gradient
         if not selected or planned.source or norm not in ("linf", "l2") or eps is None:
             continue
-        module = ws.module(models[planned.model], data)
+        # The model as the run attacked it: behind its defence. (A BPDA or EOT view does not reach through the
+        # binarized readout's wrapper, so on a defended model such an attack is tested as the naive one.)
+        module = ws.module(defended_ref(models[planned.model], spec.model(planned.model)), data)
         n = min(n_samples, len(data.y_eval))
         x, y = data.x_eval[:n].to(dev), data.y_eval[:n].to(dev)
         log.info("binarization test: %s on %s (%s eps %g, %d samples)", a.id, planned.model, norm, eps, n)
