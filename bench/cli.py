@@ -8,6 +8,7 @@ from bench import __version__
 from bench.commands.attack_test import attack_test
 from bench.commands.baseline import baseline
 from bench.commands.check import check
+from bench.commands.costs import costs
 from bench.commands.describe import describe
 from bench.commands.leaderboard import leaderboard
 from bench.commands.ls import ls
@@ -31,7 +32,7 @@ def cli() -> None:
     """
 
 
-for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test):
+for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test, costs):
     cli.add_command(command)
 
 

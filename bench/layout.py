@@ -39,7 +39,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "bench.pipeline.models": ("networks", "cifar", "external", "defences", "store", "preflight"),
     "bench.pipeline.training": ("loop", "plain", "adversarial"),
     "bench.pipeline.cells": ("values", "keys", "build", "execute", "train", "evaluate", "attack", "cost", "workspace", "provenance"),
-    "bench.pipeline.measure": ("diagnostics", "costs", "binarization"),
+    "bench.pipeline.measure": ("diagnostics", "costs", "binarization", "remeasure"),
     "bench.pipeline.executors": ("local", "dask", "dask_tasks"),
     "bench.results": (
         "run_folder",
@@ -59,7 +59,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "bench.reporting.report": ("run_report", "defences", "audit", "costs"),
     "bench.reporting.leaderboard": ("board", "costs"),
     "bench.reporting.gate": ("compare", "output"),
-    "bench.commands": ("run", "validate", "describe", "ls", "report", "leaderboard", "baseline", "check", "attack_test"),
+    "bench.commands": ("run", "validate", "describe", "ls", "report", "leaderboard", "baseline", "check", "attack_test", "costs"),
 }
 
 

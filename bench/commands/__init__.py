@@ -11,6 +11,7 @@ Modules:
 * ``baseline``: ``bench baseline``: record a run's metrics as the baseline ``bench check`` compares against.
 * ``check``: ``bench check``: compare a run with a baseline and fail on robustness regressions.
 * ``attack_test``: ``bench attack-test``: the binarization test of a finished run's attacks (an attack unit test).
+* ``costs``: ``bench costs``: measure a finished run's costs again, on a quieter machine, without training or attacking.
 """
 
 from __future__ import annotations

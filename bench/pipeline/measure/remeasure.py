@@ -1,0 +1,82 @@
+"""Measure a finished run's costs again (``bench costs``): stored models only, nothing trained, no record touched.
+
+Latency depends on the machine at the moment it was timed (``bench.pipeline.measure.costs``).
+A run measured on a busy machine can be measured again later, on a quiet one: the models
+come from the model store under the keys the run used, each cost cell runs again, and
+only the cost files (and the manifest's list of them) change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bench.catalogue.datasets import data_roots
+from bench.errors import BenchError
+from bench.fsutil import atomic_write_text
+from bench.pipeline.cells import provenance
+from bench.pipeline.cells.build import cost_cell, defended_ref, train_cell
+from bench.pipeline.cells.execute import execute
+from bench.pipeline.cells.values import ModelRef
+from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
+from bench.pipeline.data.bundle import load_data
+from bench.pipeline.models.store import default_store_root
+from bench.pipeline.runner import data_ref
+from bench.results.run_folder import RunFolder
+from bench.spec.plan import model_seed, topo_models
+from bench.spec.schema import SuiteSpec
+
+log = logging.getLogger(__name__)
+
+
+def remeasure_costs(
+    run_dir: Path,
+    model_ids: tuple[str, ...] = (),
+    data_dir: str | None = None,
+    store_root: Path | None = None,
+    device: str = "auto",
+) -> list[dict[str, Any]]:
+    """Measure again the cost of every model of a finished run (or of ``model_ids``); return the new cost files' bodies.
+
+    A model that is not in the store (and has no checkpoint or program file) is an error:
+    this command never trains.
+    """
+    folder = RunFolder(run_dir)
+    manifest = folder.require_manifest("bench costs needs the run's spec")
+    spec = SuiteSpec.model_validate(manifest["spec"])
+    known = [m.id for m in spec.models]
+    unknown = [m for m in model_ids if m not in known]
+    if unknown:
+        raise BenchError(f"--model: no model {', '.join(unknown)} in this run (it has {', '.join(known)})")
+    roots = data_roots(data_dir, spec.dataset.root)
+    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size, spec.dataset.path)
+    dev = provenance.resolve_device(device)
+    store = (store_root or default_store_root()).expanduser().resolve()
+    ws = Workspace(WorkspacePaths(folder.path, store, tuple(roots), str(dev), True, tuple(spec.plugins)), data)
+    ref = data_ref(spec, data)
+    networks: dict[str, ModelRef] = {}
+    models: dict[str, ModelRef] = {}
+    for mid in topo_models(spec):
+        m = spec.model(mid)
+        cell = train_cell(m, ref, model_seed(spec, mid), ws.runtime, networks.get(m.teacher) if m.teacher else None)
+        if m.kind != "external" and m.checkpoint is None and ws.store.load(cell.key()) is None:
+            raise BenchError(f"model {mid}: not in the model store {store}; bench costs never trains: run the suite first")
+        networks[mid] = execute(cell, ws)["ref"]
+        models[mid] = defended_ref(networks[mid], m)
+    costs = dict(manifest.get("costs") or {})
+    bodies = []
+    for mid in model_ids or tuple(known):
+        chain, cur = [], spec.model(mid).teacher
+        while cur is not None:
+            chain.append(models[cur])
+            cur = spec.model(cur).teacher
+        cell = cost_cell(models[mid], tuple(chain), ref, ws.runtime, ws.paths.device, torch.get_num_threads())
+        costs[mid] = execute(cell, ws)
+        bodies.append(json.loads((folder.path / cell.output).read_text(encoding="utf-8")))
+    # The manifest names each model's cost file: the report reads the new ones, and the old ones are no longer listed.
+    atomic_write_text(folder.path / "manifest.json", json.dumps(manifest | {"costs": costs}, indent=2, sort_keys=True, default=str) + "\n")
+    return bodies
