@@ -34,22 +34,15 @@ from bench.attacks.base import Attack, CraftingModel
 from bench.attacks.ops import lp_norms
 from bench.attacks.views import make_view
 from bench.catalogue.attacks import ATTACKS
-from bench.catalogue.datasets import data_roots
 from bench.errors import SpecError
 from bench.fsutil import atomic_write_text
-from bench.pipeline.cells import provenance
-from bench.pipeline.cells.build import defended_ref, train_cell
-from bench.pipeline.cells.execute import execute
-from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
-from bench.pipeline.data.bundle import load_data
-from bench.pipeline.models.store import default_store_root
-from bench.pipeline.runner import data_ref
+from bench.pipeline.measure.remeasure import open_stored_run
 from bench.results.audit import ATTACK_TESTS, BINARIZATION_PASS
 from bench.results.families import family_of
 from bench.results.flags import grade
 from bench.results.records import within_budget
 from bench.results.run_folder import RunFolder
-from bench.spec.plan import attack_plan, model_seed, topo_models
+from bench.spec.plan import attack_plan
 from bench.spec.schema import AttackSpec, SuiteSpec, view_name
 
 log = logging.getLogger(__name__)
@@ -230,17 +223,8 @@ def run_attack_tests(
     unknown = [a for a in attack_ids if a not in known]
     if unknown:
         raise SpecError(f"--attack: no attack {', '.join(unknown)} in this run (it has {', '.join(sorted(known))})")
-    dev = provenance.resolve_device(device)
-    roots = data_roots(data_dir, spec.dataset.root)
-    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size, spec.dataset.path)
-    store = (store_root or default_store_root()).expanduser().resolve()
-    ws = Workspace(WorkspacePaths(folder.path, store, tuple(roots), str(dev), True, tuple(spec.plugins)), data)
-    ref = data_ref(spec, data)
-    models = {}
-    for mid in topo_models(spec):
-        m = spec.model(mid)
-        done = execute(train_cell(m, ref, model_seed(spec, mid), ws.runtime, models.get(m.teacher) if m.teacher else None), ws)
-        models[mid] = done["ref"]
+    run = open_stored_run(run_dir, "the binarization test needs the run's spec", data_dir, store_root, device, train_missing=True)
+    ws, data, models, dev = run.ws, run.data, run.models, run.ws.device
     rows = []
     for planned in attack_plan(spec):
         a = spec.attacks[planned.attack]
@@ -254,7 +238,7 @@ def run_attack_tests(
             continue
         # The model as the run attacked it: behind its defence. (A BPDA or EOT view does not reach through the
         # binarized readout's wrapper, so on a defended model such an attack is tested as the naive one.)
-        module = ws.module(defended_ref(models[planned.model], spec.model(planned.model)), data)
+        module = ws.module(models[planned.model], data)
         n = min(n_samples, len(data.y_eval))
         x, y = data.x_eval[:n].to(dev), data.y_eval[:n].to(dev)
         log.info("binarization test: %s on %s (%s eps %g, %d samples)", a.id, planned.model, norm, eps, n)

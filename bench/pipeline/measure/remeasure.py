@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,9 @@ from bench.fsutil import atomic_write_text
 from bench.pipeline.cells import provenance
 from bench.pipeline.cells.build import cost_cell, defended_ref, train_cell
 from bench.pipeline.cells.execute import execute
-from bench.pipeline.cells.values import ModelRef
+from bench.pipeline.cells.values import DataRef, ModelRef
 from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
-from bench.pipeline.data.bundle import load_data
+from bench.pipeline.data.bundle import DataBundle, load_data
 from bench.pipeline.models.store import default_store_root
 from bench.pipeline.runner import data_ref
 from bench.results.run_folder import RunFolder
@@ -31,6 +32,44 @@ from bench.spec.plan import model_seed, topo_models
 from bench.spec.schema import SuiteSpec
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A finished run opened again: its folder, spec, data, a workspace on them, and its models behind their defences."""
+
+    folder: RunFolder
+    spec: SuiteSpec
+    data: DataBundle
+    ws: Workspace
+    ref: DataRef
+    models: dict[str, ModelRef]
+
+
+def open_stored_run(run_dir: Path, why: str, data_dir: str | None, store_root: Path | None, device: str, train_missing: bool) -> StoredRun:
+    """The run in ``run_dir`` with its models from the model store under the keys the run used.
+
+    A model missing from the store is trained again, exactly as ``bench run`` would, when
+    ``train_missing``; otherwise it is an error. ``why`` says what needs the run's manifest.
+    """
+    folder = RunFolder(run_dir)
+    spec = SuiteSpec.model_validate(folder.require_manifest(why)["spec"])
+    roots = data_roots(data_dir, spec.dataset.root)
+    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size, spec.dataset.path)
+    dev = provenance.resolve_device(device)
+    store = (store_root or default_store_root()).expanduser().resolve()
+    ws = Workspace(WorkspacePaths(folder.path, store, tuple(roots), str(dev), True, tuple(spec.plugins)), data)
+    ref = data_ref(spec, data)
+    networks: dict[str, ModelRef] = {}  # as trained: a student's teacher
+    models: dict[str, ModelRef] = {}
+    for mid in topo_models(spec):
+        m = spec.model(mid)
+        cell = train_cell(m, ref, model_seed(spec, mid), ws.runtime, networks.get(m.teacher) if m.teacher else None)
+        if not train_missing and m.kind != "external" and m.checkpoint is None and ws.store.load(cell.key()) is None:
+            raise BenchError(f"model {mid}: not in the model store {store}; bench costs never trains: run the suite first")
+        networks[mid] = execute(cell, ws)["ref"]
+        models[mid] = defended_ref(networks[mid], m)
+    return StoredRun(folder, spec, data, ws, ref, models)
 
 
 def remeasure_costs(
@@ -46,27 +85,14 @@ def remeasure_costs(
     this command never trains.
     """
     folder = RunFolder(run_dir)
-    manifest = folder.require_manifest("bench costs needs the run's spec")
-    spec = SuiteSpec.model_validate(manifest["spec"])
+    spec = SuiteSpec.model_validate(folder.require_manifest("bench costs needs the run's spec")["spec"])
     known = [m.id for m in spec.models]
     unknown = [m for m in model_ids if m not in known]
     if unknown:
         raise BenchError(f"--model: no model {', '.join(unknown)} in this run (it has {', '.join(known)})")
-    roots = data_roots(data_dir, spec.dataset.root)
-    data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size, spec.dataset.path)
-    dev = provenance.resolve_device(device)
-    store = (store_root or default_store_root()).expanduser().resolve()
-    ws = Workspace(WorkspacePaths(folder.path, store, tuple(roots), str(dev), True, tuple(spec.plugins)), data)
-    ref = data_ref(spec, data)
-    networks: dict[str, ModelRef] = {}
-    models: dict[str, ModelRef] = {}
-    for mid in topo_models(spec):
-        m = spec.model(mid)
-        cell = train_cell(m, ref, model_seed(spec, mid), ws.runtime, networks.get(m.teacher) if m.teacher else None)
-        if m.kind != "external" and m.checkpoint is None and ws.store.load(cell.key()) is None:
-            raise BenchError(f"model {mid}: not in the model store {store}; bench costs never trains: run the suite first")
-        networks[mid] = execute(cell, ws)["ref"]
-        models[mid] = defended_ref(networks[mid], m)
+    run = open_stored_run(run_dir, "bench costs needs the run's spec", data_dir, store_root, device, train_missing=False)
+    ws, models = run.ws, run.models
+    manifest = folder.manifest
     costs = dict(manifest.get("costs") or {})
     bodies = []
     for mid in model_ids or tuple(known):
@@ -74,7 +100,7 @@ def remeasure_costs(
         while cur is not None:
             chain.append(models[cur])
             cur = spec.model(cur).teacher
-        cell = cost_cell(models[mid], tuple(chain), ref, ws.runtime, ws.paths.device, torch.get_num_threads())
+        cell = cost_cell(models[mid], tuple(chain), run.ref, ws.runtime, ws.paths.device, torch.get_num_threads())
         costs[mid] = execute(cell, ws)
         bodies.append(json.loads((folder.path / cell.output).read_text(encoding="utf-8")))
     # The manifest names each model's cost file: the report reads the new ones, and the old ones are no longer listed.
