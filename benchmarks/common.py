@@ -25,8 +25,9 @@ from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
 from bench.pipeline.data.bundle import DataBundle, load_data
 from bench.pipeline.models.store import default_store_root
 from bench.pipeline.runner import data_ref
-from bench.spec.load import load_suite
+from bench.spec.load import load_suite, parse_suite
 from bench.spec.plan import model_seed, topo_models
+from bench.spec.schema import AttackSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,8 +46,11 @@ class Models:
         return self.ws.module(self.refs[model_id], self.data)
 
 
-def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500) -> Models:
-    """The suite's models (trained or loaded from the store) and its data, on the CPU; run folder in a temp dir."""
+def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500, only: tuple[str, ...] = ()) -> Models:
+    """The suite's models (trained or loaded from the store) and its data, on the CPU; run folder in a temp dir.
+
+    ``only``: just these models and their teachers (default: every model of the suite).
+    """
     spec = load_suite(ROOT / "suites" / suite, [f"dataset.eval_size={eval_size}"])
     roots = data_roots(os.environ.get("BENCH_DATA_DIR"), spec.dataset.root)
     data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size)
@@ -54,7 +58,13 @@ def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500) -> Models:
     ws = Workspace(WorkspacePaths(run_dir, default_store_root(), tuple(roots), "cpu", quiet=False), data)
     ref = data_ref(spec, data)
     refs: dict[str, ModelRef] = {}
+    wanted = set(only)
+    for mid in reversed(topo_models(spec)):  # a wanted model's teacher comes before it, so walk back from the students
+        if mid in wanted and spec.model(mid).teacher:
+            wanted.add(spec.model(mid).teacher)
     for mid in topo_models(spec):
+        if only and mid not in wanted:
+            continue
         m = spec.model(mid)
         refs[mid] = execute(train_cell(m, ref, model_seed(spec, mid), ws.runtime, refs.get(m.teacher) if m.teacher else None), ws)["ref"]
     return Models(ws, refs, data, ref)
@@ -78,3 +88,27 @@ def success_and_median_l2(model: torch.nn.Module, x: torch.Tensor, y: torch.Tens
     l2 = (x_adv - x).flatten(1).norm(dim=1)[won]
     rate = won.sum().item() / max(ok.sum().item(), 1)
     return rate, float(l2.median()) if len(l2) else float("nan"), int(ok.sum())
+
+
+def alternate(bench_fn: Callable[[], Any], plain_fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Run the two alternately ``repeat`` times each; their median seconds (bench, plain)."""
+    tb, tp = [], []
+    for _ in range(repeat):
+        for fn, acc in ((bench_fn, tb), (plain_fn, tp)):
+            start = time.perf_counter()
+            fn()
+            acc.append(time.perf_counter() - start)
+    return statistics.median(tb), statistics.median(tp)
+
+
+def attack_spec(use: str, params: dict, eps: list[float]) -> AttackSpec:
+    """One attack of a one-model MNIST suite, validated as a suite's would be."""
+    suite = parse_suite(
+        {
+            "name": "b",
+            "dataset": {"name": "mnist"},
+            "models": [{"id": "m", "kind": "baseline", "arch": "papernot-mnist"}],
+            "attacks": [{"id": "a", "use": use, "params": params, "eps": eps}],
+        }
+    )
+    return suite.attacks[0]

@@ -14,8 +14,6 @@ python benchmarks/overhead.py [--repeat 5] [--train-repeat 3]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
@@ -25,21 +23,8 @@ from bench.pipeline.cells.build import attack_cell, eval_cell
 from bench.pipeline.cells.execute import execute
 from bench.pipeline.models.networks import build_model
 from bench.pipeline.training import fit
-from bench.spec.load import parse_suite
-from bench.spec.schema import AttackSpec, TrainSpec
-from common import mnist_models
-
-
-def attack_spec(use: str, params: dict, eps: list[float]) -> AttackSpec:
-    suite = parse_suite(
-        {
-            "name": "b",
-            "dataset": {"name": "mnist"},
-            "models": [{"id": "m", "kind": "baseline", "arch": "papernot-mnist"}],
-            "attacks": [{"id": "a", "use": use, "params": params, "eps": eps}],
-        }
-    )
-    return suite.attacks[0]
+from bench.spec.schema import TrainSpec
+from common import alternate, attack_spec, mnist_models
 
 
 def plain_pgd(model, x, y):
@@ -56,16 +41,6 @@ def plain_art_fgsm(clf, model, x, y):
     adv = FastGradientMethod(clf, eps=0.3, eps_step=0.3, batch_size=len(x)).generate(x.numpy(), y=np.eye(10, dtype=np.float32)[y.numpy()])
     with torch.no_grad():
         return model(torch.from_numpy(adv)).argmax(1)
-
-
-def alternate(bench_fn, plain_fn, repeat: int) -> tuple[float, float]:
-    tb, tp = [], []
-    for _ in range(repeat):
-        for fn, acc in ((bench_fn, tb), (plain_fn, tp)):
-            start = time.perf_counter()
-            fn()
-            acc.append(time.perf_counter() - start)
-    return statistics.median(tb), statistics.median(tp)
 
 
 def plain_epoch(model, x, y, batch: int = 128, seed: int = 0) -> None:

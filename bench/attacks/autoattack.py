@@ -110,15 +110,18 @@ class AutoAttackStandard(Attack):
         adv = x.clone()
         robust = ~self._broken(model, x, y)
         broken_by = torch.full((len(x),), -1, dtype=torch.int64)
-        for i, name in enumerate(self.subattacks):
-            idx = robust.nonzero().flatten()
-            if not len(idx):
-                break
-            out = run_subattack(aa, name, x[idx], y[idx]).detach()
-            hit = self._broken(model, out, y[idx])
-            adv[idx[hit]] = out[hit]
-            robust[idx[hit]] = False
-            broken_by[idx[hit].cpu()] = i
+        # As run_standard_evaluation does: the sub-attacks enable gradients where they take them, and every
+        # other forward pass (Square's queries, the checks between steps) records no autograd graph.
+        with torch.no_grad():
+            for i, name in enumerate(self.subattacks):
+                idx = robust.nonzero().flatten()
+                if not len(idx):
+                    break
+                out = run_subattack(aa, name, x[idx], y[idx]).detach()
+                hit = self._broken(model, out, y[idx])
+                adv[idx[hit]] = out[hit]
+                robust[idx[hit]] = False
+                broken_by[idx[hit].cpu()] = i
         self.record(self.detail, broken_by)
         return adv
 
