@@ -7,8 +7,11 @@ latency of repeated forward passes at batch 1 and at a large batch with the thre
 and the training cost the model store recorded when the model (and each of its teachers)
 was trained. This module turns those files into one table, ``costs.csv``:
 
-* ``train_seconds``, ``epochs``: the model's own training;
-* ``total_train_seconds``, ``total_epochs``: its own plus its chain of teachers, each
+* ``train_seconds``, ``epochs``: the model's own training (wall time);
+* ``train_cpu_seconds``: the CPU time of that training, over all the process's threads
+  (a busy training on N threads shows up to N times its wall time; one paused, or
+  sharing its cores with another job, shows well under it: ``starved_training``);
+* ``total_train_seconds``, ``total_train_cpu_seconds``, ``total_epochs``: its own plus its chain of teachers, each
   teacher once; a teacher shared by several students is in each student's total, but the
   run's total (``run_training_seconds``) counts every model once;
 * NaN where a cost is unknown: a model loaded from a checkpoint or an external program
@@ -29,6 +32,9 @@ from bench.results.metrics import eps_key, shared_eps
 from bench.results.run_folder import RunFolder
 
 COSTS = "costs"
+# Under this many CPU seconds per wall second, a measurement's process was suspended or starved of CPU: a latency
+# is then flagged noisy (bench.pipeline.measure.costs), a training's wall time said not to be the model's cost.
+CPU_SHARE_LIMIT = 0.5
 COST_COLUMNS = [
     "model",
     "arch",
@@ -47,8 +53,10 @@ COST_COLUMNS = [
     "threads",
     "device",
     "train_seconds",
+    "train_cpu_seconds",
     "epochs",
     "total_train_seconds",
+    "total_train_cpu_seconds",
     "total_epochs",
     "measured_at",
     "trained_at",
@@ -101,6 +109,7 @@ def cost_table(bodies: list[dict[str, Any]], spec: Mapping[str, Any] | None = No
         own = b.get("training") or {}
         chain = [own, *(b.get("teachers") or [])]
         seconds = [_num(t.get("train_seconds")) for t in chain]
+        cpu = [_num(t.get("train_cpu_seconds")) for t in chain]  # NaN for a model trained before bench kept it
         epochs = [_num(t.get("epochs")) for t in chain]
         rows.append(
             {
@@ -122,8 +131,10 @@ def cost_table(bodies: list[dict[str, Any]], spec: Mapping[str, Any] | None = No
                 "threads": _num(b.get("threads")),
                 "device": str(b.get("device", "")),
                 "train_seconds": seconds[0],
+                "train_cpu_seconds": cpu[0],
                 "epochs": epochs[0],
                 "total_train_seconds": sum(seconds),  # NaN when any link of the chain is unknown
+                "total_train_cpu_seconds": sum(cpu),
                 "total_epochs": sum(epochs),
                 "measured_at": str((b.get("measured") or {}).get("computed_at", "")),
                 "trained_at": str(own.get("trained_at") or ""),
@@ -141,6 +152,16 @@ def read_costs(run_dir: Path) -> pd.DataFrame:
     """The cost table of a run folder (empty when it has no cost files, e.g. a run from before costs were measured)."""
     run = RunFolder(run_dir)
     return cost_table(read_cost_bodies(run), run.manifest.get("spec"))
+
+
+def starved_training(costs: pd.DataFrame) -> dict[str, str]:
+    """Model -> why its training wall time overstates its cost: it got under ``CPU_SHARE_LIMIT`` CPU seconds per second."""
+    out = {}
+    for r in costs.to_dict("records"):
+        wall, cpu = r["train_seconds"], r["train_cpu_seconds"]
+        if not (math.isnan(wall) or math.isnan(cpu)) and wall > 0 and cpu < CPU_SHARE_LIMIT * wall:
+            out[str(r["model"])] = f"wall {wall:.0f} s but CPU {cpu:.0f} s: the training was paused or shared its cores"
+    return out
 
 
 def run_training_seconds(costs: pd.DataFrame) -> float:

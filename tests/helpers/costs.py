@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 
-def cost_body(model: str, params: int, own: float | None, teachers: list[float | None], epochs: int = 5) -> dict[str, object]:
-    """The cost file of ``model``: ``own`` seconds of training, after its teachers' (nearest first)."""
+def cost_body(
+    model: str, params: int, own: float | None, teachers: list[float | None], epochs: int = 5, cpu: float | None = None
+) -> dict[str, object]:
+    """The cost file of ``model``: ``own`` seconds of training (``cpu`` CPU seconds), after its teachers' (nearest first)."""
     chain = [{"id": f"t{i}", "train_seconds": s, "epochs": epochs} for i, s in enumerate(teachers)]
     return {
         "model": model,
@@ -18,7 +20,7 @@ def cost_body(model: str, params: int, own: float | None, teachers: list[float |
         "latency_large_per_sample_ms": 8.0 / 256,
         "threads": 2,
         "device": "cpu",
-        "training": {"id": model, "train_seconds": own, "epochs": epochs if own is not None else None},
+        "training": {"id": model, "train_seconds": own, "train_cpu_seconds": cpu, "epochs": epochs if own is not None else None},
         "teachers": chain,
         "measured": {"computed_at": "2026-01-01T00:00:00+00:00"},
     }

@@ -55,7 +55,7 @@ def test_every_model_has_its_cost_in_the_run_folder(run):
     assert costs.loc["kd", "params"] == costs.loc["dd", "params"] == 64 * 32 + 32 + 32 * 10 + 10
     assert costs.loc["kd", "params"] < costs.loc["teacher", "params"] / 2
     assert costs.loc["kd", "flops_per_sample"] == 2 * (64 * 32 + 32 * 10), "FlopCounterMode's count, as by hand"
-    for col in ["checkpoint_bytes", "latency_batch1_ms", "latency_large_ms", "threads", "train_seconds"]:
+    for col in ["checkpoint_bytes", "latency_batch1_ms", "latency_large_ms", "threads", "train_seconds", "train_cpu_seconds"]:
         assert (costs[col] > 0).all(), col
     assert (costs["epochs"] == 8).all()
     # A student's training includes its teacher's, measured when each was trained.

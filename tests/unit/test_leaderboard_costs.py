@@ -45,3 +45,14 @@ def test_a_noisy_latency_is_marked_and_sorting_or_filtering_on_it_says_so():
     assert "filtered by it" in noisy_latency_warning(joined, CostOptions(max_latency_ms=1.0))
     old = cost_table([cost_body("teacher", 1000, 10.0, [])], SPEC)
     assert not old["noisy"].any(), "a measurement from before bench judged noise claims nothing"
+
+
+def test_the_train_column_shows_wall_and_cpu_time_when_both_are_known():
+    from bench.reporting.leaderboard.costs import display_columns
+
+    student = cost_body("s1", 100, 546.0, [10.0], cpu=160.0)
+    student["teachers"][0]["train_cpu_seconds"] = 19.0  # type: ignore[index]
+    t = cost_table([cost_body("teacher", 1000, 10.0, [], cpu=19.0), student], SPEC)
+    rows = pd.DataFrame({"model": ["teacher", "s1", "other"], "run_dir": ["r", "r", "x"], "rank": [1, 2, 3], "unreliable": [False] * 3})
+    train = display_columns(add_costs(rows, {"r": t}))["train"]
+    assert train == ["10 s (CPU 19 s)", "556 s (CPU 179 s)", "–"], "a student's wall and CPU time include its teacher's"

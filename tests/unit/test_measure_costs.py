@@ -57,6 +57,19 @@ def test_latency_is_measured_by_timed_forward_passes_at_batch_1_and_a_large_batc
     assert out["latency_large_per_sample_ms"] == pytest.approx(out["latency_large_ms"] / 32)
 
 
+def test_on_several_threads_batch_1_is_timed_on_one_thread_too_as_a_control():
+    model, before = Counting(), torch.get_num_threads()
+    settings = costs.LatencySettings(large_batch=32, warmup=2, repeats_small=8, repeats_large=4, rounds=2)
+    torch.set_num_threads(2)
+    try:
+        out = costs.latency(model, torch.rand(10, 4), torch.device("cpu"), settings)
+        assert torch.get_num_threads() == 2, "the control leaves the threads as it found them"
+    finally:
+        torch.set_num_threads(before)
+    assert model.batches == [1] * (2 + 8) + [32] * (2 + 4) + [1] * (2 + 8)
+    assert out["threads"] == 2 and out["latency_batch1_one_thread_ms"] > 0
+
+
 def test_checkpoint_bytes_are_the_bytes_the_model_store_writes(tmp_path):
     model = build_model("tiny-mlp", (1, 8, 8), 10)
     store = ModelStore(tmp_path)
@@ -74,6 +87,11 @@ def test_the_rules_of_a_noisy_measurement():
         "the load average was 2.0 per core",
         "the process got 20% of the wall time as CPU time (suspended or starved)",
     ]
+    # The convoy seen here: 224 ms a pass on 2 threads beside two other torch jobs, 0.69 ms on one thread.
+    assert costs.noise_reasons({"batch 1": 1.0}, 0.9, 0.9, (2, 0.224, 0.00069)) == [
+        "a batch-1 pass took 224 ms on 2 threads but 0.69 ms on one (its threads waited for each other on busy cores)"
+    ]
+    assert costs.noise_reasons({"batch 1": 1.0}, 0.9, 0.9, (2, 0.0003, 0.00025)) == [], "threads barely help at batch 1"
 
 
 class Stalls(nn.Module):

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 from helpers.costs import SPEC, cost_body
 
-from bench.results.costs import accuracy_vs_cost, cost_table, run_training_seconds
+from bench.results.costs import accuracy_vs_cost, cost_table, run_training_seconds, starved_training
 
 
 def test_a_students_training_cost_includes_its_teacher_once_and_the_run_counts_each_model_once():
@@ -31,6 +31,21 @@ def test_an_unknown_training_cost_is_nan_not_zero():
     t = cost_table([cost_body("ckpt", 10, None, [])], SPEC)
     assert math.isnan(t["train_seconds"].iloc[0]) and math.isnan(t["total_train_seconds"].iloc[0])
     assert math.isnan(run_training_seconds(t))
+
+
+def test_a_training_that_got_little_cpu_is_told_from_a_costly_one():
+    # 546 s of wall time with 160 s of CPU: paused for minutes (the issue's base-half); 81 s wall on 2 threads, 150 s CPU: busy.
+    bodies = [
+        cost_body("teacher", 1000, 81.0, [], cpu=150.0),
+        cost_body("s1", 100, 546.0, [81.0], cpu=160.0),
+        cost_body("ckpt", 10, None, []),
+    ]
+    t = cost_table(bodies, SPEC).set_index("model")
+    assert (t.at["s1", "train_cpu_seconds"], t.at["teacher", "train_cpu_seconds"]) == (160.0, 150.0)
+    assert math.isnan(t.at["s1", "total_train_cpu_seconds"]), "the teacher link of s1's chain has no CPU time in this fake"
+    assert math.isnan(t.at["ckpt", "train_cpu_seconds"])
+    starved = starved_training(t.reset_index())
+    assert list(starved) == ["s1"] and "wall 546 s but CPU 160 s" in starved["s1"]
 
 
 def test_accuracy_vs_cost_takes_naive_and_adaptive_worst_cases_at_the_eps_every_model_shares():

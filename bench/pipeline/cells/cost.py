@@ -19,7 +19,15 @@ log = logging.getLogger(__name__)
 
 def _training_cost(ws: Workspace, ref: ModelRef) -> dict[str, Any]:
     # What training this model took, as the store recorded it when it was trained (a cached model keeps its own).
-    entry: dict[str, Any] = {"id": ref.id, "train_seconds": None, "epochs": None, "trained_at": None, "threads": None, "device": None}
+    entry: dict[str, Any] = {
+        "id": ref.id,
+        "train_seconds": None,
+        "train_cpu_seconds": None,
+        "epochs": None,
+        "trained_at": None,
+        "threads": None,
+        "device": None,
+    }
     if ref.external is not None or ref.checkpoint is not None:
         return entry | {"origin": "external" if ref.external else "checkpoint"}
     meta_path = ws.store.paths(ref.key)[2]
@@ -31,6 +39,7 @@ def _training_cost(ws: Workspace, ref: ModelRef) -> dict[str, Any]:
     return entry | {
         "origin": "store",
         "train_seconds": meta.get("seconds"),
+        "train_cpu_seconds": meta.get("cpu_seconds"),  # None for a model trained before bench kept it
         "epochs": (meta.get("train") or {}).get("epochs"),
         "trained_at": prov.get("computed_at"),
         "threads": prov.get("threads"),

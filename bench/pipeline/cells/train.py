@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
     """Load the model from its checkpoint or the store, or train and store it."""
     spec, data = cell.model, ws.data(cell.data)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if spec.kind == "external":
         return _external(cell, ws, start)
     torch.manual_seed(cell.seed)  # the initial weights, if this model gets trained below
@@ -62,6 +62,8 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         module.to(ws.device)
         fit(module, data.x_train, data.y_train, spec.train, cell.seed, soft_targets=targets, desc=f"train {spec.id}", quiet=ws.paths.quiet)
         seconds = time.perf_counter() - start
+        # CPU seconds over all of this process's threads: wall >> CPU says the training was paused or shared its cores.
+        cpu_seconds = time.process_time() - cpu_start
         acc = float((predict_logits(module, data.x_test).argmax(1).cpu() == data.y_test).float().mean())
         prov = cell_provenance(ws.device, seconds)
         meta = {
@@ -70,6 +72,7 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
             "arch": spec.arch,
             "train": spec.train.canonical(),
             "seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu_seconds, 2),
             "test_accuracy": acc,
             "data": data.train_fingerprint,
             "provenance": prov,

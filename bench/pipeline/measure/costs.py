@@ -11,9 +11,14 @@
   the passes run in several short rounds and the fastest round's median is kept (a stall
   or a burst of co-tenant work spoils a round, not the number), and the measurement says
   when it cannot be trusted: ``noisy``, with the reason, when the typical round is much
-  slower than the fastest, when
-  the machine's load average exceeds its cores, or when the process got less than half
-  of the wall time as CPU time (it was suspended, or starved by another process).
+  slower than the fastest, when the machine's load average exceeds its cores, when the
+  process got less than half of the wall time as CPU time (it was suspended, or starved
+  by another process), or when its threads slowed each other down: on cores that other
+  processes' threads also want, every parallel region of a batch-1 pass waits for a
+  sibling thread the OS has descheduled, and a pass of 0.6 ms took 224 ms on this
+  machine (2 threads, two other torch jobs running), while on one thread it took 0.69 ms.
+  So on the CPU, with more than one thread, batch 1 is timed on one thread too, as a
+  control, and a multi-threaded time far above it is flagged.
 
 Training cost (seconds, epochs) is measured when a model is trained and kept with it
 in the model store; ``bench.pipeline.cells.cost.measure`` reads it from there.
@@ -33,6 +38,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from bench.results.costs import CPU_SHARE_LIMIT
+
 
 @dataclass(frozen=True)
 class LatencySettings:
@@ -46,10 +53,13 @@ class LatencySettings:
 
 
 # When a measurement is flagged noisy: the median round's median over the fastest's; the 1-minute load average per
-# core (bench's own threads count, so a run alone stays below it); the process's CPU seconds per wall second (CPU only).
+# core (bench's own threads count, so a run alone stays below it); and the process's CPU seconds per wall second
+# under CPU_SHARE_LIMIT (CPU only; its home is the cost table's, which judges training time by it too).
 SPREAD_LIMIT = 1.5
 LOAD_LIMIT = 1.5
-CPU_SHARE_LIMIT = 0.5
+# Batch 1 on N threads against one thread: on a quiet machine within ~1.2x either way (threads barely help a pass this
+# small); far above, the threads waited for each other.
+THREAD_CONTROL_LIMIT = 3.0
 
 
 def parameter_count(module: nn.Module) -> int:
@@ -112,13 +122,24 @@ def load_per_core() -> float:
     return load / cores
 
 
-def noise_reasons(spreads: dict[str, float], load: float, cpu_share: float | None) -> list[str]:
-    """Why a latency measurement cannot be trusted (empty when it can): the rules of ``noisy``."""
+def noise_reasons(
+    spreads: dict[str, float], load: float, cpu_share: float | None, threads: tuple[int, float, float] | None = None
+) -> list[str]:
+    """Why a latency measurement cannot be trusted (empty when it can): the rules of ``noisy``.
+
+    ``threads``: (threads, batch-1 seconds on them, batch-1 seconds on one thread), the control of a CPU measurement.
+    """
     reasons = [f"its rounds differ {v:.1f}x at {name}" for name, v in spreads.items() if v > SPREAD_LIMIT]
     if load > LOAD_LIMIT:
         reasons.append(f"the load average was {load:.1f} per core")
     if cpu_share is not None and cpu_share < CPU_SHARE_LIMIT:
         reasons.append(f"the process got {cpu_share:.0%} of the wall time as CPU time (suspended or starved)")
+    if threads is not None and threads[1] > THREAD_CONTROL_LIMIT * threads[2]:
+        n, many, one = threads
+        reasons.append(
+            f"a batch-1 pass took {1000 * many:.3g} ms on {n} threads but {1000 * one:.3g} ms on one "
+            "(its threads waited for each other on busy cores)"
+        )
     return reasons
 
 
@@ -140,6 +161,14 @@ def latency(module: nn.Module, x: Tensor, device: torch.device, settings: Latenc
         big = large_batch(x, settings.large_batch).to(device)
         small = round_medians(module, one, settings.warmup, settings.repeats_small, settings.rounds)
         large = round_medians(module, big, settings.warmup, settings.repeats_large, settings.rounds)
+        threads = torch.get_num_threads()
+        control = None
+        if device.type == "cpu" and threads > 1:
+            try:
+                torch.set_num_threads(1)
+                control = (threads, min(small), min(round_medians(module, one, settings.warmup, settings.repeats_small, settings.rounds)))
+            finally:
+                torch.set_num_threads(threads)
     finally:
         module.train(was_training)
     # On a GPU the process waits for the device, so its CPU time says nothing about a co-tenant.
@@ -150,7 +179,7 @@ def latency(module: nn.Module, x: Tensor, device: torch.device, settings: Latenc
     # large batch's 2 a round are too few to judge by (on an idle machine they differed up to 3x).
     spreads = {"batch 1": statistics.median(small) / min(small), f"batch {len(big)}": statistics.median(large) / min(large)}
     small_s, large_s = min(small), min(large)
-    reasons = noise_reasons({"batch 1": spreads["batch 1"]}, load, cpu_share)
+    reasons = noise_reasons({"batch 1": spreads["batch 1"]}, load, cpu_share, control)
     return {
         "latency_batch1_ms": 1000 * small_s,
         "latency_large_ms": 1000 * large_s,
@@ -159,7 +188,8 @@ def latency(module: nn.Module, x: Tensor, device: torch.device, settings: Latenc
         "repeats_batch1": settings.repeats_small,
         "repeats_large": settings.repeats_large,
         "rounds": settings.rounds,
-        "threads": torch.get_num_threads(),
+        "threads": threads,
+        "latency_batch1_one_thread_ms": 1000 * control[2] if control else None,
         "latency_batch1_spread": spreads["batch 1"],
         "latency_large_spread": spreads[f"batch {len(big)}"],
         "load_per_core": load,

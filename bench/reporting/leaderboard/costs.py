@@ -20,6 +20,7 @@ COLUMNS = {
     "flops_per_sample": "flops_per_sample",
     "latency_batch1_ms": "latency_batch1_ms",
     "train_seconds": "total_train_seconds",
+    "train_cpu_seconds": "total_train_cpu_seconds",
 }
 NOISY = "noisy"  # the batch-1 latency was measured on a busy machine (bench.pipeline.measure.costs)
 SORT_KEYS = {"params": "params", "flops": "flops_per_sample", "latency": "latency_batch1_ms", "train": "train_seconds"}
@@ -56,7 +57,7 @@ def add_costs(frame: pd.DataFrame, costs: dict[str, pd.DataFrame]) -> pd.DataFra
         hit = c[c["model"] == row["model"]] if c is not None and len(c) else None
         if hit is not None and len(hit):
             for col, src in COLUMNS.items():
-                out.at[i, col] = float(hit[src].iloc[0])
+                out.at[i, col] = float(hit[src].iloc[0]) if src in hit else math.nan  # costs.csv from before a column
             out.at[i, NOISY] = bool(hit["noisy"].iloc[0]) if "noisy" in hit else False
     return out
 
@@ -102,5 +103,9 @@ def display_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
             (num(v, ".3g") + " ms" + (" (noisy)" if noisy else "")) if not math.isnan(v) else "–"
             for v, noisy in zip(frame["latency_batch1_ms"], frame.get(NOISY, pd.Series(False, index=frame.index)), strict=True)
         ],
-        "train": [num(v, ".0f") + " s" if not math.isnan(v) else "–" for v in frame["train_seconds"]],
+        # Wall and CPU time: a training paused or sharing its cores shows as wall >> CPU, not as a costly model.
+        "train": [
+            (num(v, ".0f") + " s" + (f" (CPU {c:.0f} s)" if not math.isnan(c) else "")) if not math.isnan(v) else "–"
+            for v, c in zip(frame["train_seconds"], frame["train_cpu_seconds"], strict=True)
+        ],
     }

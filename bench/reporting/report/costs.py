@@ -21,7 +21,7 @@ from matplotlib.ticker import NullFormatter
 
 from bench.reporting.doc import Plot, Section, Table
 from bench.reporting.figures.plots import eps_text, norm_name, save_plot
-from bench.results.costs import accuracy_vs_cost, robust_column, run_training_seconds
+from bench.results.costs import accuracy_vs_cost, robust_column, run_training_seconds, starved_training
 
 # Marker and colour by role, so size, kind and temperature read at a glance.
 ROLES = {
@@ -94,6 +94,7 @@ def cost_section(costs: pd.DataFrame) -> Section:
             "threads": [_n(v) for v in costs["threads"]],
             "device": costs["device"],
             "train": [_s(v) for v in costs["train_seconds"]],
+            "train CPU": [_s(v) for v in costs["train_cpu_seconds"]],
             "epochs": [_n(v) for v in costs["epochs"]],
             "train incl. teachers": [_s(v) for v in costs["total_train_seconds"]],
             "epochs incl. teachers": [_n(v) for v in costs["total_epochs"]],
@@ -112,15 +113,20 @@ def cost_section(costs: pd.DataFrame) -> Section:
         "above the cores, a process suspended or starved), and `bench run --force` measures again. It depends "
         "on the machine and on what else ran on it then, so compare latencies within one run; a re-run reuses the "
         "measurement it finds for the same weights, device and threads (`bench run --force` measures again). "
-        "Training seconds and epochs were measured when each model was trained and are kept with it in the model "
-        "store, so a model reused from the store shows the cost of its original training. `incl. teachers` adds "
-        "the training of the model's teacher chain, each teacher once. "
+        "Training seconds (wall) and epochs were measured when each model was trained and are kept with it in the model "
+        "store, so a model reused from the store shows the cost of its original training. `train CPU` is that "
+        "training's CPU time over all its threads: on N threads a busy training shows up to N times its wall time, "
+        "and one that was paused or shared its cores shows well under it, so a slow row is told from a slow model. "
+        "`incl. teachers` adds the training of the model's teacher chain, each teacher once. "
         + (
             f"The whole run's training, every model counted once (a shared teacher too): {total:.1f} s."
             if not math.isnan(total)
             else "The whole run's training time is unknown (a model came from a checkpoint or a program file)."
         )
     )
+    starved = starved_training(costs)
+    if starved:
+        text += " Training times that are not the model's cost: " + "; ".join(f"{m}: {why}" for m, why in starved.items()) + "."
     return Section("Cost", text, (Table(frame),))
 
 
