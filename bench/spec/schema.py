@@ -242,6 +242,24 @@ RANDOMIZED_STEPS = ("gaussian-noise", "random-resize-pad")
 """Steps that draw fresh randomness on every pass: a model with one is judged by majority vote (``eval_draws``)."""
 
 
+class ClaimedSpec(StrictModel):
+    """What a defence's own paper reports for it: shown beside bench's measured number, never used to compute anything."""
+
+    robust_accuracy: float = Field(ge=0, le=1, description="The claimed robust accuracy, a fraction in [0, 1] (0.89 for 89%).")
+    norm: Norm = Field(description="The threat model of the claim (`linf`, `l2`, `l0`).")
+    eps: float = Field(ge=0, description="The budget of the claim on the [0, 1] input scale (a fraction like 8/255 works).")
+    source: str = Field(description="Where the claim comes from: a citation or a URL.")
+
+    @field_validator("eps", mode="before")
+    @classmethod
+    def _budget(cls, value: Any) -> Any:
+        # Papers write budgets as 8/255, as attack budgets may be written.
+        try:
+            return parse_fraction(value)
+        except ValueError as exc:
+            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
+
+
 class ModelSpec(StrictModel):
     """A model to train (or load) and evaluate."""
 
@@ -267,7 +285,19 @@ class ModelSpec(StrictModel):
         1, ge=1, description="Passes per prediction of a randomized model: clean accuracy and success use their majority vote."
     )
 
-    added_later: ClassVar[dict[str, Any]] = {"defence": [], "eval_draws": 1}
+    claimed: ClaimedSpec | None = Field(
+        None,
+        description="What the defence's paper reports (robust accuracy, norm, eps, source): shown next to the measured "
+        "number in the report and the leaderboard; changes no computation, no spec hash and no cache key.",
+    )
+
+    added_later: ClassVar[dict[str, Any]] = {"defence": [], "eval_draws": 1, "claimed": None}
+    # Fields that describe the model without determining any result: left out of every hash and key, even when set.
+    descriptive: ClassVar[frozenset[str]] = frozenset({"claimed"})
+
+    def key_dump(self) -> dict[str, Any]:
+        """The spec as hashes and task keys see it: its JSON dump without the ``descriptive`` fields."""
+        return self.model_dump(mode="json", exclude=set(self.descriptive))
 
     def defence_json(self) -> str:
         """The defence as canonical JSON (``""`` for none): what keys and model references carry."""
@@ -385,13 +415,15 @@ class SuiteSpec(StrictModel):
         their contents (their name when they do not exist yet), so the same suite hashes
         alike on every machine and two different ``mine.pt`` do not. Fields added later
         count only when set, so existing suites keep their hash. Where it runs
-        (``executor``) is not part of what it computes.
+        (``executor``) and what a model's paper claims (``claimed``) are not part of what it computes.
         """
         # `strict` only decides the exit code, so a strict and a lenient run of one suite are the same run.
         data = self.model_dump(mode="json", exclude={"dataset": {"root", "path"}, "strict": True, "executor": True})
         if not data["plugins"]:
             del data["plugins"]
         for m, spec in zip(data["models"], self.models, strict=True):
+            for name in spec.descriptive:
+                m.pop(name, None)
             m["checkpoint"] = file_sha256(m["checkpoint"]) if m["checkpoint"] else None
             m["train"] = spec.train.canonical()
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
