@@ -75,6 +75,15 @@ def fmt(v: object) -> str:
     return str(v)
 
 
+def eps_as_written(eps: float) -> str:
+    """A budget as papers write it: ``0.3``, or ``8/255`` when it is a whole number of 255ths that ``:g`` would blur."""
+    short = f"{eps:g}"
+    steps = eps * 255
+    if len(short) > 6 and steps > 0 and abs(steps - round(steps)) < 1e-6:
+        return f"{round(steps)}/255"
+    return short
+
+
 def markdown_table(frame: pd.DataFrame, columns: list[str] | None = None) -> str:
     """A GitHub-flavoured Markdown table."""
     cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]

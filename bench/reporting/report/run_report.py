@@ -30,6 +30,7 @@ from bench.reporting.figures.plots import plot_min_norm_cdf, plot_naive_vs_adapt
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.reporting.report.audit import audit_flags, audit_sections
+from bench.reporting.report.claims import claims_section, read_claims
 from bench.reporting.report.costs import cost_section, plot_cost
 from bench.reporting.report.defences import defences_section, glance_section, plot_defences
 from bench.results.costs import read_costs
@@ -316,7 +317,9 @@ def build_doc(
     # The answer first: the glance, then the defences table with its figure; every detail after them.
     defences = next((p for p in plots if p.name == "defences"), None)
     figures = Section("Figures", " ".join(skipped), plots=tuple(p for p in plots if p is not defences), figures_only=True)
-    head = (glance_section(t), defences_section(t, defences))
+    claims = read_claims(manifest.get("spec"))
+    claimed = claims_section(t.summary, claims)
+    head = (glance_section(t, claims), *((claimed,) if claimed else ()), defences_section(t, defences))
     # Only a run that measured costs gets the section (runs from before bench measured them have no costs/).
     cost = (cost_section(costs),) if costs is not None and len(costs) else ()
     defended = defended_models_section(manifest.get("spec"))
