@@ -21,7 +21,7 @@ Series = tuple[list[object], list[float]]
 
 @dataclass(frozen=True)
 class Plot:
-    """A saved figure and the data it shows (``series``: "panel|label" -> (x, y); ``images``: axes label -> array)."""
+    """A saved figure (PNG, SVG, PDF) and the data it shows (``series``: "panel|label" -> (x, y); ``images``: axes label -> array)."""
 
     name: str
     title: str
@@ -30,6 +30,7 @@ class Plot:
     svg: Path
     series: dict[str, Series] = field(default_factory=dict)
     images: dict[str, np.ndarray] = field(default_factory=dict)
+    pdf: Path | None = None  # the same figure as PDF, for papers
 
 
 @dataclass(frozen=True)

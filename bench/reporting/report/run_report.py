@@ -7,7 +7,7 @@ provenance, ``diagnostics/`` for the masking checks, and the optional
 ``examples/`` images). It writes:
 
 * ``summary.csv``, ``clean.csv``, ``naive_vs_adaptive.csv``, ``flags.csv``, ``seeds.csv``, ``costs.csv``;
-* ``plots/*.png`` and ``plots/*.svg``;
+* ``plots/*.png``, ``plots/*.svg`` and ``plots/*.pdf`` (TrueType fonts; byte-reproducible with ``SOURCE_DATE_EPOCH``);
 * ``report.html`` (self-contained), ``report.md`` (figures by relative path) and
   ``summary.md`` (``report.md`` without the figures).
 """
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from bench.fsutil import atomic_write_text
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci, pts
 from bench.reporting.figures.examples import plot_examples
-from bench.reporting.figures.plots import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.reporting.figures.plots import FIGURE_FORMATS, plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.reporting.report.audit import audit_flags, audit_sections
@@ -262,7 +262,7 @@ def draw_figures(
             skipped.append(f"{name}: not drawn, {why}.")
             if name == "examples" and len(t.summary):
                 log.warning("%s", skipped[-1])
-            for ext in (".png", ".svg"):
+            for ext in FIGURE_FORMATS:
                 (out / f"{name}{ext}").unlink(missing_ok=True)
         else:
             drawn.append(plot)
