@@ -226,8 +226,8 @@ def glance_section(t: RunTables, claims: Mapping[str, ClaimedSpec] | None = None
     return Section("At a glance", text, tuple(tables))
 
 
-def defences_section(t: RunTables, plot: Plot | None) -> Section:
-    """Every eps: clean accuracy, naive and adaptive worst cases with intervals, gap and verdict; the figure below it."""
+def defences_table(t: RunTables) -> pd.DataFrame:
+    """The Defences table's rows: per model x norm x eps, clean accuracy, naive and adaptive worst cases [95%], gap, verdict."""
     d = defences_frame(t.nva)
     reasons = verdict_reasons(t.flags).set_index("model") if len(t.flags) else pd.DataFrame()
     clean = t.clean.set_index("model")
@@ -241,11 +241,17 @@ def defences_section(t: RunTables, plot: Plot | None) -> Section:
         gap=[pts(g) for g in d["gap"]],
         verdict=[str(reasons.loc[m, "masking"]) if m in reasons.index else "–" for m in d["model"]],
     )
+    return frame
+
+
+def defences_section(t: RunTables, plot: Plot | None) -> Section:
+    """Every eps: clean accuracy, naive and adaptive worst cases with intervals, gap and verdict; the figure below it."""
+    frame = defences_table(t)
     text = (
         "Per model and budget: naive and adaptive worst-case robust accuracy (95% Wilson intervals) on the samples both "
         "groups attacked, at every eps where the naive group has an iterative attack; clean accuracy on the whole test split."
     )
-    if not len(d):
+    if not len(frame):
         text += " No row: no norm has an iterative naive attack and an adaptive attack at a shared eps."
     rows = tuple("fail" if v == "fail" else "warn" if v == "warn" else "" for v in frame.get("verdict", []))
     return Section("Defences", text, (Table(frame, rows),), plots=(plot,) if plot is not None else ())

@@ -34,7 +34,7 @@ from bench.reporting.report.claims import claims_section, read_claims
 from bench.reporting.report.costs import cost_section, plot_cost
 from bench.reporting.report.defences import defences_section, glance_section, plot_defences
 from bench.results.costs import read_costs
-from bench.results.details import read_details
+from bench.results.details import Details, read_details
 from bench.results.examples import load_strongest
 from bench.results.flags import model_verdicts
 from bench.results.records import WORST
@@ -327,13 +327,18 @@ def build_doc(
     return ReportDoc(f"bench report: {suite}", "; ".join(bits), sections)
 
 
+def read_tables(run: RunFolder) -> tuple[pd.DataFrame, list[Details], RunTables]:
+    """A run folder's records, attack details and tables (the audit's checks included): what every report of it reads."""
+    records = run.records()
+    details = read_details(run.path, run.outputs)
+    return records, details, audit_flags(compute_tables(records, run.diagnostics(), run.manifest.get("spec"), details), run.path)
+
+
 def write_report(run_dir: Path) -> pd.DataFrame:
     """Redraw every table, figure and report of a run folder from its records; return the summary."""
     run = RunFolder(run_dir)
     manifest, suite = run.manifest, run.suite
-    records = run.records()
-    details = read_details(run_dir, run.outputs)
-    t = audit_flags(compute_tables(records, run.diagnostics(), manifest.get("spec"), details), run_dir)
+    records, details, t = read_tables(run)
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
