@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 from bench.registry import did_you_mean
@@ -45,6 +45,18 @@ def parse_fraction(value: Any) -> float:
     if den == 0:
         raise ValueError(f"{value!r} divides by zero")
     return num / den
+
+
+def budget(value: Any) -> float:
+    """``parse_fraction`` for a validator: a budget that is no number is a spec error that names it."""
+    try:
+        return parse_fraction(value)
+    except ValueError as exc:
+        raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
+
+
+Budget = Annotated[float, BeforeValidator(budget)]
+"""A budget field: a number, or a fraction as papers write budgets (8/255)."""
 
 
 class StrictModel(BaseModel):
@@ -114,7 +126,7 @@ class AdversarialSpec(StrictModel):
     method: Literal["fgsm-rs", "pgd"] = Field(
         "fgsm-rs", description="fgsm-rs: one signed step from a uniform random start (Wong et al. 2020); pgd: Madry et al. 2018."
     )
-    eps: float = Field(gt=0, description="Training budget on the [0, 1] input scale (a fraction like 8/255 works).")
+    eps: Budget = Field(gt=0, description="Training budget on the [0, 1] input scale (a fraction like 8/255 works).")
     norm: Literal["linf", "l2"] = Field("linf", description="Threat model of the training attack.")
     steps: int = Field(10, ge=1, description="PGD steps (fgsm-rs: always one).")
     step_size: float | None = Field(
@@ -124,14 +136,6 @@ class AdversarialSpec(StrictModel):
     clean_weight: float = Field(
         0.0, ge=0, le=1, description="Loss = (1-w) * adversarial loss + w * clean loss; 0 trains on adversarial inputs only."
     )
-
-    @field_validator("eps", mode="before")
-    @classmethod
-    def _budget(cls, value: Any) -> Any:
-        try:
-            return parse_fraction(value)
-        except ValueError as exc:
-            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
 
     @model_validator(mode="after")
     def _one_step(self) -> AdversarialSpec:
@@ -247,17 +251,8 @@ class ClaimedSpec(StrictModel):
 
     robust_accuracy: float = Field(ge=0, le=1, description="The claimed robust accuracy, a fraction in [0, 1] (0.89 for 89%).")
     norm: Norm = Field(description="The threat model of the claim (`linf`, `l2`, `l0`).")
-    eps: float = Field(ge=0, description="The budget of the claim on the [0, 1] input scale (a fraction like 8/255 works).")
+    eps: Budget = Field(ge=0, description="The budget of the claim on the [0, 1] input scale (a fraction like 8/255 works).")
     source: str = Field(description="Where the claim comes from: a citation or a URL.")
-
-    @field_validator("eps", mode="before")
-    @classmethod
-    def _budget(cls, value: Any) -> Any:
-        # Papers write budgets as 8/255, as attack budgets may be written.
-        try:
-            return parse_fraction(value)
-        except ValueError as exc:
-            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
 
 
 class ModelSpec(StrictModel):
@@ -368,10 +363,7 @@ class AttackSpec(StrictModel):
     def _budgets(cls, value: Any) -> Any:
         # `eps: 0.3` means one budget, and papers write budgets as 8/255: accept both.
         items = value if isinstance(value, list | tuple) else [value]
-        try:
-            return [parse_fraction(v) for v in items]
-        except ValueError as exc:
-            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
+        return [budget(v) for v in items]
 
 
 class ExecutorSpec(StrictModel):
