@@ -10,6 +10,7 @@ from bench.commands.baseline import baseline
 from bench.commands.check import check
 from bench.commands.costs import costs
 from bench.commands.describe import describe
+from bench.commands.export import export
 from bench.commands.leaderboard import leaderboard
 from bench.commands.ls import ls
 from bench.commands.report import report
@@ -32,7 +33,7 @@ def cli() -> None:
     """
 
 
-for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test, costs):
+for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test, costs, export):
     cli.add_command(command)
 
 

@@ -56,10 +56,11 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     ),
     "bench.reporting": ("doc", "markdown", "html"),
     "bench.reporting.figures": ("plots", "examples"),
-    "bench.reporting.report": ("run_report", "defences", "audit", "costs"),
+    "bench.reporting.report": ("run_report", "defences", "claims", "audit", "costs"),
     "bench.reporting.leaderboard": ("board", "costs"),
     "bench.reporting.gate": ("compare", "output"),
-    "bench.commands": ("run", "validate", "describe", "ls", "report", "leaderboard", "baseline", "check", "attack_test", "costs"),
+    "bench.reporting.export": ("paper", "robustbench"),
+    "bench.commands": ("run", "validate", "describe", "ls", "report", "leaderboard", "baseline", "check", "attack_test", "costs", "export"),
 }
 
 

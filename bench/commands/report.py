@@ -17,7 +17,7 @@ def report(run_dir: Path, quiet: bool) -> None:
     """Redraw every table and figure of RUN_DIR from its per-sample records alone.
 
     Writes summary.csv/.md, clean.csv, naive_vs_adaptive.csv, flags.csv, seeds.csv,
-    report.md, a self-contained report.html and plots/*.png/.svg. Needs no models
+    report.md, a self-contained report.html and plots/*.png/.svg/.pdf. Needs no models
     and no data; `bench run` calls the same code at its end. A figure that is not
     drawn is named on stderr, with why (a warning when the run's own images are missing).
     """

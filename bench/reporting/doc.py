@@ -21,7 +21,7 @@ Series = tuple[list[object], list[float]]
 
 @dataclass(frozen=True)
 class Plot:
-    """A saved figure and the data it shows (``series``: "panel|label" -> (x, y); ``images``: axes label -> array)."""
+    """A saved figure (PNG, SVG, PDF) and the data it shows (``series``: "panel|label" -> (x, y); ``images``: axes label -> array)."""
 
     name: str
     title: str
@@ -30,6 +30,7 @@ class Plot:
     svg: Path
     series: dict[str, Series] = field(default_factory=dict)
     images: dict[str, np.ndarray] = field(default_factory=dict)
+    pdf: Path | None = None  # the same figure as PDF, for papers
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,15 @@ def fmt(v: object) -> str:
             return "∞"
         return f"{v:.4g}"
     return str(v)
+
+
+def eps_as_written(eps: float) -> str:
+    """A budget as papers write it: ``0.3``, or ``8/255`` when it is a whole number of 255ths that ``:g`` would blur."""
+    short = f"{eps:g}"
+    steps = eps * 255
+    if len(short) > 6 and steps > 0 and abs(steps - round(steps)) < 1e-6:
+        return f"{round(steps)}/255"
+    return short
 
 
 def markdown_table(frame: pd.DataFrame, columns: list[str] | None = None) -> str:

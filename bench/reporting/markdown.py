@@ -23,7 +23,8 @@ def render_markdown(doc: ReportDoc, figures: bool = True, title: str | None = No
                 body = f"<details><summary>{table.collapsed}</summary>\n\n{body}\n</details>\n"
             out.append(body)
         for p in sec.plots if figures else ():
-            out.append(f"### {p.title}\n\n![{p.title}](plots/{p.png.name})\n\n{p.caption} ([SVG](plots/{p.svg.name}))\n")
+            pdf = f", [PDF](plots/{p.pdf.name})" if p.pdf else ""
+            out.append(f"### {p.title}\n\n![{p.title}](plots/{p.png.name})\n\n{p.caption} ([SVG](plots/{p.svg.name}){pdf})\n")
         if sec.code:
             out.append(f"<details><summary>{sec.code_title}</summary>\n\n```json\n{sec.code}\n```\n\n</details>\n")
     return "\n".join(out)

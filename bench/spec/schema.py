@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 from bench.registry import did_you_mean
@@ -45,6 +45,18 @@ def parse_fraction(value: Any) -> float:
     if den == 0:
         raise ValueError(f"{value!r} divides by zero")
     return num / den
+
+
+def budget(value: Any) -> float:
+    """``parse_fraction`` for a validator: a budget that is no number is a spec error that names it."""
+    try:
+        return parse_fraction(value)
+    except ValueError as exc:
+        raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
+
+
+Budget = Annotated[float, BeforeValidator(budget)]
+"""A budget field: a number, or a fraction as papers write budgets (8/255)."""
 
 
 class StrictModel(BaseModel):
@@ -114,7 +126,7 @@ class AdversarialSpec(StrictModel):
     method: Literal["fgsm-rs", "pgd"] = Field(
         "fgsm-rs", description="fgsm-rs: one signed step from a uniform random start (Wong et al. 2020); pgd: Madry et al. 2018."
     )
-    eps: float = Field(gt=0, description="Training budget on the [0, 1] input scale (a fraction like 8/255 works).")
+    eps: Budget = Field(gt=0, description="Training budget on the [0, 1] input scale (a fraction like 8/255 works).")
     norm: Literal["linf", "l2"] = Field("linf", description="Threat model of the training attack.")
     steps: int = Field(10, ge=1, description="PGD steps (fgsm-rs: always one).")
     step_size: float | None = Field(
@@ -124,14 +136,6 @@ class AdversarialSpec(StrictModel):
     clean_weight: float = Field(
         0.0, ge=0, le=1, description="Loss = (1-w) * adversarial loss + w * clean loss; 0 trains on adversarial inputs only."
     )
-
-    @field_validator("eps", mode="before")
-    @classmethod
-    def _budget(cls, value: Any) -> Any:
-        try:
-            return parse_fraction(value)
-        except ValueError as exc:
-            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
 
     @model_validator(mode="after")
     def _one_step(self) -> AdversarialSpec:
@@ -242,6 +246,15 @@ RANDOMIZED_STEPS = ("gaussian-noise", "random-resize-pad")
 """Steps that draw fresh randomness on every pass: a model with one is judged by majority vote (``eval_draws``)."""
 
 
+class ClaimedSpec(StrictModel):
+    """What a defence's own paper reports for it: shown beside bench's measured number, never used to compute anything."""
+
+    robust_accuracy: float = Field(ge=0, le=1, description="The claimed robust accuracy, a fraction in [0, 1] (0.89 for 89%).")
+    norm: Norm = Field(description="The threat model of the claim (`linf`, `l2`, `l0`).")
+    eps: Budget = Field(ge=0, description="The budget of the claim on the [0, 1] input scale (a fraction like 8/255 works).")
+    source: str = Field(description="Where the claim comes from: a citation or a URL.")
+
+
 class ModelSpec(StrictModel):
     """A model to train (or load) and evaluate."""
 
@@ -267,7 +280,19 @@ class ModelSpec(StrictModel):
         1, ge=1, description="Passes per prediction of a randomized model: clean accuracy and success use their majority vote."
     )
 
-    added_later: ClassVar[dict[str, Any]] = {"defence": [], "eval_draws": 1}
+    claimed: ClaimedSpec | None = Field(
+        None,
+        description="What the defence's paper reports (robust accuracy, norm, eps, source): shown next to the measured "
+        "number in the report and the leaderboard; changes no computation, no spec hash and no cache key.",
+    )
+
+    added_later: ClassVar[dict[str, Any]] = {"defence": [], "eval_draws": 1, "claimed": None}
+    # Fields that describe the model without determining any result: left out of every hash and key, even when set.
+    descriptive: ClassVar[frozenset[str]] = frozenset({"claimed"})
+
+    def key_dump(self) -> dict[str, Any]:
+        """The spec as hashes and task keys see it: its JSON dump without the ``descriptive`` fields."""
+        return self.model_dump(mode="json", exclude=set(self.descriptive))
 
     def defence_json(self) -> str:
         """The defence as canonical JSON (``""`` for none): what keys and model references carry."""
@@ -338,10 +363,7 @@ class AttackSpec(StrictModel):
     def _budgets(cls, value: Any) -> Any:
         # `eps: 0.3` means one budget, and papers write budgets as 8/255: accept both.
         items = value if isinstance(value, list | tuple) else [value]
-        try:
-            return [parse_fraction(v) for v in items]
-        except ValueError as exc:
-            raise PydanticCustomError("eps", "{why}", {"why": str(exc)}) from None
+        return [budget(v) for v in items]
 
 
 class ExecutorSpec(StrictModel):
@@ -385,13 +407,15 @@ class SuiteSpec(StrictModel):
         their contents (their name when they do not exist yet), so the same suite hashes
         alike on every machine and two different ``mine.pt`` do not. Fields added later
         count only when set, so existing suites keep their hash. Where it runs
-        (``executor``) is not part of what it computes.
+        (``executor``) and what a model's paper claims (``claimed``) are not part of what it computes.
         """
         # `strict` only decides the exit code, so a strict and a lenient run of one suite are the same run.
         data = self.model_dump(mode="json", exclude={"dataset": {"root", "path"}, "strict": True, "executor": True})
         if not data["plugins"]:
             del data["plugins"]
         for m, spec in zip(data["models"], self.models, strict=True):
+            for name in spec.descriptive:
+                m.pop(name, None)
             m["checkpoint"] = file_sha256(m["checkpoint"]) if m["checkpoint"] else None
             m["train"] = spec.train.canonical()
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))

@@ -1,4 +1,4 @@
-"""The light commands (validate, ls, report, leaderboard, baseline, check) never import torch or the attack libraries."""
+"""The light commands (validate, ls, report, leaderboard, baseline, check, export) never import torch or the attack libraries."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def test_light_commands_import_no_torch(smoke_cold_run, tmp_path):
         ["leaderboard", str(run_dir)],
         ["baseline", str(run_dir), "-o", str(tmp_path / "b.json")],
         ["check", str(run_dir), "--baseline", str(tmp_path / "b.json")],
+        ["export", str(run_dir), "--format", "latex", "--out", str(tmp_path / "t.tex")],
+        ["export", str(run_dir), "--format", "csv", "--out", str(tmp_path / "csv")],
+        ["export", str(run_dir), "--format", "robustbench", "--out", str(tmp_path / "rb")],
     ]
     code = LIGHT.format(commands=commands, heavy=set(HEAVY))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)

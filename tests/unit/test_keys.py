@@ -109,3 +109,30 @@ def test_an_attack_cell_renamed_keeps_its_key_and_names_its_shard_after_the_new_
     assert (cell.shard, renamed.shard) == (f"records/a__pgd.{cell.key[:16]}.csv", f"records/a__pgd10.{cell.key[:16]}.csv")
     transfer = AttackCell(PGD, model, data, 0, RUNTIME, "attack code", "a__clean.0.csv", source=model)
     assert transfer.key != cell.key, "crafted on a source model: another result"
+
+
+def test_a_claimed_number_changes_neither_the_spec_hash_nor_any_cell_key():
+    from helpers.suites import SMOKE
+
+    from bench.pipeline.cells.build import attack_cell, cost_cell, defended_ref, eval_cell, train_cell
+    from bench.spec.load import load_suite
+
+    claim = "{robust_accuracy: 0.89, norm: linf, eps: 8/255, source: 'Papernot et al. 2016'}"
+    plain = load_suite(SMOKE)
+    claimed = load_suite(SMOKE, [f"models.2.claimed={claim}"])
+    assert claimed.models[2].claimed is not None and claimed.models[2].claimed.eps == 8 / 255
+    assert claimed.models[2].model_dump(mode="json")["claimed"]["source"] == "Papernot et al. 2016", "the manifest keeps it"
+    assert claimed.spec_hash() == plain.spec_hash()
+    data = DataRef("digits", 0, None, 200, "t", "e", "x")
+
+    def keys_of(spec):
+        out = []
+        for m in spec.models:
+            train = train_cell(m, data, 0, RUNTIME, None)
+            ref = defended_ref(ModelRef(m.id, m.arch, train.key(), "weights", "code"), m)
+            ev = eval_cell(ref, data, True, RUNTIME)
+            atk = attack_cell(spec.attacks[0], ref, data, 0, RUNTIME, ev, None)
+            out += [train.key(), ev.outputs, atk.key, atk.shard, cost_cell(ref, (), data, RUNTIME, "cpu", 1).key, m.key_dump()]
+        return out
+
+    assert keys_of(claimed) == keys_of(plain)

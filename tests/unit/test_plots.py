@@ -118,3 +118,54 @@ def test_naive_vs_adaptive_bars_use_the_largest_common_eps(tmp_path):
     both_files(plot)
     assert plot.series["L∞ eps 0.1|naive attacks (worst case)"] == (["a", "b"], [100.0, 100.0])
     assert plot.series["L∞ eps 0.1|adaptive attacks (worst case)"] == (["a", "b"], [50.0, 25.0])
+
+
+def pdf_font_subtypes(pdf: bytes) -> set[str]:
+    """Every font ``/Subtype`` a PDF declares, parsed from its (uncompressed) object dictionaries."""
+    import re
+
+    fonts = re.findall(rb"/Type\s*/Font\b[^>]*?/Subtype\s*/(\w+)|/Subtype\s*/(\w+)[^>]*?/Type\s*/Font\b", pdf)
+    return {(a or b).decode() for a, b in fonts}
+
+
+def test_pdf_figures_embed_truetype_fonts_not_type3_and_leave_the_callers_settings_alone(two_attacks, tmp_path):
+    import shutil
+    import subprocess
+
+    import matplotlib
+
+    before = matplotlib.rcParams["pdf.fonttype"]
+    plot = plot_robust_accuracy(summarize(two_attacks), "suite-x", tmp_path)
+    pdf = plot.pdf.read_bytes()
+    subtypes = pdf_font_subtypes(pdf)
+    # Type 42 is embedded as a CID font over a TrueType program (/FontFile2); Type 3 would be /Subtype /Type3.
+    assert "Type3" not in subtypes and {"Type0", "CIDFontType2"} <= subtypes, subtypes
+    assert b"/FontFile2" in pdf
+    assert matplotlib.rcParams["pdf.fonttype"] == before, "the setting is applied around the save only"
+    if shutil.which("pdffonts"):  # poppler-utils, where installed: the reader's own view of the fonts
+        listing = subprocess.run(["pdffonts", str(plot.pdf)], capture_output=True, text=True, check=True).stdout
+        rows = listing.splitlines()[2:]
+        assert rows and all("TrueType" in r and "Type 3" not in r for r in rows), listing
+
+
+def test_two_reports_of_one_run_with_the_same_source_date_epoch_have_identical_svg_and_pdf(tmp_path, monkeypatch):
+    from helpers.leaderboard import two_runs
+
+    from bench.reporting.report.run_report import write_report
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first, _ = two_runs(tmp_path / "a")
+    second, _ = two_runs(tmp_path / "b")
+    write_report(first)
+    write_report(second)
+    files = sorted(p.name for p in (first / "plots").iterdir() if p.suffix in (".svg", ".pdf"))
+    assert {"defences.pdf", "defences.svg", "robust_accuracy_vs_eps.pdf", "naive_vs_adaptive.svg"} <= set(files)
+    for name in files:
+        assert (first / "plots" / name).read_bytes() == (second / "plots" / name).read_bytes(), name
+    assert b"/CreationDate (D:20231114221320Z)" in (first / "plots" / "defences.pdf").read_bytes()
+
+
+def test_without_source_date_epoch_a_figure_carries_no_date(two_attacks, tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    plot = plot_robust_accuracy(summarize(two_attacks), "suite-x", tmp_path)
+    assert b"/CreationDate" not in plot.pdf.read_bytes() and "<dc:date>" not in plot.svg.read_text()

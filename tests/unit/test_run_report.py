@@ -143,7 +143,11 @@ def test_write_report_writes_every_table_figure_and_report(written):
     for name in ["summary.csv", "clean.csv", "naive_vs_adaptive.csv", "flags.csv", "seeds.csv", "summary.md", "report.md", "report.html"]:
         assert (run / name).is_file(), name
     for fig in FIGURES:
-        assert (run / "plots" / f"{fig}.png").is_file() and (run / "plots" / f"{fig}.svg").is_file(), fig
+        assert (
+            (run / "plots" / f"{fig}.png").is_file()
+            and (run / "plots" / f"{fig}.svg").is_file()
+            and (run / "plots" / f"{fig}.pdf").is_file()
+        ), fig
     assert len(summary) and "worst_case" in set(summary["attack"])
     seeds = pd.read_csv(run / "seeds.csv")
     pgd = seeds[(seeds["model"] == "distilled-t100") & (seeds["attack"] == "pgd-margin") & (seeds["eps"] == 0.1)].iloc[0]
@@ -224,7 +228,7 @@ def test_figures_that_no_longer_apply_are_removed_and_explained(written, tmp_pat
     assert (run / "plots" / "examples.png").exists()
     shutil.rmtree(run / "examples")
     write_report(run)
-    assert not (run / "plots" / "examples.png").exists() and not (run / "plots" / "examples.svg").exists()
+    assert not any((run / "plots" / f"examples.{ext}").exists() for ext in ("png", "svg", "pdf"))
     assert "examples: not drawn, no examples/ images for this run's attack cells" in (run / "report.md").read_text()
 
 

@@ -79,3 +79,20 @@ def test_spec_is_frozen():
 def test_view_divide_logits_by():
     data = mutate(lambda d: d["attacks"][0].update(view={"divide_logits_by": 100}))
     assert view_name(parse_suite(data).attacks[0].view) == "logits/100"
+
+
+@pytest.mark.parametrize(
+    "claim, message",
+    [
+        (
+            "{robust_accuracy: 89, norm: linf, eps: 0.3, source: x}",
+            "models[2].claimed.robust_accuracy: input should be less than or equal to 1",
+        ),
+        ("{robust_accuracy: 0.8, norm: linf, eps: 0.3, sorce: x}", "models[2].claimed.sorce: unknown field; did you mean 'source'?"),
+        ("{robust_accuracy: 0.8, norm: linf, eps: 8/0, source: x}", "models[2].claimed.eps: '8/0' divides by zero"),
+    ],
+)
+def test_a_bad_claim_is_refused_with_its_path(claim, message):
+    with pytest.raises(SpecError) as exc:
+        load_suite(SMOKE, [f"models.2.claimed={claim}"])
+    assert str(exc.value) == message

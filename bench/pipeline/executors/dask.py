@@ -158,14 +158,14 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
         name = f"train {mid}"
         if recipes[mid] not in by_recipe:  # two ids with one recipe: train once
             # A task key must name exactly its arguments: then two runs submitting the same key mean the same work.
-            args = [m.model_dump(mode="json"), asdict(data), seed, teacher.key if teacher else None, asdict(train_env)]
+            args = [m.key_dump(), asdict(data), seed, teacher.key if teacher else None, asdict(train_env)]
             key = task_key("train", args)
             by_recipe[recipes[mid]] = client.submit(train_task, m, data, seed, teacher, train_env, key=key, priority=priority[name])
         trained[mid] = by_recipe[recipes[mid]]
         deps = (f"train {m.teacher}",) if m.teacher else ()
         nodes.append(Node(name, trained[mid], deps, f"teacher {m.teacher} is not available", fatal=True))
         name = f"evaluate {mid}"
-        key = task_key("evaluate", [run, m.model_dump(mode="json"), trained[mid].key, env.force])
+        key = task_key("evaluate", [run, m.key_dump(), trained[mid].key, env.force])
         ready[mid] = client.submit(evaluate_task, trained[mid], m, data, env, key=key, priority=priority[name])
         nodes.append(Node(name, ready[mid], (f"train {mid}",), fatal=True))
     for planned in attack_plan(spec):

@@ -1,7 +1,7 @@
-"""Figures: drawn from DataFrames (never from files), each saved as PNG and SVG with the data it shows.
+"""Figures: drawn from DataFrames (never from files), each saved as PNG, SVG and PDF with the data it shows.
 
 Modules:
 
-* ``plots``: Figures for reports, drawn from DataFrames (never from files), each saved as PNG and SVG.
+* ``plots``: Figures for reports, drawn from DataFrames (never from files), each saved as PNG, SVG and PDF.
 * ``examples``: The examples figure: clean and adversarial inputs of each model's strongest attack, with predictions.
 """

@@ -1,4 +1,4 @@
-"""Figures for reports, drawn from DataFrames (never from files), each saved as PNG and SVG.
+"""Figures for reports, drawn from DataFrames (never from files), each saved as PNG, SVG and PDF.
 
 Every ``plot_*`` function returns a ``Plot`` whose ``series`` are read back from
 the drawn artists (lines, bars, images), so tests check the data actually
@@ -11,6 +11,7 @@ pyplot global state is involved and the Agg canvas is used for saving.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -72,17 +73,29 @@ def _collect(fig: Figure) -> tuple[dict[str, Series], dict[str, np.ndarray]]:
     return series, images
 
 
+FIGURE_FORMATS = (".png", ".svg", ".pdf")
+"""Every file a figure is saved as: PNG for the reports, SVG and PDF for papers."""
+SAVE_SETTINGS = {"svg.hashsalt": "bench", "svg.fonttype": "path", "pdf.fonttype": 42}
+"""matplotlib settings for saving, applied around each save only (never to the caller's process): a fixed SVG hash salt,
+and TrueType (Type 42) fonts in PDFs, since many venues reject the Type 3 fonts matplotlib embeds by default."""
+
+
 def save_plot(fig: Figure, out_dir: Path, name: str, title: str, caption: str) -> Plot:
-    """Title ``fig`` with ``title``, save it as ``<out_dir>/<name>.png`` and ``.svg`` and read back the data it shows."""
+    """Title ``fig`` with ``title``, save it as ``<out_dir>/<name>.png``, ``.svg`` and ``.pdf`` and read back the data it shows.
+
+    Redrawing the same records gives byte-identical SVG and PDF files: they carry no date, or, when
+    ``SOURCE_DATE_EPOCH`` is set (the reproducible-builds convention, which matplotlib reads), that date.
+    """
     fig.suptitle(title)
     out_dir.mkdir(parents=True, exist_ok=True)
-    png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
-    # A fixed hash salt and no date keep the SVG identical across redraws of the same records.
-    with matplotlib.rc_context({"svg.hashsalt": "bench", "svg.fonttype": "path"}):
+    png, svg, pdf = (out_dir / f"{name}{ext}" for ext in FIGURE_FORMATS)
+    dated = "SOURCE_DATE_EPOCH" in os.environ
+    with matplotlib.rc_context(SAVE_SETTINGS):
         fig.savefig(png, dpi=110, bbox_inches="tight")
-        fig.savefig(svg, bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(svg, bbox_inches="tight", metadata={} if dated else {"Date": None})
+        fig.savefig(pdf, bbox_inches="tight", metadata={} if dated else {"CreationDate": None})
     series, images = _collect(fig)
-    return Plot(name, title, caption, png, svg, series, images)
+    return Plot(name, title, caption, png, svg, series, images, pdf)
 
 
 def _colors(keys: list[str]) -> dict[str, tuple[float, ...]]:

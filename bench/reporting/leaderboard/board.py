@@ -30,7 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ from bench.reporting.leaderboard.costs import (
 )
 from bench.reporting.leaderboard.costs import display_columns as cost_display_columns
 from bench.reporting.markdown import render_markdown
+from bench.reporting.report.claims import CLAIM_COLUMNS, claim_cells, claim_columns, read_claims
 from bench.reporting.report.defences import NAIVE_ADAPTIVE_COLUMNS, leaderboard_defences, naive_adaptive_columns
 from bench.results.costs import read_costs
 from bench.results.families import family_name
@@ -60,7 +62,7 @@ from bench.results.metrics import EPS_DIGITS, common_eps, covers, eps_key, naive
 from bench.results.records import CLEAN
 from bench.results.run_folder import RunFolder
 from bench.results.tables import run_checks
-from bench.spec.schema import ViewSpec, view_name
+from bench.spec.schema import ClaimedSpec, ViewSpec, view_name
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class RunData:
     eval_fingerprint: str = ""
     spec_attacks: tuple[dict[str, Any], ...] = ()
     costs: pd.DataFrame | None = None  # the run's cost table (bench.results.costs), None when not read
+    claims: Mapping[str, ClaimedSpec] = field(default_factory=dict)  # model id -> what its paper reports (shown, never ranked)
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ def load_run(run_dir: Path) -> RunData:
         str((manifest.get("data") or {}).get("eval_fingerprint") or ""),
         tuple(a for a in spec_attacks if isinstance(a, dict)),
         read_costs(run_dir),
+        read_claims(manifest.get("spec")),
     )
 
 
@@ -229,6 +233,7 @@ def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> di
     verdict = model_verdicts(run.flags[run.flags["model"].astype(str) == model]) if len(run.flags) else pd.DataFrame()
     row["masking"] = str(verdict["masking"].iloc[0]) if len(verdict) else "-"
     row["flags_fail"], row["flags_warn"], row["unreliable"], row["why"] = _flag_counts(run.flags, model)
+    row.update(claim_columns(run.claims.get(model)))
     row.update({"date": run.finished, "spec_hash": run.spec_hash, "run_dir": str(run.run_dir)})
     return row
 
@@ -299,6 +304,7 @@ def build_leaderboards(
             "worst_case",
             "worst_case_lo",
             "worst_case_hi",
+            *CLAIM_COLUMNS,
             *NAIVE_ADAPTIVE_COLUMNS,
             "gap",
             "masking",
@@ -339,6 +345,8 @@ def display(board: Leaderboard) -> Table:
                 f"{pct(v)} [{100 * lo:.1f}, {100 * hi:.1f}]"
                 for v, lo, hi in zip(f["worst_case"], f["worst_case_lo"], f["worst_case_hi"], strict=True)
             ],
+            # What the model's paper reports, beside the measured worst case; only when some model declares one.
+            **({"claimed": claim_cells(f)} if f["claimed"].notna().any() else {}),
             "gap": [pts(v) for v in f["gap"]],
             **cost_display_columns(f),
             "flags": [f"{a} fail, {b} warn" for a, b in zip(f["flags_fail"], f["flags_warn"], strict=True)],
@@ -368,6 +376,11 @@ def _doc(boards: list[Leaderboard]) -> ReportDoc:
         seen[(b.dataset, b.norm)] = seen.get((b.dataset, b.norm), 0) + 1
         group = f" (group {seen[(b.dataset, b.norm)]} of {count[(b.dataset, b.norm)]})" if count[(b.dataset, b.norm)] > 1 else ""
         where = f"Evaluation set {b.eval_fingerprint[:12] or 'unknown'}; attack set: {'; '.join(b.attacks) or 'none'}."
+        if b.frame["claimed"].notna().any():
+            where += (
+                " `claimed` is what a model's own paper reports, at the budget it names: shown beside the measured worst "
+                "case, never ranked."
+            )
         if b.frame[NOISY].astype(bool).any():
             where += (
                 " A latency marked (noisy) was measured on a busy machine (see the run's Cost section): do not sort or "

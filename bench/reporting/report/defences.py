@@ -18,6 +18,7 @@ recomputed differently, so the glance, the defences table and the full tables ag
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +28,15 @@ from matplotlib.figure import Figure
 
 from bench.reporting.doc import Plot, Section, Table, display_frame, markdown_table, pct, pct_ci, pts
 from bench.reporting.figures.plots import _colors, eps_axis_label, norm_name, save_plot
+from bench.reporting.report.claims import claim_text, read_claims
 from bench.results.flags import model_verdicts
 from bench.results.metrics import common_eps, count_of, wilson
 from bench.results.records import WORST
+from bench.results.run_folder import RunFolder
 
 if TYPE_CHECKING:
     from bench.results.tables import RunTables
+    from bench.spec.schema import ClaimedSpec
 
 DEFENCE_COLUMNS = [
     "model",
@@ -136,8 +140,9 @@ def _ci(frame: pd.DataFrame, name: str) -> list[str]:
     return [pct_ci(v, lo, hi) for v, lo, hi in zip(frame[name], frame[f"{name}_lo"], frame[f"{name}_hi"], strict=True)]
 
 
-def glance_frame(t: RunTables) -> pd.DataFrame:
-    """One row per attacked model: clean accuracy, both worst cases at each norm's headline eps, verdict and reason."""
+def glance_frame(t: RunTables, claims: Mapping[str, ClaimedSpec] | None = None) -> pd.DataFrame:
+    """One row per attacked model: clean accuracy, both worst cases at each norm's headline eps, what its paper
+    claims (when any model of the run declares a claim), verdict and reason."""
     d = defences_frame(t.nva)
     heads = headline_eps(d)
     reasons = verdict_reasons(t.flags).set_index("model") if len(t.flags) else pd.DataFrame()
@@ -154,6 +159,8 @@ def glance_frame(t: RunTables) -> pd.DataFrame:
             where = f"{norm_name(norm)} {eps:g}"
             row[f"naive @ {where}"] = _ci(hit, "naive")[0] if len(hit) else "–"
             row[f"adaptive @ {where}"] = _ci(hit, "adaptive")[0] if len(hit) else "–"
+        if claims:
+            row["claimed"] = claim_text(claims[model]) if model in claims else "–"
         r = reasons.loc[model] if model in reasons.index else None
         # Not a "verdict" column: the CSS paints a failed row's verdict cell red, and an unreliable model's masking may be pass.
         row["masking"] = str(r["masking"]) if r is not None else "–"
@@ -186,9 +193,9 @@ def pivot_attacks(summary: pd.DataFrame) -> pd.DataFrame:
     return display_frame(wide.rename(columns={"_label": "attack"}), ["attack", "norm", "eps", *models])
 
 
-def glance_section(t: RunTables) -> Section:
+def glance_section(t: RunTables, claims: Mapping[str, ClaimedSpec] | None = None) -> Section:
     """The report's first section: the answer per model, with every detail collapsed under it."""
-    glance = glance_frame(t)
+    glance = glance_frame(t, claims)
     heads = headline_eps(defences_frame(t.nva))
     at = ", ".join(f"{norm_name(n)} eps {e:g}" for n, e in heads.items()) or "no eps (no norm has naive and adaptive attacks)"
     text = (
@@ -219,8 +226,8 @@ def glance_section(t: RunTables) -> Section:
     return Section("At a glance", text, tuple(tables))
 
 
-def defences_section(t: RunTables, plot: Plot | None) -> Section:
-    """Every eps: clean accuracy, naive and adaptive worst cases with intervals, gap and verdict; the figure below it."""
+def defences_table(t: RunTables) -> pd.DataFrame:
+    """The Defences table's rows: per model x norm x eps, clean accuracy, naive and adaptive worst cases [95%], gap, verdict."""
     d = defences_frame(t.nva)
     reasons = verdict_reasons(t.flags).set_index("model") if len(t.flags) else pd.DataFrame()
     clean = t.clean.set_index("model")
@@ -234,11 +241,17 @@ def defences_section(t: RunTables, plot: Plot | None) -> Section:
         gap=[pts(g) for g in d["gap"]],
         verdict=[str(reasons.loc[m, "masking"]) if m in reasons.index else "–" for m in d["model"]],
     )
+    return frame
+
+
+def defences_section(t: RunTables, plot: Plot | None) -> Section:
+    """Every eps: clean accuracy, naive and adaptive worst cases with intervals, gap and verdict; the figure below it."""
+    frame = defences_table(t)
     text = (
         "Per model and budget: naive and adaptive worst-case robust accuracy (95% Wilson intervals) on the samples both "
         "groups attacked, at every eps where the naive group has an iterative attack; clean accuracy on the whole test split."
     )
-    if not len(d):
+    if not len(frame):
         text += " No row: no norm has an iterative naive attack and an adaptive attack at a shared eps."
     rows = tuple("fail" if v == "fail" else "warn" if v == "warn" else "" for v in frame.get("verdict", []))
     return Section("Defences", text, (Table(frame, rows),), plots=(plot,) if plot is not None else ())
@@ -300,7 +313,7 @@ def glance_markdown(run_dir: Path) -> str:
         if f"n_{group}_robust" not in nva:  # a table written before the counts were kept beside the rates
             nva[f"n_{group}_robust"] = [count_of(v, n) for v, n in zip(nva[f"{group}_robust_accuracy"], nva["n_samples"], strict=True)]
     t = RunTables(summary, clean, nva, pd.DataFrame(), flags, pd.DataFrame())
-    frame = glance_frame(t)
+    frame = glance_frame(t, read_claims(RunFolder(run_dir).manifest.get("spec")))
     if not len(frame):
         return ""
     return "### At a glance\n\n" + markdown_table(frame)

@@ -7,7 +7,7 @@ provenance, ``diagnostics/`` for the masking checks, and the optional
 ``examples/`` images). It writes:
 
 * ``summary.csv``, ``clean.csv``, ``naive_vs_adaptive.csv``, ``flags.csv``, ``seeds.csv``, ``costs.csv``;
-* ``plots/*.png`` and ``plots/*.svg``;
+* ``plots/*.png``, ``plots/*.svg`` and ``plots/*.pdf`` (TrueType fonts; byte-reproducible with ``SOURCE_DATE_EPOCH``);
 * ``report.html`` (self-contained), ``report.md`` (figures by relative path) and
   ``summary.md`` (``report.md`` without the figures).
 """
@@ -26,14 +26,15 @@ from pydantic import ValidationError
 from bench.fsutil import atomic_write_text
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci, pts
 from bench.reporting.figures.examples import plot_examples
-from bench.reporting.figures.plots import plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.reporting.figures.plots import FIGURE_FORMATS, plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.reporting.report.audit import audit_flags, audit_sections
+from bench.reporting.report.claims import claims_section, read_claims
 from bench.reporting.report.costs import cost_section, plot_cost
 from bench.reporting.report.defences import defences_section, glance_section, plot_defences
 from bench.results.costs import read_costs
-from bench.results.details import read_details
+from bench.results.details import Details, read_details
 from bench.results.examples import load_strongest
 from bench.results.flags import model_verdicts
 from bench.results.records import WORST
@@ -261,7 +262,7 @@ def draw_figures(
             skipped.append(f"{name}: not drawn, {why}.")
             if name == "examples" and len(t.summary):
                 log.warning("%s", skipped[-1])
-            for ext in (".png", ".svg"):
+            for ext in FIGURE_FORMATS:
                 (out / f"{name}{ext}").unlink(missing_ok=True)
         else:
             drawn.append(plot)
@@ -316,7 +317,9 @@ def build_doc(
     # The answer first: the glance, then the defences table with its figure; every detail after them.
     defences = next((p for p in plots if p.name == "defences"), None)
     figures = Section("Figures", " ".join(skipped), plots=tuple(p for p in plots if p is not defences), figures_only=True)
-    head = (glance_section(t), defences_section(t, defences))
+    claims = read_claims(manifest.get("spec"))
+    claimed = claims_section(t.summary, claims)
+    head = (glance_section(t, claims), *((claimed,) if claimed else ()), defences_section(t, defences))
     # Only a run that measured costs gets the section (runs from before bench measured them have no costs/).
     cost = (cost_section(costs),) if costs is not None and len(costs) else ()
     defended = defended_models_section(manifest.get("spec"))
@@ -324,13 +327,18 @@ def build_doc(
     return ReportDoc(f"bench report: {suite}", "; ".join(bits), sections)
 
 
+def read_tables(run: RunFolder) -> tuple[pd.DataFrame, list[Details], RunTables]:
+    """A run folder's records, attack details and tables (the audit's checks included): what every report of it reads."""
+    records = run.records()
+    details = read_details(run.path, run.outputs)
+    return records, details, audit_flags(compute_tables(records, run.diagnostics(), run.manifest.get("spec"), details), run.path)
+
+
 def write_report(run_dir: Path) -> pd.DataFrame:
     """Redraw every table, figure and report of a run folder from its records; return the summary."""
     run = RunFolder(run_dir)
     manifest, suite = run.manifest, run.suite
-    records = run.records()
-    details = read_details(run_dir, run.outputs)
-    t = audit_flags(compute_tables(records, run.diagnostics(), manifest.get("spec"), details), run_dir)
+    records, details, t = read_tables(run)
     summary = t.summary[SUMMARY_COLUMNS]
     for name, frame in [("summary", summary), ("clean", t.clean), ("naive_vs_adaptive", t.nva), ("flags", t.flags), ("seeds", t.seeds)]:
         atomic_write_text(run_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g"))
