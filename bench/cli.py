@@ -14,6 +14,7 @@ from bench.commands.leaderboard import leaderboard
 from bench.commands.ls import ls
 from bench.commands.report import report
 from bench.commands.run import run
+from bench.commands.site import site
 from bench.commands.validate import validate
 
 
@@ -32,7 +33,7 @@ def cli() -> None:
     """
 
 
-for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test, costs):
+for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test, costs, site):
     cli.add_command(command)
 
 

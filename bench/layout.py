@@ -59,7 +59,8 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "bench.reporting.report": ("run_report", "defences", "audit", "costs"),
     "bench.reporting.leaderboard": ("board", "costs"),
     "bench.reporting.gate": ("compare", "output"),
-    "bench.commands": ("run", "validate", "describe", "ls", "report", "leaderboard", "baseline", "check", "attack_test", "costs"),
+    "bench.reporting.site": ("build", "runs", "index", "model", "reported", "pages", "assets"),
+    "bench.commands": ("run", "validate", "describe", "ls", "report", "leaderboard", "baseline", "check", "attack_test", "costs", "site"),
 }
 
 

@@ -12,6 +12,7 @@ Modules:
 * ``check``: ``bench check``: compare a run with a baseline and fail on robustness regressions.
 * ``attack_test``: ``bench attack-test``: the binarization test of a finished run's attacks (an attack unit test).
 * ``costs``: ``bench costs``: measure a finished run's costs again, on a quieter machine, without training or attacking.
+* ``site``: ``bench site``: a static, offline leaderboard site from run folders and RobustBench entries.
 """
 
 from __future__ import annotations

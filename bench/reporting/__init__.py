@@ -11,4 +11,5 @@ Modules:
 * ``report/``: The run report: a run's tables, figures, report.md, report.html and summary.md, answer first.
 * ``leaderboard/``: The leaderboard: models ranked across run folders by per-sample worst-case robust accuracy, with their costs.
 * ``gate/``: The robustness regression gate: baseline files, the comparison ``bench check`` makes, and how it prints.
+* ``site/``: The browsable leaderboard site: static pages from run folders and RobustBench entries, offline, torch-free.
 """
