@@ -12,6 +12,7 @@ beside torchattacks' old ``requests`` pin (selenium 4.2x needs urllib3 2).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -149,10 +150,11 @@ class Browser:
         """Close the browser (this process only) and remove its profile."""
         ws = getattr(self, "ws", None)
         if ws is not None:
-            try:
-                self.send("Browser.close")
-            except Exception:  # noqa: BLE001 - the browser may already be gone; it is killed below either way
-                pass
+            import websocket
+
+            # Ask, without waiting for the answer: the browser may close the socket first, or be gone already.
+            with contextlib.suppress(OSError, websocket.WebSocketException):
+                ws.send(json.dumps({"id": self.next_id + 1, "method": "Browser.close", "params": {}}))
             ws.close()
         try:
             self.proc.wait(timeout=10)

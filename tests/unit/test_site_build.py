@@ -35,6 +35,7 @@ def runs(tmp_path):
     (one / "report.html").write_text("<!DOCTYPE html><title>report of one</title>")
     manifest = json.loads((one / "manifest.json").read_text())
     manifest["spec"]["models"][0]["claimed"] = {"robust_accuracy": 0.9, "norm": "linf", "eps": 0.3, "source": "Paper et al. 2026"}
+    manifest["spec"]["models"][1]["claimed"] = {"robust_accuracy": 0.5, "norm": "l2", "eps": 1.0, "source": "Other 2025"}
     (one / "manifest.json").write_text(json.dumps(manifest))
     return one, two
 
@@ -56,6 +57,8 @@ def test_a_claim_is_shown_beside_the_measured_number_with_its_source(tmp_path, r
     page = (tmp_path / "site" / "index.html").read_text()
     a = next(r for r in rows(page, "t1") if ">a</a>" in r)
     assert '<td class="num" data-v="0.9" title="Paper et al. 2026">90.0%</td>' in a
+    b = next(r for r in rows(page, "t1") if ">b</a>" in r)  # claimed at another budget than the table's: it says which
+    assert '<td class="num" data-v="0.5" title="Other 2025">50.0%<span class="sub">at L2 1</span></td>' in b
     (model,) = (tmp_path / "site" / "models").glob("one-*/a-*.html")
     claim = model.read_text()
     # a's worst case at linf 0.3 is 1/4 (margin PGD breaks sample 0, PGD samples 0-2): far below the claim.
