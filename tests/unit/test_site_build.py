@@ -69,14 +69,14 @@ def test_a_claim_is_shown_beside_the_measured_number_with_its_source(tmp_path, r
 def test_reported_rows_are_marked_listed_apart_and_never_ranked(tmp_path, runs):
     rb = tmp_path / "rb"
     rb_entry(rb, "digits", "Linf", "paper-model", reported="95.00")
-    rb_entry(rb, "mnist", "L2", "other", eps="2", unreliable=True, footnote="masking fail")
+    rb_entry(rb, "mnist", "L2", "other", eps="8/255", unreliable=True, footnote="masking fail")
     summary = build_site([*runs, rb], tmp_path / "site")
     page = (tmp_path / "site" / "index.html").read_text()
     assert summary.reported == 2
     assert all("paper-model" not in r and "other" not in r for r in rows(page, "t1"))
     (same,) = rows(page, "t1r")  # under the measured table of the same dataset, threat and eps, in a table of its own
     assert '<span class="badge">reported</span>' in same and text(same)[1:4] == ["98.4%", "91.2%", "95.0%"]
-    assert "mnist: L2 eps 2: reported only" in page
+    assert "mnist: L2 eps 8/255: reported only" in page
     (other,) = rows(page, "r1")
     assert "data-pin" in other and "masking fail" in other and text(other)[4] == "no"
 
