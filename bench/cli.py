@@ -10,10 +10,9 @@ from bench.commands.baseline import baseline
 from bench.commands.check import check
 from bench.commands.costs import costs
 from bench.commands.describe import describe
-from bench.commands.export import export
 from bench.commands.leaderboard import leaderboard
 from bench.commands.ls import ls
-from bench.commands.report import report
+from bench.commands.publish import export, report, site
 from bench.commands.run import run
 from bench.commands.validate import validate
 
@@ -33,7 +32,7 @@ def cli() -> None:
     """
 
 
-for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test, costs, export):
+for command in (run, validate, ls, describe, report, baseline, check, leaderboard, attack_test, costs, export, site):
     cli.add_command(command)
 
 

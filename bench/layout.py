@@ -60,7 +60,8 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "bench.reporting.leaderboard": ("board", "costs"),
     "bench.reporting.gate": ("compare", "output"),
     "bench.reporting.export": ("paper", "robustbench"),
-    "bench.commands": ("run", "validate", "describe", "ls", "report", "leaderboard", "baseline", "check", "attack_test", "costs", "export"),
+    "bench.reporting.site": ("build", "runs", "index", "model", "reported", "pages", "assets"),
+    "bench.commands": ("run", "validate", "describe", "ls", "publish", "leaderboard", "baseline", "check", "attack_test", "costs"),
 }
 
 

@@ -6,13 +6,12 @@ Modules:
 * ``validate``: ``bench validate``: check a spec without running it, and print its plan and what it will not show.
 * ``describe``: ``bench describe``: one attack's parameters (type, default, meaning), and the helpers `bench ls` shares.
 * ``ls``: ``bench ls``: list registered attacks, architectures or datasets, and where each came from.
-* ``report``: ``bench report``: redraw a run's tables and figures from its records.
+* ``publish``: ``bench report``, ``bench export`` and ``bench site``: documents drawn from a run's records alone, no torch.
 * ``leaderboard``: ``bench leaderboard``: rank the models of several runs by worst-case robust accuracy.
 * ``baseline``: ``bench baseline``: record a run's metrics as the baseline ``bench check`` compares against.
 * ``check``: ``bench check``: compare a run with a baseline and fail on robustness regressions.
 * ``attack_test``: ``bench attack-test``: the binarization test of a finished run's attacks (an attack unit test).
 * ``costs``: ``bench costs``: measure a finished run's costs again, on a quieter machine, without training or attacking.
-* ``export``: ``bench export``: a run's results in another tool's format: LaTeX or CSV tables for a paper, RobustBench entries.
 """
 
 from __future__ import annotations

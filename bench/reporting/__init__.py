@@ -12,4 +12,5 @@ Modules:
 * ``leaderboard/``: The leaderboard: models ranked across run folders by per-sample worst-case robust accuracy, with their costs.
 * ``gate/``: The robustness regression gate: baseline files, the comparison ``bench check`` makes, and how it prints.
 * ``export/``: Exports for papers and other leaderboards: LaTeX and CSV tables, RobustBench entries.
+* ``site/``: The browsable leaderboard site: static pages from run folders and RobustBench entries, offline, torch-free.
 """

@@ -5,8 +5,8 @@
 * A name that two modules (or a module and a package) share takes the name of the package it is in:
   ``test_results_costs.py``, ``test_measure_costs.py``, ``test_leaderboard_costs.py`` and ``test_report_costs.py``;
   ``test_results_audit.py``; ``test_results_examples.py`` and ``test_figures_examples.py``;
-  ``test_catalogue_attacks.py`` (``bench.attacks`` is a package); ``test_commands_leaderboard.py`` and
-  ``test_commands_report.py`` (``bench.reporting.leaderboard`` and ``bench.reporting.report`` are packages);
+  ``test_catalogue_attacks.py`` (``bench.attacks`` is a package); ``test_commands_leaderboard.py``
+  (``bench.reporting.leaderboard`` is a package);
   ``test_models_defences.py`` and ``test_report_defences.py``.
 * So does a name a file in tests/integration already has: the test folders are not packages, so pytest imports
   every test file under its bare name, and two files of one name clash (``test_executors_dask.py``, beside

@@ -129,6 +129,11 @@ def attack_set(run: RunData, norm: str) -> tuple[str, ...]:
     return tuple(sorted({f"{u}[{v}]{' transfer' if s else ''}" for u, v, s in zip(g["use"], g["view"], g["source"], strict=True)}))
 
 
+def comparable_key(run: RunData, norm: str) -> tuple[str, str, tuple[str, ...]]:
+    """What must agree for two runs to be ranked together at ``norm``: dataset, evaluation set and attack set."""
+    return run.dataset, run.eval_fingerprint, attack_set(run, norm)
+
+
 def load_run(run_dir: Path) -> RunData:
     """Read a run folder's records, manifest and flags (flags.csv, or the checks re-run when it is missing)."""
     run = RunFolder(run_dir)
@@ -283,7 +288,7 @@ def build_leaderboards(
     for run in runs:
         if run.run_dir.resolve() not in seen:
             seen.add(run.run_dir.resolve())
-            groups.setdefault((run.dataset, run.eval_fingerprint, attack_set(run, norm)), []).append(run)
+            groups.setdefault(comparable_key(run, norm), []).append(run)
     boards = []
     for (dataset, fingerprint, attacks), group in groups.items():
         if not any(_attacked(run, norm) for run in group):

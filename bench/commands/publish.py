@@ -1,4 +1,9 @@
-"""``bench export``: a run's results in another tool's format: LaTeX or CSV tables for a paper, RobustBench entries."""
+"""``bench report``, ``bench export`` and ``bench site``: documents drawn from a run's records alone, no torch.
+
+* ``report``: redraw a run's tables and figures (summary, report.md/.html, plots);
+* ``export``: a run's results in another tool's format: LaTeX or CSV tables for a paper, RobustBench entries;
+* ``site``: a static, offline leaderboard site from run folders and RobustBench entries.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,26 @@ from pathlib import Path
 
 import click
 
-from bench.commands import handle_errors, run_dir_argument, setup_logging
+from bench.commands import FOLDER, handle_errors, run_dir_argument, setup_logging
+
+
+@click.command()
+@run_dir_argument
+@click.option("-q", "--quiet", is_flag=True, help="Warnings only: no notes on figures that do not apply.")
+@handle_errors
+def report(run_dir: Path, quiet: bool) -> None:
+    """Redraw every table and figure of RUN_DIR from its per-sample records alone.
+
+    Writes summary.csv/.md, clean.csv, naive_vs_adaptive.csv, flags.csv, seeds.csv,
+    report.md, a self-contained report.html and plots/*.png/.svg/.pdf. Needs no models
+    and no data; `bench run` calls the same code at its end. A figure that is not
+    drawn is named on stderr, with why (a warning when the run's own images are missing).
+    """
+    from bench.reporting.report.run_report import write_report
+
+    setup_logging(quiet)
+    write_report(run_dir)
+    click.echo(str(run_dir))
 
 
 @click.command()
@@ -89,3 +113,28 @@ def export(run_dir: Path, fmt: str, out: Path, eps: float | None, norm: str | No
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     for path in files:
         click.echo(str(path))
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", type=FOLDER, required=True, help="The folder to write the site to (new, empty, or an earlier site).")
+@click.option("--title", default="bench leaderboard", show_default=True, help="The index page's title.")
+@click.option("-q", "--quiet", is_flag=True, help="Warnings only.")
+@handle_errors
+def site(inputs: tuple[Path, ...], out: Path, title: str, quiet: bool) -> None:
+    """A static site of the models in INPUTS: run folders, and RobustBench JSON entries (files or folders of them).
+
+    The index has one table per dataset, threat model and eps, grouped and ranked as
+    `bench leaderboard` ranks (unreliable models listed with why, never ranked), sortable
+    by any column and filterable by text; each model has a page with its recipe, teacher
+    chain, checkpoint digest, attacks with every parameter, sample counts and seeds, checks,
+    defences figure and provenance, linked to its run's report and per-sample records.
+    RobustBench entries (model_info/<dataset>/<Linf|L2|L1>/<Name>.json) are shown as
+    reported rows, apart from the measured ones. The folder needs nothing outside itself and
+    no network: open OUT/index.html from disk or serve it. Built from the records alone.
+    """
+    from bench.reporting.site.build import build_site
+
+    setup_logging(quiet)
+    summary = build_site(list(inputs), out, title)
+    click.echo(f"{summary.out / 'index.html'}: {summary.pages} pages, {summary.groups} group(s), {summary.reported} reported")
