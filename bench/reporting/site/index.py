@@ -206,7 +206,7 @@ def index_page(
     groups: dict[tuple[str, str, float], list[ReportedEntry]] = {}
     for e in pending:
         groups.setdefault((e.dataset, e.norm, eps_key(e.eps)), []).append(e)
-    for j, ((dataset, norm, eps), entries) in enumerate(groups.items()):
+    for j, ((dataset, norm, _eps), entries) in enumerate(groups.items()):
         heading = f"{dataset}: {norm_name(norm)} eps {entries[0].eps_text}: reported only"  # eps as the entry writes it
         sections.append(f'<section id="r{j + 1}"><h2>{esc(heading)}</h2>{reported_table(entries, f"r{j + 1}")}</section>')
         toc.append(f'<a href="#r{j + 1}">{esc(heading)}</a>')
@@ -218,7 +218,8 @@ def index_page(
         f"{'y' if len(reported) == 1 else 'ies'}. Built from the records alone; works offline."
     )
     body = (
-        f"<p>{LEAD}</p><details><summary>How to read these tables</summary><p>{INTRO}</p></details><nav>{' '.join(toc)} <a href=\"#other-models\">Other models</a> <a href=\"#runs\">Runs</a></nav>"
+        f"<p>{LEAD}</p><details><summary>How to read these tables</summary><p>{INTRO}</p></details>"
+        f'<nav>{" ".join(toc)} <a href="#other-models">Other models</a> <a href="#runs">Runs</a></nav>'
         '<p class="filter"><label>Filter rows: <input id="filter" type="search" placeholder="model, suite, verdict..."></label></p>'
         + "\n".join(sections)
     )

@@ -181,7 +181,7 @@ def checks(run: SiteRun, model: str) -> str:
     if not len(mine):
         return '<p class="none">No checks ran on this model.</p>'
     verdicts = tuple(str(v) for v in mine.get("verdict", pd.Series("", index=mine.index)))
-    return html_table(Table(display_frame(mine, CHECK_COLUMNS), verdicts)) + '<p>What each check means: docs/flags.md.</p>'
+    return html_table(Table(display_frame(mine, CHECK_COLUMNS), verdicts)) + "<p>What each check means: docs/flags.md.</p>"
 
 
 def provenance(run: SiteRun, model: str) -> str:
