@@ -43,3 +43,17 @@ def test_the_figures_of_two_reports_with_one_source_date_epoch_are_identical_and
         if shutil.which("pdffonts"):
             listing = subprocess.run(["pdffonts", str(runs[0] / "plots" / name)], capture_output=True, text=True, check=True).stdout
             assert "Type 3" not in listing and "TrueType" in listing, listing
+
+
+def test_a_robustbench_export_comes_back_through_bench_site_as_reported_rows(smoke_cold_run, tmp_path):
+    # The exporter and the site's reader agree on one format: the entries of a run come back marked, unranked.
+    assert invoke("export", smoke_cold_run.dir, "--format", "robustbench", "--out", tmp_path / "rb").exit_code == 0
+    res = invoke("site", smoke_cold_run.dir, tmp_path / "rb", "--out", tmp_path / "site")
+    assert res.exit_code == 0, res.output
+    index = (tmp_path / "site" / "index.html").read_text()
+    reported = re.findall(r'<tr class="reported[^"]*".*?</tr>', index, flags=re.S)
+    assert len(reported) == 2, "one reported row per exported entry"
+    assert sum('class="badge unreliable"' in row for row in reported) == 1, "the distilled entry keeps its verdict"
+    assert all('<span class="badge">reported</span>' in row for row in reported)
+    measured = index.split("<h3>Reported at this budget")[0]
+    assert '<tr class="reported' not in measured, "a reported row never sits in a measured, ranked table"
