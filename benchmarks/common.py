@@ -46,10 +46,10 @@ class Models:
         return self.ws.module(self.refs[model_id], self.data)
 
 
-def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500, only: tuple[str, ...] = ()) -> Models:
+def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500, only: tuple[str, ...] | None = None) -> Models:
     """The suite's models (trained or loaded from the store) and its data, on the CPU; run folder in a temp dir.
 
-    ``only``: just these models and their teachers (default: every model of the suite).
+    ``only``: just these models and their teachers (None: every model of the suite; (): none, the data alone).
     """
     spec = load_suite(ROOT / "suites" / suite, [f"dataset.eval_size={eval_size}"])
     roots = data_roots(os.environ.get("BENCH_DATA_DIR"), spec.dataset.root)
@@ -58,12 +58,12 @@ def mnist_models(suite: str = "mnist.yaml", eval_size: int = 500, only: tuple[st
     ws = Workspace(WorkspacePaths(run_dir, default_store_root(), tuple(roots), "cpu", quiet=False), data)
     ref = data_ref(spec, data)
     refs: dict[str, ModelRef] = {}
-    wanted = set(only)
+    wanted = set(topo_models(spec) if only is None else only)
     for mid in reversed(topo_models(spec)):  # a wanted model's teacher comes before it, so walk back from the students
         if mid in wanted and spec.model(mid).teacher:
             wanted.add(spec.model(mid).teacher)
     for mid in topo_models(spec):
-        if only and mid not in wanted:
+        if mid not in wanted:
             continue
         m = spec.model(mid)
         refs[mid] = execute(train_cell(m, ref, model_seed(spec, mid), ws.runtime, refs.get(m.teacher) if m.teacher else None), ws)["ref"]
@@ -112,3 +112,21 @@ def attack_spec(use: str, params: dict, eps: list[float]) -> AttackSpec:
         }
     )
     return suite.attacks[0]
+
+
+def matmul_peak(n: int = 2048, repeat: int = 5) -> float:
+    """The machine's fp32 peak as torch reaches it: FLOP/s of the fastest of ``repeat`` n x n matrix products."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b  # warm-up: threads, caches
+    best = min(timed(lambda: a @ b)[1] for _ in range(repeat))
+    return 2 * n**3 / best
+
+
+def training_flops_per_sample(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """FLOPs of one training step (forward and backward) per sample, counted by torch's FlopCounterMode."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / len(x)

@@ -5,7 +5,9 @@
   the same library call in a plain script, including the plain script's own prediction on the
   adversarial inputs. Target: bench <= 1.05x.
 * Training: bench's ``fit`` against a minimal plain PyTorch loop, one epoch of the Papernot
-  net. Target: bench's throughput >= 0.95x.
+  net. Target: bench's throughput >= 1.0x. And what bench's epoch achieves: FLOP/s (forward
+  and backward, counted by FlopCounterMode) against the machine's fp32 peak as torch reaches
+  it, a 2048x2048 matrix product measured in the same run. Target: >= 50%.
 
 Each measurement alternates bench and plain runs and reports medians. Run:
 python benchmarks/overhead.py [--repeat 5] [--train-repeat 3]
@@ -24,7 +26,7 @@ from bench.pipeline.cells.execute import execute
 from bench.pipeline.models.networks import build_model
 from bench.pipeline.training import fit
 from bench.spec.schema import TrainSpec
-from common import alternate, attack_spec, mnist_models
+from common import alternate, attack_spec, matmul_peak, mnist_models, training_flops_per_sample
 
 
 def plain_pgd(model, x, y):
@@ -55,13 +57,8 @@ def plain_epoch(model, x, y, batch: int = 128, seed: int = 0) -> None:
         opt.step()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--train-repeat", type=int, default=3)
-    ap.add_argument("--n", type=int, default=500)
-    args = ap.parse_args()
-    models = mnist_models(eval_size=args.n)
+def attack_rows(models, repeat: int) -> list[tuple[str, float, float, float, str]]:
+    """The attack-cell rows: each cell against the same library call in a plain script."""
     data, ref = models.data, models.refs["baseline"]
     model = models.module("baseline")
     x, y = data.x_eval, data.y_eval
@@ -78,8 +75,21 @@ def main() -> None:
             clf = art_classifier(models.ws.crafting_model(ref, "logits", data))  # the same wrapper bench builds once per model
             plain = lambda: plain_art_fgsm(clf, model, x, y)  # noqa: E731
         cell = attack_cell(spec, ref, models.data_ref, 0, models.ws.runtime, evaluation, None)
-        tb, tp = alternate(lambda: execute(cell, models.ws), plain, args.repeat)
+        tb, tp = alternate(lambda: execute(cell, models.ws), plain, repeat)
         rows.append((f"attack cell: {name}, {len(x)} samples", tb, tp, tb / tp, "<= 1.05"))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--train-repeat", type=int, default=3)
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--train-only", action="store_true", help="Only the training rows (needs no trained model).")
+    args = ap.parse_args()
+    models = mnist_models(eval_size=args.n, only=() if args.train_only else None)
+    rows = [] if args.train_only else attack_rows(models, args.repeat)
+    data = models.data
 
     def bench_train():
         torch.manual_seed(0)
@@ -90,11 +100,20 @@ def main() -> None:
         torch.manual_seed(0)
         plain_epoch(build_model("papernot-mnist", (1, 28, 28), 10), data.x_train, data.y_train)
 
+    # The peak before and after the epochs, the higher kept: a busy moment lowers a peak, and so flatters the fraction.
+    peak = matmul_peak(repeat=10)
     tb, tp = alternate(bench_train, plain_train, args.train_repeat)
-    rows.append(("training: 1 epoch Papernot net, 60k images (throughput ratio)", tb, tp, tp / tb, ">= 0.95"))
+    rows.append(("training: 1 epoch Papernot net, 60k images (throughput ratio)", tb, tp, tp / tb, ">= 1.0"))
+    peak = max(peak, matmul_peak(repeat=10))
+    flops = training_flops_per_sample(build_model("papernot-mnist", (1, 28, 28), 10), data.x_train[:128], data.y_train[:128])
+    achieved = flops * len(data.x_train) / tb
     print(f"{'measurement':66s} {'bench s':>8s} {'plain s':>8s} {'ratio':>7s}  target")
     for name, tb, tp, ratio, goal in rows:
         print(f"{name:66s} {tb:8.2f} {tp:8.2f} {ratio:7.3f}  {goal}")
+    print(
+        f"training epoch: {flops / 1e6:.1f} MFLOP per sample, {achieved / 1e9:.1f} GFLOP/s on {torch.get_num_threads()} threads; "
+        f"fp32 matmul peak {peak / 1e9:.1f} GFLOP/s; {achieved / peak:.2f} of peak (target >= 0.50)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,3 +36,25 @@ def test_augmentation_is_seeded_and_is_a_crop_and_a_flip():
         windows = [padded[:, r : r + 6, c : c + 6] for r in range(5) for c in range(5)]
         assert any(torch.equal(a[i], w) or torch.equal(a[i], w.flip(2)) for w in windows), "a window of the padded image, maybe mirrored"
     assert torch.equal(augment_batch(x, AugmentSpec(), torch.Generator()), x)
+
+
+def test_a_conv_net_trains_in_channels_last_and_is_handed_back_in_the_default_layout():
+    from bench.pipeline.models.networks import build_model
+    from bench.pipeline.training import fit
+
+    torch.manual_seed(0)
+    model = build_model("small-cnn", (3, 8, 8), 10)  # 3 channels: with one, both layouts are the same memory
+    seen: list[bool] = []
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].is_contiguous(memory_format=torch.channels_last)))
+    x, y = torch.rand(64, 3, 8, 8), torch.randint(0, 10, (64,))
+    fit(model, x, y, TrainSpec(epochs=1, batch_size=32), seed=0)
+    assert seen == [True, True], "every training step runs on channels-last inputs"
+    assert all(p.is_contiguous() for p in model.parameters()), "the checkpoint keeps the default layout"
+    assert not model.net[2].weight.is_contiguous(memory_format=torch.channels_last)
+    mlp = build_model("tiny-mlp", (3, 8, 8), 10)
+    seen.clear()
+    mlp.register_forward_pre_hook(
+        lambda m, args: seen.append(args[0].is_contiguous() and not args[0].is_contiguous(memory_format=torch.channels_last))
+    )
+    fit(mlp, x, y, TrainSpec(epochs=1, batch_size=32), seed=0)
+    assert seen == [True, True], "a network without convolutions keeps the default layout"

@@ -92,13 +92,13 @@ def batch_loss(model: nn.Module, y: Tensor, params: TrainSpec, adv: AdversarialS
     """(1-w) CE(adversarial) + w CE(clean) at ``params.temperature``, on inputs ``perturb`` crafts against ``model``."""
     adv_gen = torch.Generator().manual_seed(seed + 2)
 
-    def loss(xb: Tensor, idx: Tensor) -> tuple[Tensor, int]:
+    def loss(xb: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
         yb = y[idx].to(xb.device)
         x_adv = perturb(model, xb, yb, adv, adv_gen)
         logits = model(x_adv) / params.temperature
         value = F.cross_entropy(logits, yb)
         if adv.clean_weight > 0:
             value = (1 - adv.clean_weight) * value + adv.clean_weight * F.cross_entropy(model(xb) / params.temperature, yb)
-        return value, int((logits.argmax(1) == yb).sum())
+        return value, (logits.argmax(1) == yb).sum()
 
     return loss

@@ -7,6 +7,11 @@ no T^2 loss rescaling. Augmentation (``train.augment``: random crops of the zero
 horizontal flips) draws from its own seeded generator, so it is deterministic and
 leaves the shuffling of an unaugmented run exactly as it was. What a step minimises
 is the caller's ``BatchLoss``: plain (``plain``) or on adversarial inputs (``adversarial``).
+
+Speed, at fp32: a network with convolutions trains in channels-last layout (oneDNN's NHWC
+kernels: a third less CPU per step for the Papernot net here) and is handed back in the
+default layout, so its checkpoint is as before; Adam runs fused; the running loss and
+accuracy stay on the device until an epoch ends, so a step never waits for the host.
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ from bench.spec.schema import AugmentSpec, TrainSpec
 
 log = logging.getLogger(__name__)
 
-BatchLoss = Callable[[Tensor, Tensor], tuple[Tensor, int]]
-"""(a mini-batch of inputs on the model's device, its indices into the training set) -> (the loss, how many it got right)."""
+BatchLoss = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
+"""(a mini-batch of inputs on the model's device, its indices into the training set) -> (the loss, how many it got right,
+as a 0-d tensor on the device)."""
 
 
 def optimizer(model: nn.Module, params: TrainSpec) -> torch.optim.Optimizer:
     if params.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=params.lr)
+        # The fused kernel: one pass over each parameter instead of a dozen element-wise ops (same update, fp32).
+        return torch.optim.Adam(model.parameters(), lr=params.lr, fused=True)
     return torch.optim.SGD(model.parameters(), lr=params.lr, momentum=params.momentum, nesterov=params.momentum > 0)
 
 
@@ -74,8 +81,33 @@ def augment_batch(x: Tensor, spec: AugmentSpec, gen: torch.Generator) -> Tensor:
     return x
 
 
+def memory_format(model: nn.Module, x: Tensor) -> torch.memory_format:
+    """Channels-last for a network with 2-d convolutions on image batches, else the default layout."""
+    conv = any(isinstance(m, nn.Conv2d) for m in model.modules())
+    return torch.channels_last if conv and x.dim() == 4 else torch.contiguous_format
+
+
 def run(model: nn.Module, x: Tensor, params: TrainSpec, seed: int, batch_loss: BatchLoss, desc: str, quiet: bool, level: int) -> nn.Module:
     """Train ``model`` in place on ``x`` for ``params.epochs``, minimising ``batch_loss``; log each epoch at ``level``."""
+    fmt = memory_format(model, x)
+    model.to(memory_format=fmt)
+    try:
+        return _run(model, x, params, seed, batch_loss, desc, quiet, level, fmt)
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+
+
+def _run(
+    model: nn.Module,
+    x: Tensor,
+    params: TrainSpec,
+    seed: int,
+    batch_loss: BatchLoss,
+    desc: str,
+    quiet: bool,
+    level: int,
+    fmt: torch.memory_format,
+) -> nn.Module:
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator().manual_seed(seed + 1) if params.augment else None
@@ -87,20 +119,22 @@ def run(model: nn.Module, x: Tensor, params: TrainSpec, seed: int, batch_loss: B
     model.train()
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=desc, unit="step", disable=quiet, leave=False)
     for epoch in range(params.epochs):
-        start, total, correct = time.perf_counter(), 0.0, 0
+        start = time.perf_counter()
+        total = torch.zeros((), dtype=torch.float64, device=device)
+        correct = torch.zeros((), dtype=torch.int64, device=device)
         perm = torch.randperm(n, generator=gen)
         for i in range(0, n, params.batch_size):
             idx = perm[i : i + params.batch_size]
             xb = x[idx]
             if params.augment is not None and aug_gen is not None:
                 xb = augment_batch(xb, params.augment, aug_gen)
-            loss, right = batch_loss(xb.to(device, non_blocking=True), idx)
+            loss, right = batch_loss(xb.to(device, non_blocking=True).contiguous(memory_format=fmt), idx)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             if sched is not None:
                 sched.step()
-            total += float(loss.detach()) * len(idx)
+            total += loss.detach().double() * len(idx)
             correct += right
             bar.update(1)
         seconds = time.perf_counter() - start
@@ -110,8 +144,8 @@ def run(model: nn.Module, x: Tensor, params: TrainSpec, seed: int, batch_loss: B
             desc,
             epoch + 1,
             params.epochs,
-            total / n,
-            correct / n,
+            float(total) / n,
+            int(correct) / n,
             seconds,
         )
     bar.close()

@@ -19,14 +19,14 @@ from bench.spec.schema import TrainSpec
 def batch_loss(model: nn.Module, y: Tensor, params: TrainSpec, soft_targets: Tensor | None) -> BatchLoss:
     """Cross-entropy of softmax(logits / T) against the hard labels ``y``, or against a teacher's ``soft_targets``."""
 
-    def loss(xb: Tensor, idx: Tensor) -> tuple[Tensor, int]:
+    def loss(xb: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
         logits = model(xb) / params.temperature
         yb = y[idx].to(xb.device)
         if soft_targets is None:
             value = F.cross_entropy(logits, yb)
         else:
             value = -(soft_targets[idx].to(xb.device) * F.log_softmax(logits, dim=1)).sum(1).mean()
-        return value, int((logits.argmax(1) == yb).sum())
+        return value, (logits.argmax(1) == yb).sum()
 
     return loss
 
