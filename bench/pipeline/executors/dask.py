@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
@@ -59,6 +60,9 @@ LOCAL_CONFIG: dict[str, Any] = {
     "distributed.scheduler.worker-saturation": 1.0,
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
+# A Slurm worker also holds only the cell it runs: a job that is cancelled, preempted or hits its walltime takes no
+# queued cells with it.
+SLURM_CONFIG: dict[str, Any] = {"distributed.scheduler.worker-saturation": 1.0}
 # Everything a LocalCluster opens listens on 127.0.0.1 only, on free ports; the scheduler's HTTP
 # server (health and metrics; no dashboard) would otherwise take port 8787.
 LOOPBACK: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False}}
@@ -81,7 +85,11 @@ def run_on_dask(job: Job, ledger: Ledger) -> dict[str, Any]:
     The job's runtime is the driver's: every worker must match it, and the driver's code, or refuse its cells.
     """
     paths = job.workspace.paths
-    with connect(job.options) as (client, info):
+    if job.options.kind == "slurm":
+        from bench.pipeline.executors.slurm import check_cluster
+
+        check_cluster(job.options, job.spec)  # before any job is submitted
+    with connect(job.options, paths.run_dir / "slurm") as (client, info):
         env = TaskEnv(replace(paths, quiet=True), job.workspace.runtime, planned_code(job.spec), info.get("torch_threads"), job.force)
         nodes = submit(client, job.spec, job.data, env)
         try:
@@ -93,15 +101,25 @@ def run_on_dask(job: Job, ledger: Ledger) -> dict[str, Any]:
 
 
 @contextmanager
-def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
-    """A client to the scheduler at ``opts.scheduler``, or to a ``LocalCluster`` on 127.0.0.1 that lives as long as the run."""
+def connect(opts: ExecutorOptions, log_dir: Path | None = None) -> Iterator[tuple[Client, dict[str, Any]]]:
+    """A client to the scheduler at ``opts.scheduler``, to a ``SLURMCluster`` whose jobs write their output to ``log_dir``
+    (``--executor slurm``), or to a ``LocalCluster`` on 127.0.0.1; a cluster bench starts lives as long as the run."""
     try:
         import dask
         from distributed import Client, LocalCluster
     except ImportError:
-        raise ExecutorError("--executor dask needs Dask: pip install 'bench[dask]'") from None
+        raise ExecutorError(f"--executor {opts.kind} needs Dask: pip install 'bench[{opts.kind}]'") from None
     if not log.isEnabledFor(logging.DEBUG):  # Dask logs every worker's start and stop at INFO; the progress bar suffices
         logging.getLogger("distributed").setLevel(logging.WARNING)
+    if opts.kind == "slurm":
+        from bench.pipeline.executors.slurm import slurm_cluster
+
+        if log_dir is None:
+            raise ValueError("a Slurm cluster needs a folder for its jobs' output")
+        with dask.config.set(SLURM_CONFIG), slurm_cluster(opts, log_dir) as (cluster, info):
+            with Client(cluster, set_as_default=False) as client:
+                yield client, info
+        return
     if opts.scheduler is not None:
         try:
             client = Client(opts.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)

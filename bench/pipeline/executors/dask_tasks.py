@@ -132,6 +132,8 @@ def _run(name: str, env: TaskEnv, body: Callable[[Workspace], tuple[dict[str, An
     seconds = time.perf_counter() - clock
     entry.setdefault("seconds", round(seconds, 2))
     entry |= {"worker": _worker_address(), "started": round(started, 3), "finished": round(time.time(), 3)}
+    if os.environ.get("SLURM_JOB_ID"):  # a worker run as a Slurm job: which job computed the cell
+        entry["slurm_job"] = os.environ["SLURM_JOB_ID"]
     return Outcome(name, entry, ref, frozenset(keep))
 
 
