@@ -186,6 +186,8 @@ def test_run_refuses_bad_combinations_before_anything_runs(fake_slurm, tmp_path)
     for extra, message in [
         (["--workers", "2"], "error: --workers: only with --executor dask (not an option of --executor slurm)"),
         (["--partition", "big"], "error: --partition big: sinfo lists no such partition (it lists: debug, gpu)"),
+        # The driver (a login node) need not have a GPU; the jobs must.
+        (["--device", "cuda"], "error: --device cuda: the Slurm jobs have no GPU; add --gpus-per-job N"),
     ]:
         result = CliRunner().invoke(cli, [*run, *extra])
         assert result.exit_code == 2 and result.output.strip().splitlines()[-1] == message, result.output

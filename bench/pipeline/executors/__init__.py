@@ -50,6 +50,9 @@ EXECUTORS: Registry[Executor] = Registry("executor")
 for _kind, _target in _TARGETS.items():
     EXECUTORS.register(_kind, _target)
 
+# The Dask resource a GPU cell asks for, one unit per cell; a worker offers as many units as it has GPUs.
+GPU = "GPU"
+
 # The flag that sets each option, for errors; and which executors take it.
 FLAGS = {
     "workers": "--workers",
@@ -176,6 +179,11 @@ class Executor(Protocol):
 def executor(kind: str) -> Executor:
     """The executor registered as ``kind``."""
     return EXECUTORS.get(kind)
+
+
+def on_gpu(device: str) -> bool:
+    """Whether cells planned for ``device`` (``cpu``, ``cuda``, ``cuda:1``) need a GPU."""
+    return device.split(":", 1)[0] == "cuda"
 
 
 def cpu_count() -> int:

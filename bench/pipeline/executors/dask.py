@@ -42,8 +42,9 @@ from bench.pipeline.cells.keys import (
     training_code_key,
 )
 from bench.pipeline.cells.values import DataRef
-from bench.pipeline.executors import ExecutorOptions, Job, Ledger, cpu_count
+from bench.pipeline.executors import GPU, ExecutorOptions, Job, Ledger, cpu_count, on_gpu
 from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task
+from bench.results.families import family_of
 from bench.spec.plan import attack_plan, cell_graph, model_seed, tails, topo_models
 from bench.spec.schema import SuiteSpec
 
@@ -85,11 +86,14 @@ def run_on_dask(job: Job, ledger: Ledger) -> dict[str, Any]:
     The job's runtime is the driver's: every worker must match it, and the driver's code, or refuse its cells.
     """
     paths = job.workspace.paths
+    gpu = on_gpu(paths.device)
     if job.options.kind == "slurm":
         from bench.pipeline.executors.slurm import check_cluster
 
         check_cluster(job.options, job.spec)  # before any job is submitted
-    with connect(job.options, paths.run_dir / "slurm") as (client, info):
+        if gpu and not job.options.gpus_per_job:
+            raise ExecutorError(f"--device {paths.device}: the Slurm jobs have no GPU; add --gpus-per-job N")
+    with connect(job.options, paths.run_dir / "slurm", gpu) as (client, info):
         env = TaskEnv(replace(paths, quiet=True), job.workspace.runtime, planned_code(job.spec), info.get("torch_threads"), job.force)
         nodes = submit(client, job.spec, job.data, env)
         try:
@@ -101,9 +105,12 @@ def run_on_dask(job: Job, ledger: Ledger) -> dict[str, Any]:
 
 
 @contextmanager
-def connect(opts: ExecutorOptions, log_dir: Path | None = None) -> Iterator[tuple[Client, dict[str, Any]]]:
+def connect(opts: ExecutorOptions, log_dir: Path | None = None, gpu: bool = False) -> Iterator[tuple[Client, dict[str, Any]]]:
     """A client to the scheduler at ``opts.scheduler``, to a ``SLURMCluster`` whose jobs write their output to ``log_dir``
-    (``--executor slurm``), or to a ``LocalCluster`` on 127.0.0.1; a cluster bench starts lives as long as the run."""
+    (``--executor slurm``), or to a ``LocalCluster`` on 127.0.0.1; a cluster bench starts lives as long as the run.
+
+    ``gpu``: the run has GPU cells. Each LocalCluster worker then offers one unit of the ``GPU`` resource (one GPU
+    cell at a time), and a running scheduler whose workers offer none is warned about."""
     try:
         import dask
         from distributed import Client, LocalCluster
@@ -129,6 +136,8 @@ def connect(opts: ExecutorOptions, log_dir: Path | None = None) -> Iterator[tupl
             workers = client.scheduler_info().get("workers", {})
             if not workers:
                 log.warning("the scheduler at %s has no workers yet; cells wait until some join", opts.scheduler)
+            elif gpu and not any(w.get("resources", {}).get(GPU) for w in workers.values()):
+                log.warning("no worker of %s offers the Dask resource %s; GPU cells wait until one joins", opts.scheduler, GPU)
             info = {"kind": "dask", "scheduler": opts.scheduler, "workers": len(workers), "torch_threads": opts.torch_threads}
             yield client, info
         return
@@ -136,7 +145,8 @@ def connect(opts: ExecutorOptions, log_dir: Path | None = None) -> Iterator[tupl
     workers = opts.workers or max(1, cpu_count() // threads)
     torch_threads = opts.torch_threads or max(1, cpu_count() // (workers * threads))
     with dask.config.set(LOCAL_CONFIG):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True, **LOOPBACK)
+        resources = {"resources": {GPU: 1}} if gpu else {}
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True, **LOOPBACK, **resources)
     with cluster, Client(cluster, set_as_default=False) as client:
         info = {
             "kind": "dask",
@@ -162,6 +172,10 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
     run = env.paths.run_dir.as_posix()
     # Training writes to the store only: its task names no run folder, so the same training in two runs is one task.
     train_env = replace(env, paths=replace(env.paths, run_dir=env.paths.store_root), force=False)
+    # On a GPU run, training and gradient attacks hold a GPU; evaluations and gradient-free attacks run on the CPU of
+    # any worker, planned (and keyed) for the CPU, so they never wait for a GPU worker.
+    gpu = {"resources": {GPU: 1}} if on_gpu(env.paths.device) else {}
+    cpu_env = on_cpu(env) if gpu else env
     nodes: list[Node] = []
     recipes: dict[str, str] = {}
     trained: dict[str, Future] = {}  # by model id
@@ -178,13 +192,13 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
             # A task key must name exactly its arguments: then two runs submitting the same key mean the same work.
             args = [m.model_dump(mode="json"), asdict(data), seed, teacher.key if teacher else None, asdict(train_env)]
             key = task_key("train", args)
-            by_recipe[recipes[mid]] = client.submit(train_task, m, data, seed, teacher, train_env, key=key, priority=priority[name])
+            by_recipe[recipes[mid]] = client.submit(train_task, m, data, seed, teacher, train_env, key=key, priority=priority[name], **gpu)
         trained[mid] = by_recipe[recipes[mid]]
         deps = (f"train {m.teacher}",) if m.teacher else ()
         nodes.append(Node(name, trained[mid], deps, f"teacher {m.teacher} is not available", fatal=True))
         name = f"evaluate {mid}"
         key = task_key("evaluate", [run, m.model_dump(mode="json"), trained[mid].key, env.force])
-        ready[mid] = client.submit(evaluate_task, trained[mid], m, data, env, key=key, priority=priority[name])
+        ready[mid] = client.submit(evaluate_task, trained[mid], m, data, cpu_env, key=key, priority=priority[name])
         nodes.append(Node(name, ready[mid], (f"train {mid}",), fatal=True))
     for planned in attack_plan(spec):
         a = spec.attacks[planned.attack]
@@ -193,9 +207,16 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
         key = task_key("attack", [run, name, a.model_dump(mode="json"), [ready[x].key for x in models], env.force])
         source = ready[planned.source] if planned.source else None
         seed = model_seed(spec, planned.model)
-        future = client.submit(attack_task, a, ready[planned.model], source, data, seed, env, key=key, priority=priority[name])
+        attack_env, needs = (cpu_env, {}) if family_of(a.use).gradient_free else (env, gpu)
+        target = ready[planned.model]
+        future = client.submit(attack_task, a, target, source, data, seed, attack_env, key=key, priority=priority[name], **needs)
         nodes.append(Node(name, future, tuple(f"evaluate {x}" for x in models), "its model is not available"))
     return nodes
+
+
+def on_cpu(env: TaskEnv) -> TaskEnv:
+    """The same task environment, planned for the CPU: what a GPU run's CPU cells are computed (and keyed) with."""
+    return replace(env, paths=replace(env.paths, device="cpu"), runtime=replace(env.runtime, device_type="cpu"))
 
 
 def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool) -> None:

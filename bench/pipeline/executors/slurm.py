@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.errors import ExecutorError
+from bench.pipeline.executors import GPU
 
 if TYPE_CHECKING:
     from bench.pipeline.executors import ExecutorOptions
@@ -154,7 +155,7 @@ def job_kwargs(opts: ExecutorOptions, log_dir: Path) -> dict[str, Any]:
     extra_args = ["--host", '"$BENCH_WORKER_HOST"']
     if opts.gpus_per_job:
         directives.append(f"--gpus={opts.gpus_per_job}")
-        extra_args += ["--resources", f"GPU={opts.gpus_per_job}"]
+        extra_args += ["--resources", f"{GPU}={opts.gpus_per_job}"]
     return {
         "cores": threads,  # dask-jobqueue's worker threads: the cells a worker runs at once
         "job_cpu": opts.cores_per_job or DEFAULT_CORES,  # --cpus-per-task: what torch shares among them
