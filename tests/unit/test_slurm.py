@@ -72,6 +72,7 @@ def test_a_job_script_asks_for_what_the_options_say_and_a_gpu_becomes_a_dask_res
     assert worker[worker.index("--nthreads") + 1] == "2", "two cells at once; torch shares the job's 8 cores between them"
     assert worker[worker.index("--resources") + 1] == "GPU=1"
     assert worker[worker.index("--host") + 1] == '"$BENCH_WORKER_HOST"', "the worker listens on its node's address only"
+    assert worker[worker.index("--dashboard-address") + 1] == '"$BENCH_WORKER_HOST:0"' and "--no-dashboard" in worker
     assert torch_threads(opts) == 4
     done = subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -152,7 +152,8 @@ def job_kwargs(opts: ExecutorOptions, log_dir: Path) -> dict[str, Any]:
     """The ``SLURMCluster`` arguments for ``opts``: one Dask worker per job, its output in ``log_dir``."""
     threads = opts.threads_per_worker or 1
     directives = [f"--output={log_dir}/%x-%j.out", f"--error={log_dir}/%x-%j.err"]
-    extra_args = ["--host", '"$BENCH_WORKER_HOST"']
+    # Its HTTP server (health, metrics; no dashboard) too: it would otherwise take a port on every interface.
+    extra_args = ["--host", '"$BENCH_WORKER_HOST"', "--no-dashboard", "--dashboard-address", '"$BENCH_WORKER_HOST:0"']
     if opts.gpus_per_job:
         directives.append(f"--gpus={opts.gpus_per_job}")
         extra_args += ["--resources", f"{GPU}={opts.gpus_per_job}"]
