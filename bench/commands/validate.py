@@ -74,7 +74,8 @@ def validate(
         if problems:
             raise SpecError("\n".join(problems))
     # The executor's checks first: a bad option is an error, not a line after an "ok".
-    cluster = executor_lines(suite, out, executor, threads_per_worker, slurm) if executor or suite.executor else []
+    asked = executor or suite.executor or threads_per_worker or any(v not in (None, ()) for v in slurm.values())
+    cluster = executor_lines(suite, out, executor, threads_per_worker, slurm) if asked else []
     click.echo(f"{spec}: ok (suite '{suite.name}', spec hash {suite.spec_hash()[:12]})")
     for line in plan_lines(suite):
         click.echo(line)

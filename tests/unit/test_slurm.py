@@ -180,6 +180,8 @@ def test_validate_prints_the_job_script_and_the_ideal_wall_time_on_the_jobs(fake
     assert result.exit_code == 2 and result.output.strip().splitlines() == [
         "error: --partition big: sinfo lists no such partition (it lists: debug, gpu)"
     ]
+    result = CliRunner().invoke(cli, ["validate", str(SMOKE), "--jobs", "2"])
+    assert result.exit_code == 2 and "error: --jobs: only with --executor slurm" in result.output, "a Slurm option is never ignored"
 
 
 def test_run_refuses_bad_combinations_before_anything_runs(fake_slurm, tmp_path):
