@@ -131,7 +131,9 @@ def test_a_job_cancelled_mid_cell_loses_only_that_cell_and_a_rerun_computes_exac
     cells = manifest(first.run_dir)["cells"]
     failed = {cell for cell, _ in first.failures}
     assert failed <= {"pgd on baseline"}, first.failures
-    if not failed:  # retried on the other job
+    if failed:  # reported, with what Slurm did to its job
+        assert f"its Slurm job {cancelled[0]} was cancelled at " in dict(first.failures)["pgd on baseline"]
+    else:  # retried on the other job
         assert cells["pgd on baseline"]["slurm_job"] != cancelled[0]
     assert len(cells) + len(failed) == 19
 

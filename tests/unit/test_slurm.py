@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from bench.cli import cli
 from bench.errors import ExecutorError
 from bench.pipeline.executors import ExecutorOptions, resolve
-from bench.pipeline.executors.slurm import check_cluster, job_script, torch_threads, walltime_seconds
+from bench.pipeline.executors.slurm import check_cluster, job_script, torch_threads, walltime_seconds, why_worker_died
 from bench.spec.load import load_suite
 from bench.spec.schema import ExecutorSpec
 
@@ -195,3 +195,28 @@ def test_run_refuses_bad_combinations_before_anything_runs(fake_slurm, tmp_path)
         result = CliRunner().invoke(cli, [*run, *extra])
         assert result.exit_code == 2 and result.output.strip().splitlines()[-1] == message, result.output
     assert not list(tmp_path.glob("*/records/*.csv"))
+
+
+def worker_log(log_dir: Path, job: str, address: str, end: str) -> None:
+    log_dir.mkdir(exist_ok=True)
+    (log_dir / f"bench-worker-{job}.err").write_text(
+        f"2026-12-05 08:14:50,792 - distributed.worker - INFO -       Start worker at:      {address}\n"
+        "2026-12-05 08:14:50,819 - distributed.worker - INFO -         Registered to:      tcp://127.0.0.1:39241\n"
+        f"{end}\n"
+    )
+
+
+def test_a_dead_workers_job_and_why_slurm_ended_it_come_from_its_output(tmp_path):
+    # slurmstepd's own lines, as Slurm 22.05 writes them into the job's stderr.
+    worker_log(
+        tmp_path, "8", "tcp://127.0.0.1:35161", "slurmstepd-localhost: error: *** JOB 8 ON localhost CANCELLED AT 2026-12-05T08:27:45 ***"
+    )
+    limit = "slurmstepd-localhost: error: *** JOB 9 ON localhost CANCELLED AT 2026-12-05T08:30:02 DUE TO TIME LIMIT ***"
+    worker_log(tmp_path, "9", "tcp://127.0.0.1:41779", limit)
+    worker_log(tmp_path, "10", "tcp://127.0.0.1:40001", "slurmstepd-localhost: error: Detected 1 oom-kill event(s) in StepId=10.batch.")
+    assert why_worker_died(tmp_path, "tcp://127.0.0.1:35161") == (
+        f"its Slurm job 8 was cancelled at 2026-12-05T08:27:45 (scancel, or preempted); see {tmp_path}/bench-worker-8.err"
+    )
+    assert why_worker_died(tmp_path, "tcp://127.0.0.1:41779").startswith("its Slurm job 9 hit its time limit (--walltime); see ")
+    assert why_worker_died(tmp_path, "tcp://127.0.0.1:40001").startswith("its Slurm job 10 ran out of memory (--memory-per-job)")
+    assert why_worker_died(tmp_path, "tcp://127.0.0.1:1") is None, "not a worker of this run"

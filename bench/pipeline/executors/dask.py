@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
 log = logging.getLogger(__name__)
+
+Explain = Callable[[str], "str | None"]
 
 CONNECT_TIMEOUT = "20s"
 # For the LocalCluster bench starts. A worker holds only the cell it runs (worker-saturation 1.0; Dask's default
@@ -96,8 +99,13 @@ def run_on_dask(job: Job, ledger: Ledger) -> dict[str, Any]:
     with connect(job.options, paths.run_dir / "slurm", gpu) as (client, info):
         env = TaskEnv(replace(paths, quiet=True), job.workspace.runtime, planned_code(job.spec), info.get("torch_threads"), job.force)
         nodes = submit(client, job.spec, job.data, env)
+        explain = None
+        if job.options.kind == "slurm":
+            from bench.pipeline.executors.slurm import why_worker_died
+
+            explain = partial(why_worker_died, paths.run_dir / "slurm")
         try:
-            collect(client, nodes, ledger, job.quiet)
+            collect(client, nodes, ledger, job.quiet, explain)
         except BaseException:
             client.cancel([n.future for n in nodes])
             raise
@@ -219,8 +227,10 @@ def on_cpu(env: TaskEnv) -> TaskEnv:
     return replace(env, paths=replace(env.paths, device="cpu"), runtime=replace(env.runtime, device_type="cpu"))
 
 
-def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool) -> None:
-    """Record each cell as its task finishes, under one progress bar; a ``BenchError`` in a model's cells stops the run."""
+def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool, explain: Explain | None = None) -> None:
+    """Record each cell as its task finishes, under one progress bar; a ``BenchError`` in a model's cells stops the run.
+
+    ``explain`` says, from a dead worker's address, why it died (a Slurm job's end), for the failure message."""
     from distributed import as_completed
 
     by_key: dict[str, list[Node]] = {}
@@ -235,7 +245,7 @@ def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool) -> N
                     ledger.cells[node.name] = _entry(result, str(future.key), i)
                     ledger.keep |= result.keep
                 else:
-                    _failed(node, future.exception(), status, ledger)
+                    _failed(node, future.exception(), status, ledger, explain)
                 bar.update(1)
             ledger.save()
 
@@ -248,7 +258,7 @@ def _entry(outcome: Outcome, key: str, index: int) -> dict[str, Any]:
     return entry
 
 
-def _failed(node: Node, exc: BaseException, status: dict[str, Future], ledger: Ledger) -> None:
+def _failed(node: Node, exc: BaseException, status: dict[str, Future], ledger: Ledger, explain: Explain | None = None) -> None:
     if any(status[d].status in ("error", "cancelled") for d in node.deps if d in status):
         if node.unavailable is not None:
             ledger.fail(node.name, node.unavailable)
@@ -257,6 +267,9 @@ def _failed(node: Node, exc: BaseException, status: dict[str, Future], ledger: L
         raise exc
     if type(exc).__name__ == "KilledWorker":
         tries = getattr(exc, "allowed_failures", 0) + 1
-        ledger.fail(node.name, f"KilledWorker: its worker died while it ran or waited there, {tries} time(s)")
+        why = f"KilledWorker: its worker died while it ran or waited there, {tries} time(s)"
+        last = getattr(getattr(exc, "last_worker", None), "address", None)
+        reason = explain(last) if explain and last else None
+        ledger.fail(node.name, f"{why}; {reason}" if reason else why)
         return
     ledger.fail(node.name, exc)

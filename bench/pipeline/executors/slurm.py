@@ -44,6 +44,10 @@ COMMANDS = ("sbatch", "squeue", "scancel", "sinfo")
 DEATH_TIMEOUT = 60
 # What the script prints for the scheduler's address in `bench validate`, before any scheduler exists.
 PLACEHOLDER = "tcp://<this host>:<port>"
+# What a worker job's .err says: the worker's address (Dask's log), and how Slurm ended the job (slurmstepd's line).
+_STARTED = re.compile(r"Start worker at:\s+(\S+)")
+_ENDED = re.compile(r"\*\*\* JOB (\d+) ON (\S+) CANCELLED AT (\S+)(?: DUE TO ([A-Z ]+?))? \*\*\*")
+_OOM = re.compile(r"oom-kill event")
 _MEMORY = re.compile(r"^\s*(\d+(\.\d+)?)\s*([kKmMgGtT]i?[bB]?|[bB])?\s*$")
 _WALLTIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
 
@@ -217,6 +221,26 @@ def slurm_cluster(opts: ExecutorOptions, log_dir: Path) -> Iterator[tuple[Any, d
             yield cluster, info
         finally:
             info["job_ids"] = sorted(str(j.job_id) for j in cluster.workers.values() if getattr(j, "job_id", None))
+
+
+def why_worker_died(log_dir: Path, address: str) -> str | None:
+    """What Slurm says ended the job whose worker listened at ``address``, from the jobs' output in ``log_dir``."""
+    for err in sorted(log_dir.glob(f"{JOB_NAME}-*.err")):
+        text = err.read_text(errors="replace")
+        if address not in _STARTED.findall(text):
+            continue
+        job = err.stem.removeprefix(f"{JOB_NAME}-")
+        ended = _ENDED.search(text)
+        if ended and ended.group(4):
+            why = {"TIME LIMIT": "hit its time limit (--walltime)"}.get(ended.group(4), f"was cancelled due to {ended.group(4).lower()}")
+        elif ended:
+            why = f"was cancelled at {ended.group(3)} (scancel, or preempted)"
+        elif _OOM.search(text):
+            why = "ran out of memory (--memory-per-job)"
+        else:
+            why = "ended"
+        return f"its Slurm job {job} {why}; see {err}"
+    return None
 
 
 def _directive(line: str) -> str:
