@@ -21,7 +21,7 @@ DEFAULT_SET; override with --set). Needs MNIST: export BENCH_DATA_DIR.
 With --malloc-trim it measures one thing only: training the smoke suite's CNN in a Dask
 worker with Dask's default MALLOC_TRIM_THRESHOLD_=65536 and without it (bench unsets it).
 
-Run: python benchmarks/scaling.py [--workers 2] [--executor dask|slurm] [--set KEY=VALUE ...] | --malloc-trim
+Run: python benchmarks/scaling.py [--workers 2] [--executor dask|slurm] [--suite SUITE] [--set KEY=VALUE ...] | --malloc-trim
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ DEFAULT_SET = [
 ]
 
 
-def bench_run(out: Path, store: Path, overrides: list[str], extra: list[str]) -> float:
+def bench_run(suite: Path, out: Path, store: Path, overrides: list[str], extra: list[str]) -> float:
     """Wall seconds of one `bench run` in a fresh process, start-up and report included."""
     env = dict(os.environ, BENCH_CACHE_DIR=str(store))
-    args = [sys.executable, "-m", "bench", "run", str(SUITE), "--out", str(out), "-q", *sum((["--set", o] for o in overrides), []), *extra]
+    args = [sys.executable, "-m", "bench", "run", str(suite), "--out", str(out), "-q", *sum((["--set", o] for o in overrides), []), *extra]
     before, start = os.getloadavg()[0], time.perf_counter()
     subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
@@ -134,21 +134,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workers", type=int, default=2, help="Dask workers, or Slurm jobs of one core each")
     ap.add_argument("--executor", choices=["dask", "slurm"], default="dask", help="what to compare with local (default dask)")
+    ap.add_argument("--suite", type=Path, default=SUITE, help="another suite (DEFAULT_SET then does not apply), e.g. suites/smoke.yaml")
     ap.add_argument("--set", dest="overrides", action="append", default=None, help=f"spec overrides (default: {' '.join(DEFAULT_SET)})")
     ap.add_argument("--malloc-trim", action="store_true", help="only measure Dask's memory trimming on training (digits, offline)")
     args = ap.parse_args()
     if args.malloc_trim:
         malloc_trim_effect()
         return
-    if not os.environ.get("BENCH_DATA_DIR"):
+    if args.suite == SUITE and not os.environ.get("BENCH_DATA_DIR"):
         sys.exit("set BENCH_DATA_DIR to a folder holding MNIST/raw")
-    overrides = args.overrides if args.overrides is not None else DEFAULT_SET
-    spec = load_suite(SUITE, overrides)
+    overrides = args.overrides if args.overrides is not None else (DEFAULT_SET if args.suite == SUITE else [])
+    spec = load_suite(args.suite, overrides)
     graph = cell_graph(spec)
-    print(f"suite {SUITE.name} with {' '.join(overrides)}: {len(spec.models)} models, {len(graph)} cells")
+    print(f"suite {args.suite.name} with {' '.join(overrides)}: {len(spec.models)} models, {len(graph)} cells")
     with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
         tmp_path = Path(tmp)
-        local = bench_run(tmp_path / "local", tmp_path / "store-local", overrides, [])
+        local = bench_run(args.suite, tmp_path / "local", tmp_path / "store-local", overrides, [])
         print(f"local, one cell after another, torch on every core: {local:.1f} s")
         if args.executor == "slurm":
             flags, what = ["--executor", "slurm", "--jobs", str(args.workers), "--cores-per-job", "1"], f"{args.workers} jobs x 1 core"
@@ -157,7 +158,7 @@ def main() -> None:
                 ["--executor", "dask", "--workers", str(args.workers), "--threads-per-worker", "1"],
                 f"{args.workers} workers x 1 thread",
             )
-        dask = bench_run(tmp_path / "dask", tmp_path / "store-dask", overrides, flags)
+        dask = bench_run(args.suite, tmp_path / "dask", tmp_path / "store-dask", overrides, flags)
         print(f"{args.executor}, {what}: {dask:.1f} s")
         print(f"wall-time ratio local / {args.executor}: {local / dask:.2f} (above 1: {args.executor} is faster)")
         local_cells = json.loads((tmp_path / "local" / spec.name / "manifest.json").read_text())["cells"]

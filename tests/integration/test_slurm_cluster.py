@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slurm
 
 pytest.importorskip("dask_jobqueue")
 
+import dask  # noqa: E402
 import psutil  # noqa: E402  (a dependency of distributed)
 
 from bench.fsutil import canonical_hash  # noqa: E402
@@ -163,3 +164,17 @@ def test_the_daemons_the_scheduler_and_the_workers_listen_on_loopback_only(slurm
         steps = [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "slurmstepd"]
         assert steps, "the worker's job step runs"
         assert listening([os.getpid(), *workers, *nannies, *daemons, *steps]) == {"127.0.0.1"}
+
+
+def test_a_job_that_hits_its_walltime_is_reported_with_that_reason(slurm, tmp_path, monkeypatch):
+    faults = tmp_path / "faults.txt"
+    faults.write_text("pause-once: train baseline\n")
+    monkeypatch.setenv(FAULT_ENV, str(faults))
+    spec = load_suite(SMOKE, ["models=[{id: baseline, kind: baseline, arch: small-cnn, train: {epochs: 1}}]", "attacks=[]"])
+    # One try: the first death reports the cell (the scheduler runs in this process, so this configures it).
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        opts = ExecutorOptions("slurm", jobs=1, walltime="1").check()  # one minute; Slurm ends the paused job then
+        run = run_suite(spec, RunOptions(out=tmp_path / "out", store_root=tmp_path / "store", executor=opts))
+    why = dict(run.failures)["train baseline"]
+    assert why.startswith("KilledWorker: its worker died while it ran or waited there, 1 time(s); its Slurm job ")
+    assert " hit its time limit (--walltime); see " in why

@@ -10,7 +10,7 @@ where the cells ran. ``executor(kind)`` imports one lazily.
   (``workers``, ``threads_per_worker``) or on a running scheduler (``scheduler``).
   Workers run ``dask_tasks``.
 * ``slurm``: the Dask executor on a dask-jobqueue ``SLURMCluster``: ``jobs`` Slurm jobs,
-  one Dask worker each (``slurm_jobs`` writes their job script and checks the options).
+  one Dask worker each (``slurm`` writes their job script and checks the options).
 
 ``ExecutorOptions`` is the resolved choice: ``bench run`` flags, then ``$BENCH_EXECUTOR``,
 then the suite's ``executor:`` block, then ``local``.
@@ -68,11 +68,11 @@ FLAGS = {
     "sbatch": "--sbatch",
     "gpus_per_job": "--gpus-per-job",
 }
+_SLURM_ONLY = {"jobs", "cores_per_job", "memory_per_job", "walltime", "partition", "account", "sbatch", "gpus_per_job"}
 _TAKES = {
     "local": set(),
     "dask": {"workers", "threads_per_worker", "scheduler", "torch_threads"},
-    "slurm": {"threads_per_worker", "torch_threads", "jobs", "cores_per_job", "memory_per_job", "walltime", "partition", "account"}
-    | {"sbatch", "gpus_per_job"},
+    "slurm": {"threads_per_worker", "torch_threads"} | _SLURM_ONLY,
 }
 
 
