@@ -178,3 +178,28 @@ def test_a_job_that_hits_its_walltime_is_reported_with_that_reason(slurm, tmp_pa
     why = dict(run.failures)["train baseline"]
     assert why.startswith("KilledWorker: its worker died while it ran or waited there, 1 time(s); its Slurm job ")
     assert " hit its time limit (--walltime); see " in why
+
+
+def test_two_runs_sharing_a_store_on_the_cluster_train_each_model_once(slurm, tmp_path):
+    # Two drivers, two schedulers, one job each: only the model store (and its per-key lock) is shared.
+    env = dict(os.environ, BENCH_CACHE_DIR=str(tmp_path / "store"))
+    sets = [a for o in [*SHORT, "attacks=[{id: fgsm, use: torchattacks.fgsm, eps: [0.3]}]"] for a in ("--set", o)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench", "run", str(SMOKE), "--out", str(tmp_path / f"o{i}"), "-q", "--executor", "slurm", *sets],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+    entries = [(cell, v) for i in range(2) for cell, v in manifest(tmp_path / f"o{i}" / "smoke")["cells"].items()]
+    trained = sorted(cell for cell, v in entries if v["origin"] == "trained")
+    assert trained == ["train baseline", "train distilled", "train teacher"], "each model trained by one run only"
+    assert {v["origin"] for cell, v in entries if cell.startswith("train ")} <= {"trained", "cache"}
+    assert len(list((tmp_path / "store" / "models").glob("*.pt"))) == 3
+    assert outputs(tmp_path / "o0" / "smoke") == outputs(tmp_path / "o1" / "smoke")
