@@ -40,7 +40,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "bench.pipeline.training": ("loop", "plain", "adversarial"),
     "bench.pipeline.cells": ("values", "keys", "build", "execute", "train", "evaluate", "attack", "cost", "workspace", "provenance"),
     "bench.pipeline.measure": ("diagnostics", "costs", "binarization", "remeasure"),
-    "bench.pipeline.executors": ("local", "dask", "dask_tasks"),
+    "bench.pipeline.executors": ("local", "dask", "dask_tasks", "slurm"),
     "bench.results": (
         "run_folder",
         "records",

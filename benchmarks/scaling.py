@@ -1,8 +1,11 @@
-"""Local vs Dask on a reduced suites/mnist-temperature.yaml: wall time, scheduling overhead per cell, extrapolation.
+"""Local vs Dask (or Slurm) on a reduced suites/mnist-temperature.yaml: wall time, scheduling overhead per cell, extrapolation.
 
 Two cold runs of the same suite, each in a fresh model store and run folder:
 * local: `bench run` as today, one cell after another, torch on every core;
-* dask: `bench run --executor dask --workers 2 --threads-per-worker 1` (1 torch thread per cell).
+* dask: `bench run --executor dask --workers 2 --threads-per-worker 1` (1 torch thread per cell);
+  or, with --executor slurm, `bench run --executor slurm --jobs 2 --cores-per-job 1`: the same
+  on 2 one-core Slurm jobs (start the dev cluster first: scripts/slurm-dev-cluster.sh up, and
+  export the SLURM_CONF it prints).
 
 It prints the wall-time ratio, and the scheduling overhead per cell of the Dask run:
 the time from when a cell could start (its inputs were done and its worker was free)
@@ -18,7 +21,7 @@ DEFAULT_SET; override with --set). Needs MNIST: export BENCH_DATA_DIR.
 With --malloc-trim it measures one thing only: training the smoke suite's CNN in a Dask
 worker with Dask's default MALLOC_TRIM_THRESHOLD_=65536 and without it (bench unsets it).
 
-Run: python benchmarks/scaling.py [--workers 2] [--set KEY=VALUE ...] | --malloc-trim
+Run: python benchmarks/scaling.py [--workers 2] [--executor dask|slurm] [--suite SUITE] [--set KEY=VALUE ...] | --malloc-trim
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ DEFAULT_SET = [
 ]
 
 
-def bench_run(out: Path, store: Path, overrides: list[str], extra: list[str]) -> float:
+def bench_run(suite: Path, out: Path, store: Path, overrides: list[str], extra: list[str]) -> float:
     """Wall seconds of one `bench run` in a fresh process, start-up and report included."""
     env = dict(os.environ, BENCH_CACHE_DIR=str(store))
-    args = [sys.executable, "-m", "bench", "run", str(SUITE), "--out", str(out), "-q", *sum((["--set", o] for o in overrides), []), *extra]
+    args = [sys.executable, "-m", "bench", "run", str(suite), "--out", str(out), "-q", *sum((["--set", o] for o in overrides), []), *extra]
     before, start = os.getloadavg()[0], time.perf_counter()
     subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
@@ -129,38 +132,46 @@ def malloc_trim_effect(repeat: int = 5) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="Dask workers, or Slurm jobs of one core each")
+    ap.add_argument("--executor", choices=["dask", "slurm"], default="dask", help="what to compare with local (default dask)")
+    ap.add_argument("--suite", type=Path, default=SUITE, help="another suite (DEFAULT_SET then does not apply), e.g. suites/smoke.yaml")
     ap.add_argument("--set", dest="overrides", action="append", default=None, help=f"spec overrides (default: {' '.join(DEFAULT_SET)})")
     ap.add_argument("--malloc-trim", action="store_true", help="only measure Dask's memory trimming on training (digits, offline)")
     args = ap.parse_args()
     if args.malloc_trim:
         malloc_trim_effect()
         return
-    if not os.environ.get("BENCH_DATA_DIR"):
+    if args.suite == SUITE and not os.environ.get("BENCH_DATA_DIR"):
         sys.exit("set BENCH_DATA_DIR to a folder holding MNIST/raw")
-    overrides = args.overrides if args.overrides is not None else DEFAULT_SET
-    spec = load_suite(SUITE, overrides)
+    overrides = args.overrides if args.overrides is not None else (DEFAULT_SET if args.suite == SUITE else [])
+    spec = load_suite(args.suite, overrides)
     graph = cell_graph(spec)
-    print(f"suite {SUITE.name} with {' '.join(overrides)}: {len(spec.models)} models, {len(graph)} cells")
+    print(f"suite {args.suite.name} with {' '.join(overrides)}: {len(spec.models)} models, {len(graph)} cells")
     with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
         tmp_path = Path(tmp)
-        local = bench_run(tmp_path / "local", tmp_path / "store-local", overrides, [])
+        local = bench_run(args.suite, tmp_path / "local", tmp_path / "store-local", overrides, [])
         print(f"local, one cell after another, torch on every core: {local:.1f} s")
-        dask_flags = ["--executor", "dask", "--workers", str(args.workers), "--threads-per-worker", "1"]
-        dask = bench_run(tmp_path / "dask", tmp_path / "store-dask", overrides, dask_flags)
-        print(f"dask, {args.workers} workers x 1 thread: {dask:.1f} s")
-        print(f"wall-time ratio local / dask: {local / dask:.2f} (above 1: dask is faster)")
+        if args.executor == "slurm":
+            flags, what = ["--executor", "slurm", "--jobs", str(args.workers), "--cores-per-job", "1"], f"{args.workers} jobs x 1 core"
+        else:
+            flags, what = (
+                ["--executor", "dask", "--workers", str(args.workers), "--threads-per-worker", "1"],
+                f"{args.workers} workers x 1 thread",
+            )
+        dask = bench_run(args.suite, tmp_path / "dask", tmp_path / "store-dask", overrides, flags)
+        print(f"{args.executor}, {what}: {dask:.1f} s")
+        print(f"wall-time ratio local / {args.executor}: {local / dask:.2f} (above 1: {args.executor} is faster)")
         local_cells = json.loads((tmp_path / "local" / spec.name / "manifest.json").read_text())["cells"]
         cells = json.loads((tmp_path / "dask" / spec.name / "manifest.json").read_text())["cells"]
     over, startup = overheads(cells, graph)
     print(
-        f"scheduling overhead per cell (Dask time minus the cell's own seconds): median {statistics.median(over):.3f} s, "
+        f"scheduling overhead per cell ({args.executor} time minus the cell's own seconds): median {statistics.median(over):.3f} s, "
         f"mean {statistics.mean(over):.3f} s, max {max(over):.2f} s over {len(over)} cells (target median <= 0.5 s)"
     )
-    print(f"wait for each worker's first cell (cluster start-up): {', '.join(f'{s:.1f}' for s in sorted(startup))} s")
+    print(f"wait for each worker's first cell (cluster or job start-up): {', '.join(f'{s:.1f}' for s in sorted(startup))} s")
     own_local = sum(c.get("seconds", 0.0) for c in local_cells.values())
     own_dask = sum(c["seconds"] for c in cells.values())
-    print(f"sum of the cells' own seconds: local {own_local:.1f} s (all cores), dask {own_dask:.1f} s (1 thread per cell)")
+    print(f"sum of the cells' own seconds: local {own_local:.1f} s (all cores), {args.executor} {own_dask:.1f} s (1 thread per cell)")
 
     measured = [PlannedCell(c.name, c.deps, cells[c.name]["seconds"]) for c in graph]
     median_over = max(statistics.median(over), 0.0)

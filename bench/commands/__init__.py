@@ -66,3 +66,29 @@ def setup_logging(quiet: bool) -> None:
     )
     # ART logs its own success rates at INFO, judged on its own terms; bench's numbers are the ones to read.
     logging.getLogger("art").setLevel(logging.WARNING)
+
+
+# `bench run` and `bench validate` take the same Slurm options: validate prints the job script run would submit.
+SLURM_OPTIONS = (
+    click.option("--jobs", type=int, default=None, help="Slurm: worker jobs to submit (default 1); each runs one Dask worker."),
+    click.option("--cores-per-job", type=int, default=None, help="Slurm: CPUs per job, #SBATCH --cpus-per-task (default 1)."),
+    click.option("--memory-per-job", default=None, help="Slurm: memory per job, e.g. 4GB (#SBATCH --mem; default 2GB)."),
+    click.option("--walltime", default=None, help="Slurm: time limit per job, e.g. 04:00:00 (#SBATCH -t; default: the partition's)."),
+    click.option("--partition", default=None, help="Slurm: partition to submit to (#SBATCH -p; default: the cluster's default)."),
+    click.option("--account", default=None, help="Slurm: account to charge (#SBATCH -A)."),
+    click.option(
+        "--sbatch",
+        "sbatch",
+        multiple=True,
+        metavar="DIRECTIVE",
+        help="Slurm: an extra #SBATCH directive, e.g. --sbatch=--qos=short. Repeatable.",
+    ),
+    click.option("--gpus-per-job", type=int, default=None, help="Slurm: GPUs per job (#SBATCH --gpus; Dask resource GPU on its worker)."),
+)
+
+
+def slurm_options(func: F) -> F:
+    """Add the Slurm options (``--jobs``, ``--cores-per-job``, ... ``--gpus-per-job``) to a command."""
+    for option in reversed(SLURM_OPTIONS):
+        func = option(func)
+    return func

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bench.commands import FILE, FOLDER, handle_errors, setup_logging
+from bench.commands import FILE, FOLDER, handle_errors, setup_logging, slurm_options
 
 if TYPE_CHECKING:
     from bench.pipeline.runner import RunOptions
@@ -46,22 +46,26 @@ log = logging.getLogger(__name__)
 @click.option("--force", is_flag=True, help="Recompute every attack cell (trained models are still reused).")
 @click.option(
     "--executor",
-    type=click.Choice(["local", "dask"]),
+    type=click.Choice(["local", "dask", "slurm"]),
     default=None,
     envvar="BENCH_EXECUTOR",
-    help="Where cells run: local (one after another, here; the default) or dask. [env: BENCH_EXECUTOR; default: the suite's executor.kind]",
+    help="Where cells run: local (one after another, here; the default), dask, or slurm (Dask workers as Slurm jobs). "
+    "[env: BENCH_EXECUTOR; default: the suite's executor.kind]",
 )
 @click.option(
     "--workers", type=int, default=None, help="Dask: start a LocalCluster on 127.0.0.1 with N worker processes (default: one per core)."
 )
-@click.option("--threads-per-worker", type=int, default=None, help="Dask: cells each local worker runs at once (default 1).")
+@click.option("--threads-per-worker", type=int, default=None, help="Dask, Slurm: cells each worker runs at once (default 1).")
 @click.option(
     "--scheduler",
     default=None,
     envvar="BENCH_SCHEDULER",
     help="Dask: address of a running scheduler, e.g. tcp://host:8786. [env: BENCH_SCHEDULER]",
 )
-@click.option("--torch-threads", type=int, default=None, help="Dask: torch threads per cell (default: each worker's share of its cores).")
+@click.option(
+    "--torch-threads", type=int, default=None, help="Dask, Slurm: torch threads per cell (default: each worker's share of its cores)."
+)
+@slurm_options
 @click.option("--strict", is_flag=True, help="Exit 1 when any masking or sanity check fails (also `strict: true` in the suite), for CI.")
 @click.option(
     "--prune",
@@ -86,6 +90,7 @@ def run(
     strict: bool,
     prune: bool,
     quiet: bool,
+    **slurm: Any,
 ) -> None:
     """Train or load the suite's models, attack them, and write tables, plots and verdicts.
 
@@ -116,7 +121,15 @@ def run(
         force=force,
         quiet=quiet,
         prune=prune,
-        executor=resolve(suite.executor, executor, workers, threads_per_worker, scheduler, torch_threads),
+        executor=resolve(
+            suite.executor,
+            executor,
+            workers=workers,
+            threads_per_worker=threads_per_worker,
+            scheduler=scheduler,
+            torch_threads=torch_threads,
+            **slurm,
+        ),
     )
     note = variant_note(out.expanduser().resolve() / suite.name, suite.spec_hash())
     if note and not quiet:

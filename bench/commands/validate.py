@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bench.commands import FILE, handle_errors
+from bench.commands import FILE, FOLDER, handle_errors, slurm_options
 
 if TYPE_CHECKING:
     from bench.spec.schema import SuiteSpec
@@ -22,8 +22,33 @@ if TYPE_CHECKING:
     default=None,
     help="Also print the critical path and the ideal wall time on N workers, from the same cost model.",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask", "slurm"]),
+    default=None,
+    help="slurm: also check the Slurm options against the cluster, and print the job script and the ideal wall time on --jobs.",
+)
+@click.option(
+    "--threads-per-worker", type=click.IntRange(min=1), default=None, help="Slurm: cells each worker job runs at once (default 1)."
+)
+@slurm_options
+@click.option(
+    "--out",
+    type=FOLDER,
+    default=Path("results"),
+    show_default=True,
+    help="With --executor slurm: the --out of the run, whose <suite name>/slurm/ receives the jobs' output.",
+)
 @handle_errors
-def validate(spec: Path, overrides: tuple[str, ...], workers: int | None) -> None:
+def validate(
+    spec: Path,
+    overrides: tuple[str, ...],
+    workers: int | None,
+    executor: str | None,
+    threads_per_worker: int | None,
+    out: Path,
+    **slurm: Any,
+) -> None:
     """Check SPEC and print the plan: models, and each attack's effective params, targets, samples and eps.
 
     Checks fields, ids, teachers, attack keys and params, eps against the [0, 1]
@@ -33,7 +58,10 @@ def validate(spec: Path, overrides: tuple[str, ...], workers: int | None) -> Non
     Warnings (exit code 0) say what the run would leave empty, e.g. a norm whose
     naive attacks have no adaptive attack to be compared with. With --workers N, size
     a cluster before running: the longest chain of dependent cells and the wall time
-    N workers would need with no scheduling overhead.
+    N workers would need with no scheduling overhead. With --executor slurm and the
+    options of `bench run`, check them (Slurm's commands, the partition, a walltime
+    that fits the longest cell) and print the job script each worker job is submitted
+    with, and the ideal wall time on --jobs jobs.
     """
     from bench.errors import SpecError
     from bench.spec.load import load_suite
@@ -45,17 +73,45 @@ def validate(spec: Path, overrides: tuple[str, ...], workers: int | None) -> Non
         problems = checkpoint_problems(suite)
         if problems:
             raise SpecError("\n".join(problems))
+    # The executor's checks first: a bad option is an error, not a line after an "ok".
+    asked = executor or suite.executor or threads_per_worker or any(v not in (None, ()) for v in slurm.values())
+    cluster = executor_lines(suite, out, executor, threads_per_worker, slurm) if asked else []
     click.echo(f"{spec}: ok (suite '{suite.name}', spec hash {suite.spec_hash()[:12]})")
     for line in plan_lines(suite):
         click.echo(line)
     if workers is not None:
         for line in scaling_lines(suite, workers):
             click.echo(line)
+    for line in cluster:
+        click.echo(line)
     for line in plan_warnings(suite):
         click.echo(f"warning: {line}", err=True)
 
 
-def scaling_lines(suite: SuiteSpec, workers: int) -> list[str]:
+def executor_lines(suite: SuiteSpec, out: Path, kind: str | None, threads_per_worker: int | None, slurm: dict[str, Any]) -> list[str]:
+    """For a Slurm run (flags over the suite's ``executor:``): checks, then the job script and the ideal wall time on its jobs."""
+    import shutil
+
+    from bench.pipeline.executors import resolve
+    from bench.pipeline.executors.slurm import COMMANDS, check_cluster, check_walltime, job_script
+
+    opts = resolve(suite.executor, kind, threads_per_worker=threads_per_worker, **slurm)
+    if opts.kind != "slurm":
+        return []
+    lines = []
+    if all(shutil.which(cmd) for cmd in COMMANDS):
+        check_cluster(opts, suite)
+    else:
+        check_walltime(opts, suite)
+        lines.append("warning: Slurm's commands are not on the PATH here; `bench run --executor slurm` needs them")
+    jobs, threads = opts.jobs or 1, opts.threads_per_worker or 1
+    log_dir = out.expanduser().resolve() / suite.name / "slurm"
+    lines.append(f"job script ({jobs} job(s), each one Dask worker running {threads} cell(s) at once):")
+    lines += ["  " + line if line else "" for line in job_script(opts, log_dir).rstrip().splitlines()]
+    return lines + scaling_lines(suite, jobs * threads, f"{jobs} Slurm job(s) of {threads} worker thread(s)")
+
+
+def scaling_lines(suite: SuiteSpec, workers: int, what: str | None = None) -> list[str]:
     """The run's critical path and its ideal wall time on ``workers`` workers, from the plan's cost model."""
     from bench.spec.plan import cell_graph, critical_path, ideal_wall_time
 
@@ -64,7 +120,7 @@ def scaling_lines(suite: SuiteSpec, workers: int) -> list[str]:
     total = sum(c.cost for c in graph)
     return [
         f"critical path ({fmt_seconds(longest)}): {' -> '.join(chain)}",
-        f"ideal wall time on {workers} worker(s): {fmt_seconds(ideal_wall_time(graph, workers))} "
+        f"ideal wall time on {what or f'{workers} worker(s)'}: {fmt_seconds(ideal_wall_time(graph, workers))} "
         f"(all cells {fmt_seconds(total)} of work; no run is faster than the critical path; "
         "each worker as fast as 2 CPU cores, no scheduling overhead)",
     ]

@@ -105,7 +105,8 @@ def prepare_run_dir(out: Path, name: str) -> Path:
 
 def run_suite(spec: SuiteSpec, opts: RunOptions) -> RunOutcome:
     """Run every cell of ``spec`` that is not done yet and write the manifest; draw nothing."""
-    device = provenance.resolve_device(opts.device)
+    remote = opts.executor.kind == "slurm" or opts.executor.scheduler is not None
+    device = provenance.resolve_device(opts.device, remote)
     roots = data_roots(opts.data_dir, spec.dataset.root)
     data = load_data(spec.dataset.name, roots, spec.seed, spec.dataset.train_size, spec.dataset.eval_size, spec.dataset.path)
     preflight.check_models(spec, data)

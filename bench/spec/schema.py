@@ -369,11 +369,29 @@ class AttackSpec(StrictModel):
 class ExecutorSpec(StrictModel):
     """Where a run's cells execute; changes no result, so it is not part of the spec hash."""
 
-    kind: Literal["local", "dask"] = Field("local", description="local: one after another in this process; dask: on Dask workers.")
+    kind: Literal["local", "dask", "slurm"] = Field(
+        "local", description="local: one after another in this process; dask: on Dask workers; slurm: on Dask workers run as Slurm jobs."
+    )
     workers: int | None = Field(None, ge=1, description="Dask: start a LocalCluster on 127.0.0.1 with this many worker processes.")
-    threads_per_worker: int | None = Field(None, ge=1, description="Dask: cells each worker runs at once (default 1).")
+    threads_per_worker: int | None = Field(None, ge=1, description="Dask and Slurm: cells each worker runs at once (default 1).")
     scheduler: str | None = Field(None, description="Dask: address of a running scheduler, e.g. tcp://host:8786.")
-    torch_threads: int | None = Field(None, ge=1, description="Dask: torch threads per cell (default: the worker's share of its cores).")
+    torch_threads: int | None = Field(
+        None, ge=1, description="Dask and Slurm: torch threads per cell (default: the worker's share of its cores)."
+    )
+    jobs: int | None = Field(None, ge=1, description="Slurm: how many worker jobs to submit (default 1); each runs one Dask worker.")
+    cores_per_job: int | None = Field(None, ge=1, description="Slurm: CPUs per job, `#SBATCH --cpus-per-task` (default 1).")
+    memory_per_job: str | None = Field(None, description="Slurm: memory per job, e.g. 4GB (`#SBATCH --mem`; default 2GB).")
+    walltime: str | None = Field(
+        None, description="Slurm: time limit per job, [D-]HH:MM:SS or MM:SS (`#SBATCH -t`; default: the partition's limit)."
+    )
+    partition: str | None = Field(None, description="Slurm: the partition to submit to (`#SBATCH -p`; default: the cluster's default).")
+    account: str | None = Field(None, description="Slurm: the account to charge (`#SBATCH -A`).")
+    sbatch: list[str] = Field(
+        default_factory=list, description="Slurm: extra `#SBATCH` directives, without the prefix, e.g. `--qos=short`."
+    )
+    gpus_per_job: int | None = Field(
+        None, ge=1, description="Slurm: GPUs per job (`#SBATCH --gpus`); the job's worker offers them as the Dask resource GPU."
+    )
 
 
 class SuiteSpec(StrictModel):

@@ -64,11 +64,12 @@ def cell_provenance(device: torch.device, seconds: float) -> dict[str, Any]:
     }
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when it is present."""
+def resolve_device(name: str, remote: bool = False) -> torch.device:
+    """``auto`` picks CUDA when it is present. ``remote``: the cells run on other machines (Slurm jobs, a running
+    scheduler's workers), so ``cuda`` need not be present here; the workers that run GPU cells check it."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
+    if name == "cuda" and not remote and not torch.cuda.is_available():
         from bench.errors import BenchError
 
         raise BenchError("--device cuda: no CUDA device is available")

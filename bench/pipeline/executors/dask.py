@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
@@ -41,8 +43,9 @@ from bench.pipeline.cells.keys import (
     training_code_key,
 )
 from bench.pipeline.cells.values import DataRef
-from bench.pipeline.executors import ExecutorOptions, Job, Ledger, cpu_count
+from bench.pipeline.executors import GPU, ExecutorOptions, Job, Ledger, cpu_count, on_gpu
 from bench.pipeline.executors.dask_tasks import Outcome, TaskEnv, attack_task, evaluate_task, train_task
+from bench.results.families import family_of
 from bench.spec.plan import attack_plan, cell_graph, model_seed, tails, topo_models
 from bench.spec.schema import SuiteSpec
 
@@ -50,6 +53,8 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
 log = logging.getLogger(__name__)
+
+Explain = Callable[[str], "str | None"]
 
 CONNECT_TIMEOUT = "20s"
 # For the LocalCluster bench starts. A worker holds only the cell it runs (worker-saturation 1.0; Dask's default
@@ -59,6 +64,9 @@ LOCAL_CONFIG: dict[str, Any] = {
     "distributed.scheduler.worker-saturation": 1.0,
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
+# A Slurm worker also holds only the cell it runs: a job that is cancelled, preempted or hits its walltime takes no
+# queued cells with it.
+SLURM_CONFIG: dict[str, Any] = {"distributed.scheduler.worker-saturation": 1.0}
 # Everything a LocalCluster opens listens on 127.0.0.1 only, on free ports; the scheduler's HTTP
 # server (health and metrics; no dashboard) would otherwise take port 8787.
 LOOPBACK: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False}}
@@ -81,11 +89,23 @@ def run_on_dask(job: Job, ledger: Ledger) -> dict[str, Any]:
     The job's runtime is the driver's: every worker must match it, and the driver's code, or refuse its cells.
     """
     paths = job.workspace.paths
-    with connect(job.options) as (client, info):
+    gpu = on_gpu(paths.device)
+    if job.options.kind == "slurm":
+        from bench.pipeline.executors.slurm import check_cluster
+
+        check_cluster(job.options, job.spec)  # before any job is submitted
+        if gpu and not job.options.gpus_per_job:
+            raise ExecutorError(f"--device {paths.device}: the Slurm jobs have no GPU; add --gpus-per-job N")
+    with connect(job.options, paths.run_dir / "slurm", gpu) as (client, info):
         env = TaskEnv(replace(paths, quiet=True), job.workspace.runtime, planned_code(job.spec), info.get("torch_threads"), job.force)
         nodes = submit(client, job.spec, job.data, env)
+        explain = None
+        if job.options.kind == "slurm":
+            from bench.pipeline.executors.slurm import why_worker_died
+
+            explain = partial(why_worker_died, paths.run_dir / "slurm")
         try:
-            collect(client, nodes, ledger, job.quiet)
+            collect(client, nodes, ledger, job.quiet, explain)
         except BaseException:
             client.cancel([n.future for n in nodes])
             raise
@@ -93,15 +113,28 @@ def run_on_dask(job: Job, ledger: Ledger) -> dict[str, Any]:
 
 
 @contextmanager
-def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
-    """A client to the scheduler at ``opts.scheduler``, or to a ``LocalCluster`` on 127.0.0.1 that lives as long as the run."""
+def connect(opts: ExecutorOptions, log_dir: Path | None = None, gpu: bool = False) -> Iterator[tuple[Client, dict[str, Any]]]:
+    """A client to the scheduler at ``opts.scheduler``, to a ``SLURMCluster`` whose jobs write their output to ``log_dir``
+    (``--executor slurm``), or to a ``LocalCluster`` on 127.0.0.1; a cluster bench starts lives as long as the run.
+
+    ``gpu``: the run has GPU cells. Each LocalCluster worker then offers one unit of the ``GPU`` resource (one GPU
+    cell at a time), and a running scheduler whose workers offer none is warned about."""
     try:
         import dask
         from distributed import Client, LocalCluster
     except ImportError:
-        raise ExecutorError("--executor dask needs Dask: pip install 'bench[dask]'") from None
+        raise ExecutorError(f"--executor {opts.kind} needs Dask: pip install 'bench[{opts.kind}]'") from None
     if not log.isEnabledFor(logging.DEBUG):  # Dask logs every worker's start and stop at INFO; the progress bar suffices
         logging.getLogger("distributed").setLevel(logging.WARNING)
+    if opts.kind == "slurm":
+        from bench.pipeline.executors.slurm import slurm_cluster
+
+        if log_dir is None:
+            raise ValueError("a Slurm cluster needs a folder for its jobs' output")
+        with dask.config.set(SLURM_CONFIG), slurm_cluster(opts, log_dir) as (cluster, info):
+            with Client(cluster, set_as_default=False) as client:
+                yield client, info
+        return
     if opts.scheduler is not None:
         try:
             client = Client(opts.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
@@ -111,6 +144,8 @@ def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
             workers = client.scheduler_info().get("workers", {})
             if not workers:
                 log.warning("the scheduler at %s has no workers yet; cells wait until some join", opts.scheduler)
+            elif gpu and not any(w.get("resources", {}).get(GPU) for w in workers.values()):
+                log.warning("no worker of %s offers the Dask resource %s; GPU cells wait until one joins", opts.scheduler, GPU)
             info = {"kind": "dask", "scheduler": opts.scheduler, "workers": len(workers), "torch_threads": opts.torch_threads}
             yield client, info
         return
@@ -118,7 +153,8 @@ def connect(opts: ExecutorOptions) -> Iterator[tuple[Client, dict[str, Any]]]:
     workers = opts.workers or max(1, cpu_count() // threads)
     torch_threads = opts.torch_threads or max(1, cpu_count() // (workers * threads))
     with dask.config.set(LOCAL_CONFIG):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True, **LOOPBACK)
+        resources = {"resources": {GPU: 1}} if gpu else {}
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True, **LOOPBACK, **resources)
     with cluster, Client(cluster, set_as_default=False) as client:
         info = {
             "kind": "dask",
@@ -144,6 +180,10 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
     run = env.paths.run_dir.as_posix()
     # Training writes to the store only: its task names no run folder, so the same training in two runs is one task.
     train_env = replace(env, paths=replace(env.paths, run_dir=env.paths.store_root), force=False)
+    # On a GPU run, training and gradient attacks hold a GPU; evaluations and gradient-free attacks run on the CPU of
+    # any worker, planned (and keyed) for the CPU, so they never wait for a GPU worker.
+    gpu = {"resources": {GPU: 1}} if on_gpu(env.paths.device) else {}
+    cpu_env = on_cpu(env) if gpu else env
     nodes: list[Node] = []
     recipes: dict[str, str] = {}
     trained: dict[str, Future] = {}  # by model id
@@ -160,13 +200,13 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
             # A task key must name exactly its arguments: then two runs submitting the same key mean the same work.
             args = [m.key_dump(), asdict(data), seed, teacher.key if teacher else None, asdict(train_env)]
             key = task_key("train", args)
-            by_recipe[recipes[mid]] = client.submit(train_task, m, data, seed, teacher, train_env, key=key, priority=priority[name])
+            by_recipe[recipes[mid]] = client.submit(train_task, m, data, seed, teacher, train_env, key=key, priority=priority[name], **gpu)
         trained[mid] = by_recipe[recipes[mid]]
         deps = (f"train {m.teacher}",) if m.teacher else ()
         nodes.append(Node(name, trained[mid], deps, f"teacher {m.teacher} is not available", fatal=True))
         name = f"evaluate {mid}"
         key = task_key("evaluate", [run, m.key_dump(), trained[mid].key, env.force])
-        ready[mid] = client.submit(evaluate_task, trained[mid], m, data, env, key=key, priority=priority[name])
+        ready[mid] = client.submit(evaluate_task, trained[mid], m, data, cpu_env, key=key, priority=priority[name])
         nodes.append(Node(name, ready[mid], (f"train {mid}",), fatal=True))
     for planned in attack_plan(spec):
         a = spec.attacks[planned.attack]
@@ -175,13 +215,22 @@ def submit(client: Client, spec: SuiteSpec, data: DataRef, env: TaskEnv) -> list
         key = task_key("attack", [run, name, a.model_dump(mode="json"), [ready[x].key for x in models], env.force])
         source = ready[planned.source] if planned.source else None
         seed = model_seed(spec, planned.model)
-        future = client.submit(attack_task, a, ready[planned.model], source, data, seed, env, key=key, priority=priority[name])
+        attack_env, needs = (cpu_env, {}) if family_of(a.use).gradient_free else (env, gpu)
+        target = ready[planned.model]
+        future = client.submit(attack_task, a, target, source, data, seed, attack_env, key=key, priority=priority[name], **needs)
         nodes.append(Node(name, future, tuple(f"evaluate {x}" for x in models), "its model is not available"))
     return nodes
 
 
-def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool) -> None:
-    """Record each cell as its task finishes, under one progress bar; a ``BenchError`` in a model's cells stops the run."""
+def on_cpu(env: TaskEnv) -> TaskEnv:
+    """The same task environment, planned for the CPU: what a GPU run's CPU cells are computed (and keyed) with."""
+    return replace(env, paths=replace(env.paths, device="cpu"), runtime=replace(env.runtime, device_type="cpu"))
+
+
+def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool, explain: Explain | None = None) -> None:
+    """Record each cell as its task finishes, under one progress bar; a ``BenchError`` in a model's cells stops the run.
+
+    ``explain`` says, from a dead worker's address, why it died (a Slurm job's end), for the failure message."""
     from distributed import as_completed
 
     by_key: dict[str, list[Node]] = {}
@@ -196,7 +245,7 @@ def collect(client: Client, nodes: list[Node], ledger: Ledger, quiet: bool) -> N
                     ledger.cells[node.name] = _entry(result, str(future.key), i)
                     ledger.keep |= result.keep
                 else:
-                    _failed(node, future.exception(), status, ledger)
+                    _failed(node, future.exception(), status, ledger, explain)
                 bar.update(1)
             ledger.save()
 
@@ -209,7 +258,7 @@ def _entry(outcome: Outcome, key: str, index: int) -> dict[str, Any]:
     return entry
 
 
-def _failed(node: Node, exc: BaseException, status: dict[str, Future], ledger: Ledger) -> None:
+def _failed(node: Node, exc: BaseException, status: dict[str, Future], ledger: Ledger, explain: Explain | None = None) -> None:
     if any(status[d].status in ("error", "cancelled") for d in node.deps if d in status):
         if node.unavailable is not None:
             ledger.fail(node.name, node.unavailable)
@@ -218,6 +267,9 @@ def _failed(node: Node, exc: BaseException, status: dict[str, Future], ledger: L
         raise exc
     if type(exc).__name__ == "KilledWorker":
         tries = getattr(exc, "allowed_failures", 0) + 1
-        ledger.fail(node.name, f"KilledWorker: its worker died while it ran or waited there, {tries} time(s)")
+        why = f"KilledWorker: its worker died while it ran or waited there, {tries} time(s)"
+        last = getattr(getattr(exc, "last_worker", None), "address", None)
+        reason = explain(last) if explain and last else None
+        ledger.fail(node.name, f"{why}; {reason}" if reason else why)
         return
     ledger.fail(node.name, exc)

@@ -39,7 +39,9 @@ from bench.spec.schema import AttackSpec, ModelSpec
 log = logging.getLogger(__name__)
 
 # Test hook: a file naming cells at whose start the worker process exits, as if killed. A line
-# "always: <cell>" fires every time; "once: <cell>" fires on the first attempt only.
+# "always: <cell>" fires every time; "once: <cell>" fires on the first attempt only; "pause-once: <cell>"
+# stalls the first attempt (for a test to cancel its Slurm job mid-cell). The first attempt writes
+# "<file>.<hash of the cell name>.fired" naming its Slurm job.
 FAULT_ENV = "BENCH_FAULT_EXIT"
 _MAX_WORKSPACES = 8
 
@@ -132,6 +134,8 @@ def _run(name: str, env: TaskEnv, body: Callable[[Workspace], tuple[dict[str, An
     seconds = time.perf_counter() - clock
     entry.setdefault("seconds", round(seconds, 2))
     entry |= {"worker": _worker_address(), "started": round(started, 3), "finished": round(time.time(), 3)}
+    if os.environ.get("SLURM_JOB_ID"):  # a worker run as a Slurm job: which job computed the cell
+        entry["slurm_job"] = os.environ["SLURM_JOB_ID"]
     return Outcome(name, entry, ref, frozenset(keep))
 
 
@@ -184,10 +188,17 @@ def _maybe_exit(name: str) -> None:
         when, _, cell = (part.strip() for part in line.partition(":"))
         if cell != name:
             continue
-        if when == "once":
+        if when in ("once", "pause-once"):
             try:  # the first attempt claims the fault; the retry runs normally
-                os.close(os.open(f"{plan}.{canonical_hash(name)[:12]}.fired", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                fired = os.open(f"{plan}.{canonical_hash(name)[:12]}.fired", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
                 continue
+            # It names the Slurm job (or the process) that took the fault, for a test to cancel.
+            os.write(fired, os.environ.get("SLURM_JOB_ID", str(os.getpid())).encode())
+            os.close(fired)
+        if when == "pause-once":
+            log.warning("%s: pausing mid-cell (%s)", name, FAULT_ENV)
+            time.sleep(600)
+            continue
         log.warning("%s: exiting the worker process (%s)", name, FAULT_ENV)
         os._exit(70)
