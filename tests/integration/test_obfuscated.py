@@ -56,7 +56,7 @@ def suite() -> SuiteSpec:
                     "id": "eot",
                     "use": "bench.pgd_margin",
                     "params": {"steps": 10, "keep": "last"},
-                    "view": {"eot": 8},
+                    "view": {"eot": 16},
                     "eps": [NOISE_EPS],
                     "models": ["noise"],
                 },
@@ -107,8 +107,11 @@ def test_bpda_through_rounding_recovers_the_undefended_success_where_naive_pgd_d
 
 def test_eot_over_a_noisy_model_beats_a_single_draw(runs):
     run_dir = runs[0].run_dir
-    # With three attack seeds, EOT broke 12 to 20 points more of the ~160 correct samples than one draw per step did.
-    assert success(run_dir, "noise", "eot") > success(run_dir, "noise", "one-draw") + 0.06
+    # With three attack seeds, EOT over 8 draws broke 12 to 20 points more of the ~160 correct samples than one draw per
+    # step did; after training moved to channels-last (another network, same recipe) only 5.8 points (67.3 against
+    # 61.5%), so EOT now averages 16 draws, as a stronger attacker would.
+    eot, one = success(run_dir, "noise", "eot"), success(run_dir, "noise", "one-draw")
+    assert eot > one + 0.06, (eot, one)
     flags = pd.read_csv(run_dir / "flags.csv").set_index(["model", "check"])
     assert flags.loc[("noise", "gradient-noise"), "verdict"] == "fail"
     assert flags.loc[("noise", "randomized-model"), "verdict"] == "pass", "judged by a vote of 9 draws"

@@ -1,9 +1,10 @@
 """The smoke suite's records, all but the ``seconds`` column, against records committed before the pipeline was reorganised.
 
 A refactor must not move a number. ``tests/fixtures/smoke-records/`` holds the
-records of a cold smoke run made with the code of commit 3cacd74 (before the
-modules moved into a folder per stage), the way the shared smoke fixture runs it:
-in process, torch on one thread. Floats are compared as the text the shards hold.
+records of a cold smoke run, made the way the shared smoke fixture runs it: in
+process, torch on one thread. First recorded with the code of commit 3cacd74 (before
+the modules moved into a folder per stage); re-recorded when training moved to the
+channels-last layout and fused Adam (issue 27), which trains other float sums. Floats are compared as the text the shards hold.
 
 The same code gives other float sums on another kind of CPU (another SIMD width),
 and so may move a sample or two: where this CPU's capability differs from the
