@@ -5,8 +5,10 @@ it can record which one broke each sample (``broken_by``). This measures what th
 a whole bench attack cell (``aa.standard``: the cascade, the judgement on the deployed model,
 the shard and the details written) against ``AutoAttack(...).run_standard_evaluation`` called
 directly on the same network, samples and eps, runs alternating, medians reported. Target:
-bench <= 1.05x. The robust accuracies of both are printed: they draw other random numbers
-(bench seeds each attack from the run's seed), so they agree within seed noise, not exactly.
+bench <= 1.05x. The official call gets the seed bench derives for the attack, so both draw the
+same random numbers, break the same samples and do the same work (``tests/unit/test_autoattack.py``
+checks that their adversarial inputs are equal); the robust accuracies of both are printed.
+``--seed`` is the run's seed.
 
 The model is a suite's model from bench's store (trained on first use). The default, the
 default suite's baseline at Linf 0.1, leaves many samples robust after APGD, so every
@@ -23,6 +25,7 @@ import torch
 
 from bench.pipeline.cells.build import attack_cell, eval_cell
 from bench.pipeline.cells.execute import execute
+from bench.pipeline.cells.values import attack_seed
 from bench.results.records import read_shard
 from common import alternate, attack_spec, mnist_models
 
@@ -53,7 +56,8 @@ def main() -> None:
         robust["bench"].append(float((shard["adv_pred"] == shard["label"]).mean()))
 
     def official() -> None:
-        aa = AutoAttack(net, norm="Linf", eps=args.eps, version="standard", seed=args.seed, device=torch.device("cpu"))
+        seed = attack_seed(args.seed, cell.attack.id)  # the seed bench's cell gives its AutoAttack
+        aa = AutoAttack(net, norm="Linf", eps=args.eps, version="standard", seed=seed, device=torch.device("cpu"))
         aa.verbose = False
         x_adv, _ = aa.run_standard_evaluation(x, y, batch_size=250)
         with torch.no_grad():

@@ -1,4 +1,4 @@
-"""Run every benchmark in turn: C&W, harness overhead and training, whole runs.
+"""Run every benchmark in turn: C&W, harness overhead and training, AutoAttack against the official call, whole runs.
 
 python benchmarks/run.py [--quick]   (--quick: fewer repetitions and a smaller ART budget)
 """
@@ -17,6 +17,7 @@ def main() -> None:
     jobs = [
         ["cw.py"] + (["--art-iters", "50"] if quick else []),
         ["overhead.py"] + (["--repeat", "3", "--train-repeat", "1"] if quick else []),
+        ["autoattack.py"] + (["--n", "30", "--repeat", "1"] if quick else []),
         ["runs.py"] + (["--repeat", "2"] if quick else []),
     ]
     for job in jobs:
