@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers.outputs import without_seconds
+
 from bench.catalogue.datasets import data_roots
 from bench.commands.run import run_and_report
 from bench.pipeline.cells.build import attack_cell, eval_cell, train_cell
@@ -37,11 +39,6 @@ for cell in cells:
     execute(cell, ws)
 print("torch" in sys.modules)
 """
-
-
-def without_seconds(path: Path) -> list[str]:
-    # seconds is the last column: wall-clock time, the one thing a rerun cannot reproduce.
-    return [line.rsplit(",", 1)[0] for line in path.read_text().splitlines()]
 
 
 def test_cells_run_in_a_fresh_process_from_their_values_and_paths(tmp_path):

@@ -7,7 +7,6 @@ worker process exits), so nothing depends on timing.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ pytest.importorskip("distributed")
 import dask  # noqa: E402
 import psutil  # noqa: E402  (a dependency of distributed)
 from distributed import Client, LocalCluster  # noqa: E402
+from helpers.outputs import manifest, outputs  # noqa: E402
 
 from bench.pipeline.executors import ExecutorOptions  # noqa: E402
 from bench.pipeline.executors.dask import LOCAL_CONFIG, LOOPBACK, connect  # noqa: E402
@@ -53,19 +53,6 @@ def cluster(tmp_path_factory):
 
 def on(cluster, out: Path, store: Path) -> RunOptions:
     return RunOptions(out=out, store_root=store, executor=ExecutorOptions("dask", scheduler=cluster.scheduler_address, torch_threads=1))
-
-
-def without_seconds(path: Path) -> list[str]:
-    # seconds is the last column: wall-clock time, the one thing a rerun cannot reproduce.
-    return [line.rsplit(",", 1)[0] for line in path.read_text().splitlines()]
-
-
-def outputs(run_dir: Path) -> dict[str, list[str]]:
-    return {f"{d}/{p.name}": without_seconds(p) for d in ("records", "diagnostics") for p in sorted((run_dir / d).glob("*.csv"))}
-
-
-def manifest(run_dir: Path) -> dict:
-    return json.loads((run_dir / "manifest.json").read_text())
 
 
 def test_records_match_a_local_run_and_a_dead_worker_loses_only_its_cell(cluster, tmp_path):

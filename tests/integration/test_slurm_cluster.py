@@ -8,7 +8,6 @@ attempt writes its Slurm job id and stalls), so nothing depends on timing.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -26,6 +25,7 @@ pytest.importorskip("dask_jobqueue")
 
 import dask  # noqa: E402
 import psutil  # noqa: E402  (a dependency of distributed)
+from helpers.outputs import manifest, outputs  # noqa: E402
 
 from bench.fsutil import canonical_hash  # noqa: E402
 from bench.pipeline.executors import ExecutorOptions  # noqa: E402
@@ -65,19 +65,6 @@ def slurm(tmp_path_factory):
             yield base
     finally:
         subprocess.run([str(SCRIPT), "down"], env=env, capture_output=True, timeout=120, check=False)
-
-
-def without_seconds(path: Path) -> list[str]:
-    # seconds is the last column: wall-clock time, the one thing a rerun cannot reproduce.
-    return [line.rsplit(",", 1)[0] for line in path.read_text().splitlines()]
-
-
-def outputs(run_dir: Path) -> dict[str, list[str]]:
-    return {f"{d}/{p.name}": without_seconds(p) for d in ("records", "diagnostics") for p in sorted((run_dir / d).glob("*.csv"))}
-
-
-def manifest(run_dir: Path) -> dict:
-    return json.loads((run_dir / "manifest.json").read_text())
 
 
 def test_smoke_on_two_jobs_writes_the_records_of_a_local_run_and_names_each_cells_job(slurm, tmp_path):
