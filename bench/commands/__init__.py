@@ -66,6 +66,8 @@ def setup_logging(quiet: bool) -> None:
     )
     # ART logs its own success rates at INFO, judged on its own terms; bench's numbers are the ones to read.
     logging.getLogger("art").setLevel(logging.WARNING)
+    # matplotlib's PDF backend subsets every TrueType font through fontTools, which logs each table it prunes.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 # `bench run` and `bench validate` take the same Slurm options: validate prints the job script run would submit.

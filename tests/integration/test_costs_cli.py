@@ -40,3 +40,28 @@ def test_costs_never_trains(smoke_cold_run, tmp_path):
     assert "not in the model store" in result.output and "bench costs never trains" in result.output
     bad = CliRunner().invoke(cli, ["costs", str(run_dir), "--model", "nope", "-q"], env=env)
     assert bad.exit_code == 2 and "--model: no model nope in this run" in bad.output
+
+
+def test_costs_find_the_models_under_the_keys_the_run_recorded_after_the_training_code_changed(smoke_cold_run, tmp_path):
+    # A release that changes the training code derives new keys for the same recipes; the run's own models are still
+    # in the store under the keys its manifest recorded. Here every model is moved to another key, as such a release
+    # would leave it, and the manifest names the moved keys.
+    run_dir, store = tmp_path / "smoke", tmp_path / "store"
+    shutil.copytree(smoke_cold_run.dir, run_dir)
+    shutil.copytree(smoke_cold_run.store, store)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    for mid in ("baseline", "teacher", "distilled"):
+        cell = manifest["cells"][f"train {mid}"]
+        old, new = cell["key"], "0" * 8 + cell["key"][8:]
+        for f in (store / "models").glob(f"{old}.*"):
+            f.rename(f.with_name(new + f.name[len(old) :]))
+        cell["key"] = new
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    env = {"BENCH_CACHE_DIR": str(store), "BENCH_OFFLINE": "1"}
+    result = CliRunner().invoke(cli, ["costs", str(run_dir), "-q"], env=env)
+    assert result.exit_code == 0, result.output
+    after = json.loads((run_dir / "manifest.json").read_text())
+    bodies = {mid: json.loads((run_dir / v["file"]).read_text()) for mid, v in after["costs"].items()}
+    assert set(bodies) == {"baseline", "teacher", "distilled"}
+    assert all(b["training"]["train_seconds"] is not None for b in bodies.values()), "each model's own training, from its stored metadata"
+    assert len(list((store / "models").glob("*.pt"))) == 3, "nothing trained"

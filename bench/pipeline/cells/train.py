@@ -20,11 +20,13 @@ from bench.pipeline.cells.keys import architecture_code, weights_digest
 from bench.pipeline.cells.provenance import cell_provenance
 from bench.pipeline.cells.values import ModelRef, TrainCell
 from bench.pipeline.cells.workspace import Workspace
+from bench.pipeline.data.bundle import DataBundle
 from bench.pipeline.models import external
 from bench.pipeline.models.networks import build_model, load_weights
 from bench.pipeline.models.store import load_state_dict
 from bench.pipeline.training import fit
 from bench.pipeline.training.plain import predict_logits, soft_labels
+from bench.spec.schema import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +50,9 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         return _trained(ws, ref, module, "checkpoint", start, cell_provenance(ws.device, time.perf_counter() - start))
     key = cell.key()
     with ws.store.lock(key):
-        found = ws.store.load(key)
-        if found is not None:
-            load_weights(module, found[0], f"cache {key[:12]}", spec.arch)
-            log.info("model %s: loaded from the store (%s)", spec.id, key[:12])
-            ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]), architecture_code(spec.arch))
-            return _trained(ws, ref, module, "cache", start, found[1].get("provenance"))
+        stored = from_store(ws, spec, data, key, start)
+        if stored is not None:
+            return stored
         targets = None
         if spec.kind == "student":
             if cell.teacher is None:
@@ -90,6 +89,21 @@ def train(cell: TrainCell, ws: Workspace) -> dict[str, Any]:
         log.info("model %s: trained in %.1fs, clean accuracy %.4f", spec.id, seconds, acc)
     ref = ModelRef(spec.id, spec.arch, key, mine, architecture_code(spec.arch))
     return _trained(ws, ref, module, "trained", start, prov)
+
+
+def from_store(ws: Workspace, spec: ModelSpec, data: DataBundle, key: str, start: float | None = None) -> dict[str, Any] | None:
+    """The model stored under ``key``, loaded into this process as a train cell's entry (``"ref"``); None if not stored.
+
+    ``bench costs`` loads a finished run's models by the keys its manifest recorded, which code changed since then
+    no longer derives."""
+    found = ws.store.load(key)
+    if found is None:
+        return None
+    module = build_model(spec.arch, data.shape, data.n_classes)
+    load_weights(module, found[0], f"cache {key[:12]}", spec.arch)
+    log.info("model %s: loaded from the store (%s)", spec.id, key[:12])
+    ref = ModelRef(spec.id, spec.arch, key, weights_digest(found[0]), architecture_code(spec.arch))
+    return _trained(ws, ref, module, "cache", time.perf_counter() if start is None else start, found[1].get("provenance"))
 
 
 def _external(cell: TrainCell, ws: Workspace, start: float) -> dict[str, Any]:

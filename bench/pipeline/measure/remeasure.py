@@ -2,8 +2,9 @@
 
 Latency depends on the machine at the moment it was timed (``bench.pipeline.measure.costs``).
 A run measured on a busy machine can be measured again later, on a quiet one: the models
-come from the model store under the keys the run used, each cost cell runs again, and
-only the cost files (and the manifest's list of them) change.
+come from the model store under the keys the run's manifest recorded (a later bench whose
+training code changed derives other keys for the same recipes), each cost cell runs again,
+and only the cost files (and the manifest's list of them) change.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bench.fsutil import atomic_write_text
 from bench.pipeline.cells import provenance
 from bench.pipeline.cells.build import cost_cell, defended_ref, train_cell
 from bench.pipeline.cells.execute import execute
+from bench.pipeline.cells.train import from_store
 from bench.pipeline.cells.values import DataRef, ModelRef
 from bench.pipeline.cells.workspace import Workspace, WorkspacePaths
 from bench.pipeline.data.bundle import DataBundle, load_data
@@ -60,14 +62,19 @@ def open_stored_run(run_dir: Path, why: str, data_dir: str | None, store_root: P
     store = (store_root or default_store_root()).expanduser().resolve()
     ws = Workspace(WorkspacePaths(folder.path, store, tuple(roots), str(dev), True, tuple(spec.plugins)), data)
     ref = data_ref(spec, data)
+    cells = folder.manifest.get("cells") or {}
     networks: dict[str, ModelRef] = {}  # as trained: a student's teacher
     models: dict[str, ModelRef] = {}
     for mid in topo_models(spec):
         m = spec.model(mid)
         cell = train_cell(m, ref, model_seed(spec, mid), ws.runtime, networks.get(m.teacher) if m.teacher else None)
-        if not train_missing and m.kind != "external" and m.checkpoint is None and ws.store.load(cell.key()) is None:
+        stored = m.kind != "external" and m.checkpoint is None
+        # The key the run recorded first: training code changed since the run derives another key for the same recipe.
+        recorded = str((cells.get(f"train {mid}") or {}).get("key") or "")
+        entry = from_store(ws, m, data, recorded) if stored and recorded and recorded != cell.key() else None
+        if entry is None and stored and not train_missing and ws.store.load(cell.key()) is None:
             raise BenchError(f"model {mid}: not in the model store {store}; bench costs never trains: run the suite first")
-        networks[mid] = execute(cell, ws)["ref"]
+        networks[mid] = (entry or execute(cell, ws))["ref"]
         models[mid] = defended_ref(networks[mid], m)
     return StoredRun(folder, spec, data, ws, ref, models)
 
