@@ -58,10 +58,11 @@ def test_costs_find_the_models_under_the_keys_the_run_recorded_after_the_trainin
         cell["key"] = new
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     env = {"BENCH_CACHE_DIR": str(store), "BENCH_OFFLINE": "1"}
+    stored = sorted((store / "models").glob("*.pt"))  # the session's store holds other tests' models too
     result = CliRunner().invoke(cli, ["costs", str(run_dir), "-q"], env=env)
     assert result.exit_code == 0, result.output
+    assert sorted((store / "models").glob("*.pt")) == stored, "nothing trained"
     after = json.loads((run_dir / "manifest.json").read_text())
     bodies = {mid: json.loads((run_dir / v["file"]).read_text()) for mid, v in after["costs"].items()}
     assert set(bodies) == {"baseline", "teacher", "distilled"}
     assert all(b["training"]["train_seconds"] is not None for b in bodies.values()), "each model's own training, from its stored metadata"
-    assert len(list((store / "models").glob("*.pt"))) == 3, "nothing trained"

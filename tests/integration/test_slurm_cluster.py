@@ -153,6 +153,7 @@ def test_the_daemons_the_scheduler_and_the_workers_listen_on_loopback_only(slurm
         assert listening([os.getpid(), *workers, *nannies, *daemons, *steps]) == {"127.0.0.1"}
 
 
+@pytest.mark.slow  # it waits over a minute for Slurm to end the job (the shortest walltime); run with -m slow
 def test_a_job_that_hits_its_walltime_is_reported_with_that_reason(slurm, tmp_path, monkeypatch):
     faults = tmp_path / "faults.txt"
     faults.write_text("pause-once: train baseline\n")
