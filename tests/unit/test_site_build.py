@@ -142,3 +142,25 @@ def test_a_norm_the_leaderboard_refuses_becomes_a_note(tmp_path):
 def test_nothing_to_show(tmp_path):
     with pytest.raises(BenchError, match="no such file or folder"):
         build_site([tmp_path / "missing"], tmp_path / "site")
+
+
+def test_a_publish_that_fails_leaves_the_earlier_site_in_place(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from bench.reporting.site import build
+
+    out, tmp = tmp_path / "site", tmp_path / ".site.tmp"
+    out.mkdir()
+    (out / "index.html").write_text("earlier")
+    tmp.mkdir()
+    real = Path.rename
+
+    def rename(self: Path, target: Path) -> Path:
+        if self == tmp:
+            raise OSError(28, "No space left on device")
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(OSError):
+        build._publish(tmp, out)
+    assert (out / "index.html").read_text() == "earlier"

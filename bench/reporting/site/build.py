@@ -105,7 +105,12 @@ def _publish(tmp: Path, out: Path) -> None:
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         out.rename(old)
-    tmp.rename(out)
+    try:
+        tmp.rename(out)
+    except OSError:
+        if old.exists():
+            old.rename(out)  # a failed build leaves the earlier site where it was
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -80,7 +80,7 @@ def _columns(board: Leaderboard, runs: dict[str, SiteRun]) -> list[Column]:
     cols = [
         Column("rank", "1 + the models whose 95% interval lies entirely above; – when unreliable", lambda r: _rank(r["rank"])),
         Column("model", "the model (its page), and the suite it ran in", model),
-        Column("clean", "clean accuracy on the evaluation set", lambda r: _rate(r["clean_accuracy"])),
+        Column("clean", "clean accuracy on the whole test split", lambda r: _rate(r["clean_accuracy"])),
         Column(
             "worst case",
             "per-sample worst-case robust accuracy over every attack of the norm [95% interval]: what ranks",
