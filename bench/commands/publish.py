@@ -92,6 +92,9 @@ def export(run_dir: Path, fmt: str, out: Path, eps: float | None, norm: str | No
 
         run = load_run(run_dir)
         entries = robustbench_entries(run, RunFolder(run_dir).manifest.get("spec"), eps, norm)
+        if not entries:
+            what = f"at {norm}" if norm else "at a finite eps"
+            raise OutputError(f"{run_dir}: no model was attacked {what}, so there is no RobustBench entry to write")
         files = {out / p: json.dumps(e, indent=2, ensure_ascii=False) + "\n" for p, e in entries.items()}
     else:
         from bench.reporting.export.paper import paper_tables, reliability, to_csv, to_latex

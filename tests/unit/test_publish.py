@@ -43,6 +43,9 @@ def test_bad_requests_get_one_line_and_exit_2(tmp_path):
     assert res.exit_code == 2 and res.output.strip() == f"error: {tmp_path}: is a folder; --format latex writes a file there"
     res = invoke("export", one, "--format", "robustbench", "--out", tmp_path / "rb", "--eps", "0.2")
     assert res.exit_code == 2 and res.output.startswith("error: --eps 0.2 (linf) was not evaluated for")
+    res = invoke("export", one, "--format", "robustbench", "--out", tmp_path / "rb", "--norm", "l2")
+    assert res.exit_code == 2 and "no model was attacked at l2, so there is no RobustBench entry to write" in res.output
+    assert not (tmp_path / "rb").exists()
     res = invoke("export", tmp_path / "nowhere", "--format", "csv", "--out", tmp_path / "csv")
     assert res.exit_code == 2 and "not a bench run folder" in res.output
 
