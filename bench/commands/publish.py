@@ -125,7 +125,7 @@ def export(run_dir: Path, fmt: str, out: Path, eps: float | None, norm: str | No
 @click.option("-q", "--quiet", is_flag=True, help="Warnings only.")
 @handle_errors
 def site(inputs: tuple[Path, ...], out: Path, title: str, quiet: bool) -> None:
-    """A static site of the models in INPUTS: run folders, and RobustBench JSON entries (files or folders of them).
+    """A static site of the models in INPUTS: run folders (or folders of them), and RobustBench JSON entries (files or folders of them).
 
     The index has one table per dataset, threat model and eps, grouped and ranked as
     `bench leaderboard` ranks (unreliable models listed with why, never ranked), sortable

@@ -164,3 +164,10 @@ def test_a_publish_that_fails_leaves_the_earlier_site_in_place(tmp_path, monkeyp
     with pytest.raises(OSError):
         build._publish(tmp, out)
     assert (out / "index.html").read_text() == "earlier"
+
+
+def test_a_folder_of_run_folders_is_read_as_its_runs(tmp_path, runs):
+    # `bench run --out results` leaves results/<suite>/ run folders: `bench site results` shows every one.
+    build_site([runs[0].parent], tmp_path / "site")
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert [text(r)[1] for r in rows(page, "t1")] == ["d", "a", "b", "c"], "both runs' models, none read as RobustBench"

@@ -43,13 +43,17 @@ class SiteSummary:
 
 
 def read_inputs(paths: list[Path]) -> tuple[list[SiteRun], list[ReportedEntry]]:
-    """Run folders, and RobustBench JSON files or folders of them, told apart by whether they hold ``records/``."""
+    """Run folders (or a folder of them, as ``bench run --out results`` leaves), and RobustBench JSON files or folders of
+    them, told apart by whether they hold ``records/``."""
     runs, reported = [], []
     for p in paths:
         if not p.exists():
             raise BenchError(f"{p}: no such file or folder")
+        inner = sorted(c for c in p.iterdir() if c.is_dir() and RunFolder.is_run_folder(c)) if p.is_dir() else []
         if RunFolder.is_run_folder(p):
             runs.append(open_run(p))
+        elif inner:
+            runs += [open_run(c) for c in inner]
         else:
             reported += read_reported(p)
     if not runs and not reported:
