@@ -17,8 +17,8 @@ import pytest
 pytest.importorskip("distributed")
 
 import dask  # noqa: E402
-import psutil  # noqa: E402  (a dependency of distributed)
 from distributed import Client, LocalCluster  # noqa: E402
+from helpers.net import listening  # noqa: E402
 from helpers.outputs import manifest, outputs  # noqa: E402
 
 from bench.pipeline.executors import ExecutorOptions  # noqa: E402
@@ -132,15 +132,6 @@ def test_two_concurrent_runs_sharing_a_store_train_each_model_once(cluster, tmp_
     assert {v["origin"] for cell, v in entries if cell.startswith("train ")} <= {"trained", "cache"}
     assert len(list((tmp_path / "store" / "models").glob("*.pt"))) == 3
     assert outputs(tmp_path / "o0" / "smoke") == outputs(tmp_path / "o1" / "smoke")
-
-
-def listening(pids: list[int]) -> set[str]:
-    found = set()
-    for pid in pids:
-        for conn in psutil.Process(pid).net_connections(kind="inet"):
-            if conn.status == psutil.CONN_LISTEN:
-                found.add(conn.laddr.ip)
-    return found
 
 
 def test_clusters_listen_on_loopback_only(cluster):

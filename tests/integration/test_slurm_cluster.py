@@ -25,6 +25,7 @@ pytest.importorskip("dask_jobqueue")
 
 import dask  # noqa: E402
 import psutil  # noqa: E402  (a dependency of distributed)
+from helpers.net import listening  # noqa: E402
 from helpers.outputs import manifest, outputs  # noqa: E402
 
 from bench.fsutil import canonical_hash  # noqa: E402
@@ -130,15 +131,6 @@ def test_a_job_cancelled_mid_cell_loses_only_that_cell_and_a_rerun_computes_exac
     assert not again.failures
     cells = manifest(again.run_dir)["cells"]
     assert {c for c, v in cells.items() if v["origin"] in ("ran", "trained")} == failed, "only the missing cells run"
-
-
-def listening(pids: list[int]) -> set[str]:
-    found = set()
-    for pid in pids:
-        for conn in psutil.Process(pid).net_connections(kind="inet"):
-            if conn.status == psutil.CONN_LISTEN:
-                found.add(conn.laddr.ip)
-    return found
 
 
 def test_the_daemons_the_scheduler_and_the_workers_listen_on_loopback_only(slurm, tmp_path):
