@@ -72,11 +72,12 @@ def test_smoke_on_two_jobs_writes_the_records_of_a_local_run_and_names_each_cell
     local = run_suite(load_suite(SMOKE, SHORT), RunOptions(out=tmp_path / "local", store_root=tmp_path / "store-local"))
     assert not local.failures
     sets = [a for o in SHORT for a in ("--set", o)]
-    args = ["run", str(SMOKE), "--out", str(tmp_path / "slurm"), "-q", "--executor", "slurm", "--jobs", "2", *sets]
-    env = dict(os.environ, BENCH_CACHE_DIR=str(tmp_path / "cache-slurm"))
+    # Spaces in the run folder's and the store's paths: the job script quotes them.
+    args = ["run", str(SMOKE), "--out", str(tmp_path / "slurm runs"), "-q", "--executor", "slurm", "--jobs", "2", *sets]
+    env = dict(os.environ, BENCH_CACHE_DIR=str(tmp_path / "cache slurm"))
     done = subprocess.run([sys.executable, "-m", "bench", *args], env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
-    run_dir = tmp_path / "slurm" / "smoke"
+    run_dir = tmp_path / "slurm runs" / "smoke"
     got, want = outputs(run_dir), outputs(local.run_dir)
     assert sorted(got) == sorted(want) and len(want) == 18
     for name in want:

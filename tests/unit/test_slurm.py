@@ -35,6 +35,7 @@ def test_a_job_script_asks_for_what_the_options_say_and_a_gpu_becomes_a_dask_res
     monkeypatch.setenv("PYTHONPATH", "/shared/bench")
     monkeypatch.setattr(sys, "prefix", "/shared/venvs/bench")
     monkeypatch.setattr(sys, "base_prefix", "/usr")
+    monkeypatch.setattr(sys, "executable", "/shared/venvs/my bench/bin/python")
     opts = ExecutorOptions(
         "slurm",
         jobs=4,
@@ -47,7 +48,7 @@ def test_a_job_script_asks_for_what_the_options_say_and_a_gpu_becomes_a_dask_res
         gpus_per_job=1,
         threads_per_worker=2,
     ).check()
-    script = job_script(opts, tmp_path / "run" / "slurm")
+    script = job_script(opts, tmp_path / "my run" / "slurm")
     directives = [line for line in lines(script) if line.startswith("#SBATCH")]
     assert directives == [
         "#SBATCH -J bench-worker",
@@ -57,8 +58,8 @@ def test_a_job_script_asks_for_what_the_options_say_and_a_gpu_becomes_a_dask_res
         "#SBATCH --cpus-per-task=8",
         "#SBATCH --mem=15G",  # 16 GB in Slurm's GiB, rounded up
         "#SBATCH -t 04:00:00",
-        f"#SBATCH --output={tmp_path}/run/slurm/%x-%j.out",
-        f"#SBATCH --error={tmp_path}/run/slurm/%x-%j.err",
+        f'#SBATCH --output="{tmp_path}/my run/slurm/%x-%j.out"',  # sbatch reads a quoted value as one word
+        f'#SBATCH --error="{tmp_path}/my run/slurm/%x-%j.err"',
         "#SBATCH --gpus=1",
         "#SBATCH --qos=short",
         "#SBATCH --constraint=a100",
@@ -67,8 +68,9 @@ def test_a_job_script_asks_for_what_the_options_say_and_a_gpu_becomes_a_dask_res
     assert body[0] == "source /shared/venvs/bench/bin/activate", "the driver's venv"
     exports = {"export BENCH_DATA_DIR='/shared/my data'", "export PYTHONPATH=/shared/bench", "export BENCH_OFFLINE=1"}
     assert exports <= set(body), "the driver's bench, with its data, store and offline settings"
-    worker = body[-1].split()
-    assert worker[:3] == ["/shared/venvs/bench/bin/python", "-m", "distributed.cli.dask_worker"] or worker[0] == sys.executable
+    python = "'/shared/venvs/my bench/bin/python' "
+    assert body[-1].startswith(python + "-m distributed.cli.dask_worker "), "the driver's python, quoted"
+    worker = body[-1].removeprefix(python).split()
     assert worker[worker.index("--nthreads") + 1] == "2", "two cells at once; torch shares the job's 8 cores between them"
     assert worker[worker.index("--resources") + 1] == "GPU=1"
     assert worker[worker.index("--host") + 1] == '"$BENCH_WORKER_HOST"', "the worker listens on its node's address only"
@@ -139,6 +141,12 @@ def test_bad_slurm_options_are_one_line_errors(opts, message):
     assert "\n" not in str(err.value)
 
 
+def test_a_run_folder_whose_path_has_a_double_quote_is_refused_in_one_line(tmp_path):
+    with pytest.raises(ExecutorError, match='^--executor slurm: the run folder.s path has a double quote') as err:
+        job_script(ExecutorOptions("slurm").check(), tmp_path / 'say "hi"' / "slurm")
+    assert "\n" not in str(err.value)
+
+
 @pytest.fixture
 def fake_slurm(tmp_path, monkeypatch) -> Path:
     """Stand-ins for Slurm's commands on an otherwise empty PATH; sinfo lists partitions debug and gpu."""
@@ -173,7 +181,7 @@ def test_validate_prints_the_job_script_and_the_ideal_wall_time_on_the_jobs(fake
     out = result.output
     assert "job script (2 job(s), each one Dask worker running 1 cell(s) at once):" in out
     assert "  #SBATCH -p gpu" in out and "  #SBATCH --gpus=1" in out and "--resources GPU=1" in out
-    assert f"#SBATCH --output={tmp_path / 'out'}/smoke/slurm/%x-%j.out" in out
+    assert f'#SBATCH --output="{tmp_path / "out"}/smoke/slurm/%x-%j.out"' in out
     assert "ideal wall time on 2 Slurm job(s) of 1 worker thread(s): " in out
     assert not (tmp_path / "out").exists(), "validate writes nothing"
     result = CliRunner().invoke(cli, [*args[:-4], "--partition", "big"])

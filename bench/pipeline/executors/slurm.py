@@ -155,7 +155,10 @@ def worker_environment() -> list[str]:
 def job_kwargs(opts: ExecutorOptions, log_dir: Path) -> dict[str, Any]:
     """The ``SLURMCluster`` arguments for ``opts``: one Dask worker per job, its output in ``log_dir``."""
     threads = opts.threads_per_worker or 1
-    directives = [f"--output={log_dir}/%x-%j.out", f"--error={log_dir}/%x-%j.err"]
+    if '"' in str(log_dir):
+        raise ExecutorError(f"--executor slurm: the run folder's path has a double quote, which an #SBATCH line cannot hold: {log_dir}")
+    # sbatch reads a double-quoted #SBATCH value as one word, so a run folder may have spaces in its path.
+    directives = [f'--output="{log_dir}/%x-%j.out"', f'--error="{log_dir}/%x-%j.err"']
     # Its HTTP server (health, metrics; no dashboard) too: it would otherwise take a port on every interface.
     extra_args = ["--host", '"$BENCH_WORKER_HOST"', "--no-dashboard", "--dashboard-address", '"$BENCH_WORKER_HOST:0"']
     if opts.gpus_per_job:
@@ -174,7 +177,7 @@ def job_kwargs(opts: ExecutorOptions, log_dir: Path) -> dict[str, Any]:
         "job_script_prologue": worker_environment(),
         "worker_extra_args": extra_args,
         "death_timeout": DEATH_TIMEOUT,
-        "python": sys.executable,
+        "python": shlex.quote(sys.executable),  # dask-jobqueue pastes it into the script unquoted
         "shebang": "#!/usr/bin/env bash",
         # Without --walltime the partition's limit applies, not dask-jobqueue's default of 30 minutes.
         "job_directives_skip": [] if opts.walltime else ["#SBATCH -t "],
