@@ -66,3 +66,17 @@ def test_a_file_that_is_no_entry_and_a_folder_without_any(tmp_path):
 
 def test_eps_is_read_as_papers_write_it(tmp_path):
     assert parse_eps(tmp_path, "8/255") == 8 / 255 and parse_eps(tmp_path, 0.3) == 0.3 and parse_eps(tmp_path, " 2 ") == 2.0
+
+
+def test_a_robustbench_checkout_keeps_its_lp_entries_and_says_how_many_corruption_entries_it_left_out(tmp_path, caplog):
+    rb_entry(tmp_path, "cifar10", "Linf", "a", eps="8/255")
+    corrupt = rb_entry(tmp_path, "cifar10", "corruptions", "b", eps=None)
+    body = json.loads(corrupt.read_text())
+    del body["autoattack_acc"]  # as in RobustBench's model_info/<dataset>/corruptions/: corruptions_acc instead
+    corrupt.write_text(json.dumps({**body, "corruptions_acc": "76.78"}))
+    rb_entry(tmp_path, "imagenet", "corruptions", "c")
+    with caplog.at_level("WARNING"):
+        assert [e.name for e in read_reported(tmp_path / "model_info")] == ["a"]
+    assert "left out 2 RobustBench entries of threat models bench does not measure (corruptions: 2)" in caplog.text
+    with pytest.raises(BenchError, match="no RobustBench entry under a Linf, L2 or L1 folder"):
+        read_reported(tmp_path / "model_info" / "imagenet")

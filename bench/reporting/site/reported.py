@@ -11,7 +11,9 @@ dataset is that folder's parent (or the entry's own ``dataset`` key).
 from __future__ import annotations
 
 import json
+import logging
 import math
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +23,8 @@ from bench.errors import BenchError
 
 THREATS = {"linf": "linf", "l2": "l2", "l1": "l1"}  # RobustBench's threat folder (lower-cased) -> bench's norm name
 MODEL_INFO = "model_info"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -123,10 +127,22 @@ def read_entry(path: Path) -> ReportedEntry:
 
 
 def read_reported(path: Path) -> list[ReportedEntry]:
-    """The entries of a RobustBench JSON file, or of every ``*.json`` under a folder (sorted by path)."""
+    """The entries of a RobustBench JSON file, or of every ``*.json`` under a folder (sorted by path).
+
+    In a folder, entries under a threat model bench does not measure (RobustBench's ``corruptions/``, with
+    ``corruptions_acc`` instead of ``autoattack_acc``) are left out, and the log says how many; a file named on its
+    own must be an Lp entry.
+    """
     if path.is_file():
         return [read_entry(path)]
     files = sorted(p for p in path.rglob("*.json") if p.is_file())
     if not files:
         raise BenchError(f"{path}: neither a bench run folder (no records/) nor a folder of RobustBench entries (no *.json under it)")
-    return [read_entry(p) for p in files]
+    other = Counter(p.parent.name for p in files if p.parent.name.lower() not in THREATS and p.parent.parent.parent.name == MODEL_INFO)
+    if other:
+        names = ", ".join(f"{k}: {n}" for k, n in sorted(other.items()))
+        log.warning("%s: left out %d RobustBench entries of threat models bench does not measure (%s)", path, sum(other.values()), names)
+    kept = [p for p in files if p.parent.name.lower() in THREATS or p.parent.parent.parent.name != MODEL_INFO]
+    if not kept:
+        raise BenchError(f"{path}: no RobustBench entry under a Linf, L2 or L1 folder")
+    return [read_entry(p) for p in kept]
