@@ -142,7 +142,7 @@ def test_bad_slurm_options_are_one_line_errors(opts, message):
 
 
 def test_a_run_folder_whose_path_has_a_double_quote_is_refused_in_one_line(tmp_path):
-    with pytest.raises(ExecutorError, match='^--executor slurm: the run folder.s path has a double quote') as err:
+    with pytest.raises(ExecutorError, match="^--executor slurm: the run folder.s path has a double quote") as err:
         job_script(ExecutorOptions("slurm").check(), tmp_path / 'say "hi"' / "slurm")
     assert "\n" not in str(err.value)
 
