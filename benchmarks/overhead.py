@@ -7,7 +7,7 @@
 * Training: bench's ``fit`` against a minimal plain PyTorch loop, one epoch of the Papernot
   net. Target: bench's throughput >= 1.0x. And what bench's epoch achieves: FLOP/s (forward
   and backward, counted by FlopCounterMode) against the machine's fp32 peak as torch reaches
-  it, a 2048x2048 matrix product measured in the same run. Target: >= 50%.
+  it, a 2048x2048 matrix product measured just before and after each epoch. Target: >= 50%.
 
 Each measurement alternates bench and plain runs and reports medians. Run:
 python benchmarks/overhead.py [--repeat 5] [--train-repeat 3]
@@ -16,6 +16,7 @@ python benchmarks/overhead.py [--repeat 5] [--train-repeat 3]
 from __future__ import annotations
 
 import argparse
+import statistics
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from bench.pipeline.cells.execute import execute
 from bench.pipeline.models.networks import build_model
 from bench.pipeline.training import fit
 from bench.spec.schema import TrainSpec
-from common import alternate, attack_spec, matmul_peak, mnist_models, training_flops_per_sample
+from common import alternate, attack_spec, matmul_peak, mnist_models, timed, training_flops_per_sample
 
 
 def plain_pgd(model, x, y):
@@ -100,19 +101,28 @@ def main() -> None:
         torch.manual_seed(0)
         plain_epoch(build_model("papernot-mnist", (1, 28, 28), 10), data.x_train, data.y_train)
 
-    # The peak before and after the epochs, the higher kept: a busy moment lowers a peak, and so flatters the fraction.
-    peak = matmul_peak(repeat=10)
-    tb, tp = alternate(bench_train, plain_train, args.train_repeat)
-    rows.append(("training: 1 epoch Papernot net, 60k images (throughput ratio)", tb, tp, tp / tb, ">= 1.0"))
-    peak = max(peak, matmul_peak(repeat=10))
+    # Each bench epoch is bracketed by two peak measurements and judged against the higher: this VM's speed drifts
+    # (its matmul peak has read 150 to 323 GFLOP/s on different minutes), so a peak from another minute says little.
     flops = training_flops_per_sample(build_model("papernot-mnist", (1, 28, 28), 10), data.x_train[:128], data.y_train[:128])
+    tbs, tps, fractions, peaks = [], [], [], []
+    for _ in range(args.train_repeat):
+        before = matmul_peak(repeat=10)
+        tbs.append(timed(bench_train)[1])
+        peak = max(before, matmul_peak(repeat=10))
+        tps.append(timed(plain_train)[1])
+        fractions.append(flops * len(data.x_train) / tbs[-1] / peak)
+        peaks.append(peak)
+    tb, tp = statistics.median(tbs), statistics.median(tps)
+    rows.append(("training: 1 epoch Papernot net, 60k images (throughput ratio)", tb, tp, tp / tb, ">= 1.0"))
     achieved = flops * len(data.x_train) / tb
     print(f"{'measurement':66s} {'bench s':>8s} {'plain s':>8s} {'ratio':>7s}  target")
     for name, tb, tp, ratio, goal in rows:
         print(f"{name:66s} {tb:8.2f} {tp:8.2f} {ratio:7.3f}  {goal}")
     print(
-        f"training epoch: {flops / 1e6:.1f} MFLOP per sample, {achieved / 1e9:.1f} GFLOP/s on {torch.get_num_threads()} threads; "
-        f"fp32 matmul peak {peak / 1e9:.1f} GFLOP/s; {achieved / peak:.2f} of peak (target >= 0.50)"
+        f"training epoch: {flops / 1e6:.1f} MFLOP per sample, median {achieved / 1e9:.1f} GFLOP/s on {torch.get_num_threads()} threads; "
+        f"each epoch against the fp32 matmul peak measured around it: "
+        + ", ".join(f"{f:.2f} of {p / 1e9:.0f}" for f, p in zip(fractions, peaks, strict=True))
+        + f"; median {statistics.median(fractions):.2f} of peak (target >= 0.50)"
     )
 
 

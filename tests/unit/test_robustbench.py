@@ -104,3 +104,15 @@ def test_a_norm_attacked_only_without_a_budget_has_no_entries(tmp_path):
     run = run_folder(tmp_path, "mixed", recs)
     assert sorted(map(str, entries(run))) == ["model_info/digits/Linf/m.json"]
     assert robustbench_entries(load_run(run), None, None, "l2") == {}
+
+
+def test_the_footnote_counts_autoattacks_own_samples_when_it_ran_on_fewer_than_the_worst_case(tmp_path):
+    recs = records(
+        clean("m", OK),
+        fixed("m", "pgd", OK, {0.3: [True, False, False, False]}),
+        fixed("m", "aa", OK[:2], {0.3: [False, True]}, use="aa.standard", tag="adaptive"),  # n_samples: 2
+    )
+    (board,) = build_leaderboards([load_run(run_folder(tmp_path, "aa2", recs))])
+    assert (board.frame["n_samples"].iloc[0], board.frame["n_autoattack"].iloc[0], board.frame["robust_autoattack"].iloc[0]) == (4, 2, 0.5)
+    (e,) = entries(tmp_path / "aa2").values()
+    assert e["autoattack_acc"] == "50.00" and "robust accuracy at Linf eps 0.3, measured by bench on 2 samples." in e["footnote"]

@@ -7,7 +7,8 @@ import json
 import re
 
 import pytest
-from helpers.leaderboard import two_runs
+from helpers.leaderboard import OK, two_runs
+from helpers.report_fixtures import clean, fixed, records, run_folder
 from helpers.site import HOSTILE, broken_links, hostile_run, rb_entry
 
 from bench.errors import BenchError
@@ -171,3 +172,14 @@ def test_a_folder_of_run_folders_is_read_as_its_runs(tmp_path, runs):
     build_site([runs[0].parent], tmp_path / "site")
     page = (tmp_path / "site" / "index.html").read_text()
     assert [text(r)[1] for r in rows(page, "t1")] == ["d", "a", "b", "c"], "both runs' models, none read as RobustBench"
+
+
+def test_an_autoattack_number_on_fewer_samples_than_the_worst_case_says_how_many(tmp_path):
+    recs = records(
+        clean("m", OK),
+        fixed("m", "pgd", OK, {0.3: [True, False, False, False]}),
+        fixed("m", "aa", OK[:2], {0.3: [False, True]}, use="aa.standard", tag="adaptive"),
+    )
+    build_site([run_folder(tmp_path, "aa2", recs)], tmp_path / "site")
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<td class="num" data-v="0.5">50.0%<span class="sub">on 2 samples</span></td>' in page

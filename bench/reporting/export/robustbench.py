@@ -48,7 +48,8 @@ def _measured(row: pd.Series, board: Leaderboard) -> tuple[float, str]:
     threat, eps, n = THREATS[board.norm], eps_as_written(board.eps), int(row["n_samples"])
     for col, name in AUTOATTACK_COLUMNS.items():
         if col in row and not pd.isna(row[col]):
-            return float(row[col]), f"autoattack_acc is {name} robust accuracy at {threat} eps {eps}, measured by bench on {n} samples."
+            own = int(row[f"n_{col.removeprefix('robust_')}"])  # AutoAttack's own sample count, often below the run's
+            return float(row[col]), f"autoattack_acc is {name} robust accuracy at {threat} eps {eps}, measured by bench on {own} samples."
     return (
         float(row["worst_case"]),
         f"autoattack_acc is not AutoAttack's (it did not run): it is bench's per-sample worst case over every {threat} attack "

@@ -231,6 +231,8 @@ def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> di
     for fam, fg in families.groupby("_family", sort=False):
         fk, _, fn = worst_case_at(fg, eps)
         row[f"robust_{fam}"] = (fk / fn if fn else math.nan) if covers(fg, eps) else math.nan
+        # A family may run on fewer samples than the worst case (AutoAttack's n_samples): its own count goes with it.
+        row[f"n_{fam}"] = fn if covers(fg, eps) else math.nan
     nva = naive_vs_adaptive(r[r["model"] == model])
     hit = nva[(nva["norm"] == norm) & (nva["eps"].map(eps_key) == eps_key(eps))] if len(nva) else nva
     row["gap"] = float(hit["gap"].iloc[0]) if len(hit) else math.nan
@@ -304,6 +306,7 @@ def build_leaderboards(
         if warning:
             log.warning("%s: %s", dataset, warning)
         fams = [c for c in frame.columns if c.startswith("robust_")]
+        fams += [f"n_{c.removeprefix('robust_')}" for c in fams]
         lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "attacks", "clean_accuracy"]
         tail = [
             "worst_case",

@@ -56,6 +56,13 @@ def _rate(v: float, lo: float | None = None, hi: float | None = None) -> str:
     return cell(esc(pct(v)) + interval, v, "num")
 
 
+def _autoattack(r: pd.Series) -> str:
+    """AutoAttack's robust accuracy, with its own sample count when it ran on fewer samples than the worst case."""
+    v, n = r[FAMILY_AUTOATTACK], r.get("n_" + FAMILY_AUTOATTACK.removeprefix("robust_"))
+    fewer = not math.isnan(v) and n is not None and not pd.isna(n) and int(n) != int(r["n_samples"])
+    return cell(esc(pct(v)) + (sub(f"on {int(n)} samples") if fewer else ""), v, "num")
+
+
 def _columns(board: Leaderboard, runs: dict[str, SiteRun]) -> list[Column]:
     costs = display_columns(board.frame)
 
@@ -90,7 +97,7 @@ def _columns(board: Leaderboard, runs: dict[str, SiteRun]) -> list[Column]:
         Column("adaptive", "worst case over the adaptive attacks", lambda r: _rate(r["adaptive"], r["adaptive_lo"], r["adaptive_hi"])),
     ]
     if FAMILY_AUTOATTACK in board.frame and board.frame[FAMILY_AUTOATTACK].notna().any():
-        cols.append(Column("AutoAttack", "robust accuracy under AutoAttack (standard)", lambda r: _rate(r[FAMILY_AUTOATTACK])))
+        cols.append(Column("AutoAttack", "robust accuracy under AutoAttack (standard)", _autoattack))
     cols += [
         Column("masking", "the gradient-masking verdict", lambda r: cell(esc(r["masking"]))),
         Column("reliable", "no when a masking or sanity check failed, with which", reliable),
