@@ -65,7 +65,9 @@ def check_tables(b: Browser, index: Path) -> list[str]:
     """Sort every column of every table both ways, and filter by a model's name; the failures."""
     b.open(index.as_uri())
     failures = []
-    tables = b.js("Array.from(document.querySelectorAll('table.board')).map(t => [t.id, t.tHead.rows[0].cells.length, t.tBodies[0].rows.length])")
+    tables = b.js(
+        "Array.from(document.querySelectorAll('table.board')).map(t => [t.id, t.tHead.rows[0].cells.length, t.tBodies[0].rows.length])"
+    )
     for table, cols, n in tables:
         bad = []
         for col in range(cols):
@@ -74,15 +76,18 @@ def check_tables(b: Browser, index: Path) -> list[str]:
                 b.click(header)
                 if not in_order(column(b, table, col), ascending):
                     bad.append(f"column {col + 1} {'ascending' if ascending else 'descending'}")
-        name = b.js(f"(r => r.cells[1].textContent.trim())({ROWS.format(t=json.dumps(table))}[0])")
+        name = b.js(f"(r => (r.cells[1].querySelector('a') || r.cells[1]).textContent.trim())({ROWS.format(t=json.dumps(table))}[0])")
         b.js("(e => { e.value = ''; e.dispatchEvent(new Event('input')); })(document.getElementById('filter'))")
         b.type("#filter", name)
-        shown = b.js(f"{ROWS.format(t=json.dumps(table))}.filter(r => !r.hidden).map(r => r.textContent.toLowerCase())")
-        hidden_ok = b.js(f"{ROWS.format(t=json.dumps(table))}.every(r => r.hidden === (r.textContent.toLowerCase().indexOf({json.dumps(name.lower())}) < 0))")
+        rows = ROWS.format(t=json.dumps(table))
+        shown = b.js(f"{rows}.filter(r => !r.hidden).map(r => r.textContent.toLowerCase())")
+        want = json.dumps(name.lower())
+        hidden_ok = b.js(f"{rows}.every(r => r.hidden === (r.textContent.toLowerCase().indexOf({want}) < 0))")
         if not shown or not hidden_ok:
             bad.append(f"filter {name!r}")
         b.js("(e => { e.value = ''; e.dispatchEvent(new Event('input')); })(document.getElementById('filter'))")
-        print(f"table {table}: {n} rows, {cols} columns sorted both ways, filter {name!r} left {len(shown)}: {'ok' if not bad else 'FAIL ' + ', '.join(bad)}")
+        verdict = "ok" if not bad else "FAIL " + ", ".join(bad)
+        print(f"table {table}: {n} rows, {cols} columns sorted both ways, filter {name!r} left {len(shown)}: {verdict}")
         failures += [f"{table}: {x}" for x in bad]
     return failures
 

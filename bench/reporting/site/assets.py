@@ -18,7 +18,8 @@ CSS = (
     + """
 html { overflow-y: scroll; }
 td, th { overflow-wrap: break-word; }
-table.board td:nth-child(2), .sub, dl.kv dd { overflow-wrap: anywhere; }
+.sub, dl.kv dd { overflow-wrap: anywhere; }
+table.board td:nth-child(2) a { overflow-wrap: normal; }
 table.board { width: 100%; }
 table.board th { cursor: pointer; user-select: none; white-space: nowrap; }
 table.board th[aria-sort="ascending"]::after { content: " \\25B2"; font-size: 0.7em; }
@@ -26,7 +27,7 @@ table.board th[aria-sort="descending"]::after { content: " \\25BC"; font-size: 0
 table.board td.num { text-align: right; white-space: nowrap; }
 .sub { display: block; color: #666; font-size: 0.78rem; }
 .badge { display: inline-block; font-size: 0.72rem; padding: 0 0.35rem; border-radius: 3px; background: #ddf4ff;
-         color: #0550ae; border: 1px solid #54aeff; margin-left: 0.3rem; }
+         color: #0550ae; border: 1px solid #54aeff; margin-left: 0.3rem; white-space: nowrap; }
 .badge.unreliable { background: #ffebe9; color: #a40e26; border-color: #ff8182; }
 .filter { margin: 1rem 0; } .filter input { font: inherit; padding: 0.3rem 0.5rem; width: 24rem; max-width: 100%; }
 .count { color: #555; font-size: 0.85rem; margin-left: 0.6rem; }
