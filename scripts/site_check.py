@@ -33,17 +33,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the DevTools driver the browser tests use
 
 from helpers.browser import Browser, find_chromium, is_local  # noqa: E402
+from helpers.site import page_problems  # noqa: E402
 
 ROWS = "Array.from(document.getElementById({t}).tBodies[0].rows)"
+CLEAR_FILTER = "(e => { e.value = ''; e.dispatchEvent(new Event('input')); })(document.getElementById('filter'))"
 KEY = (
     "(c => { const v = c.getAttribute('data-v'); "
     "return v === null ? c.textContent.trim().toLowerCase() : (v === '' ? null : parseFloat(v)); })"
 )
 
 
-def column(b: Browser, table: str, col: int) -> list[list[object]]:
-    """Each row as [pinned, its sort key in column ``col`` as the site's script reads it]."""
-    return b.js(f"{ROWS.format(t=json.dumps(table))}.map(r => [r.hasAttribute('data-pin'), {KEY}(r.cells[{col}])])")
+def column(b: Browser, rows: str, col: int) -> list[list[object]]:
+    """Each of ``rows`` as [pinned, its sort key in column ``col`` as the site's script reads it]."""
+    return b.js(f"{rows}.map(r => [r.hasAttribute('data-pin'), {KEY}(r.cells[{col}])])")
 
 
 def in_order(rows: list[list[object]], ascending: bool) -> bool:
@@ -69,23 +71,22 @@ def check_tables(b: Browser, index: Path) -> list[str]:
         "Array.from(document.querySelectorAll('table.board')).map(t => [t.id, t.tHead.rows[0].cells.length, t.tBodies[0].rows.length])"
     )
     for table, cols, n in tables:
+        rows = ROWS.format(t=json.dumps(table))
         bad = []
         for col in range(cols):
             header = f"#{table} thead th:nth-child({col + 1})"
             for ascending in (True, False):
                 b.click(header)
-                if not in_order(column(b, table, col), ascending):
+                if not in_order(column(b, rows, col), ascending):
                     bad.append(f"column {col + 1} {'ascending' if ascending else 'descending'}")
-        name = b.js(f"(r => (r.cells[1].querySelector('a') || r.cells[1]).textContent.trim())({ROWS.format(t=json.dumps(table))}[0])")
-        b.js("(e => { e.value = ''; e.dispatchEvent(new Event('input')); })(document.getElementById('filter'))")
+        name = b.js(f"(r => (r.cells[1].querySelector('a') || r.cells[1]).textContent.trim())({rows}[0])")
         b.type("#filter", name)
-        rows = ROWS.format(t=json.dumps(table))
         shown = b.js(f"{rows}.filter(r => !r.hidden).map(r => r.textContent.toLowerCase())")
         want = json.dumps(name.lower())
         hidden_ok = b.js(f"{rows}.every(r => r.hidden === (r.textContent.toLowerCase().indexOf({want}) < 0))")
         if not shown or not hidden_ok:
             bad.append(f"filter {name!r}")
-        b.js("(e => { e.value = ''; e.dispatchEvent(new Event('input')); })(document.getElementById('filter'))")
+        b.js(CLEAR_FILTER)
         verdict = "ok" if not bad else "FAIL " + ", ".join(bad)
         print(f"table {table}: {n} rows, {cols} columns sorted both ways, filter {name!r} left {len(shown)}: {verdict}")
         failures += [f"{table}: {x}" for x in bad]
@@ -93,27 +94,12 @@ def check_tables(b: Browser, index: Path) -> list[str]:
 
 
 def check_pages(b: Browser, site: Path) -> list[str]:
-    """Open every page: a title, 1280 px wide, every local link inside the site; the failures."""
+    """Open every page (the browser tests' check): a title, 1280 px wide, every local link inside the site; the failures."""
     failures = []
     for page in sorted(site.glob("**/*.html")):
-        b.open(page.as_uri())
-        bad = []
-        if not b.js("document.title"):
-            bad.append("no title")
-        own = page.name != "report.html"  # a run's own report, copied as it is, is not the site's layout
-        if own and not b.js("document.documentElement.scrollWidth <= document.documentElement.clientWidth"):
-            bad.append("wider than 1280 px")
-        links = b.js("Array.from(document.querySelectorAll('a[href], img[src]')).map(e => e.href || e.src)")
-        local = [u for u in links if u.startswith("file://")]
-        for url in local:
-            target, _, anchor = url.removeprefix("file://").partition("#")
-            path = Path(target)
-            if not path.is_file() or site not in path.parents:
-                bad.append(f"link {url}")
-            elif anchor and path.suffix == ".html" and f'id="{anchor}"' not in path.read_text(encoding="utf-8"):
-                bad.append(f"anchor {url}")
+        bad = page_problems(b, page, site)
         rel = page.relative_to(site)
-        print(f"page {rel}: {len(local)} local links: {'ok' if not bad else 'FAIL ' + ', '.join(bad)}")
+        print(f"page {rel}: {'ok' if not bad else 'FAIL ' + ', '.join(bad)}")
         failures += [f"{rel}: {x}" for x in bad]
     return failures
 

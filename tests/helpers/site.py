@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpers.leaderboard import model_records
 from helpers.report_fixtures import records, run_folder
+
+if TYPE_CHECKING:
+    from helpers.browser import Browser
 
 # Every character HTML (and LaTeX) treats specially, in one id: it must reach every page escaped.
 HOSTILE = "<script>alert(1)<\\script>&%_\\"
@@ -90,4 +94,23 @@ def broken_links(site: Path) -> list[str]:
             ok = inside and dest.is_file() and (not anchor or anchor in (ids if not target else page_refs(dest)[1]))
             if not ok:
                 bad.append(f"{page.relative_to(site)} -> {ref}")
+    return bad
+
+
+def page_problems(b: Browser, page: Path, site: Path) -> list[str]:
+    """Open ``page`` in the browser: what is wrong with it (no title, wider than the window, a local link or image that
+    is no file inside ``site``, an anchor its page lacks). A run's copied ``report.html`` keeps its own layout."""
+    b.open(page.as_uri())
+    bad = [] if b.js("document.title") else ["no title"]
+    if page.name != "report.html" and not b.js("document.documentElement.scrollWidth <= document.documentElement.clientWidth"):
+        bad.append("wider than the window")
+    for url in b.js("Array.from(document.querySelectorAll('a[href], img[src]')).map(e => e.href || e.src)"):
+        if not url.startswith("file://"):
+            continue
+        target, _, anchor = url.removeprefix("file://").partition("#")
+        path = Path(target)
+        if not path.is_file() or site not in path.parents:
+            bad.append(f"link {url}")
+        elif anchor and f'id="{anchor}"' not in path.read_text(encoding="utf-8"):
+            bad.append(f"anchor {url}")
     return bad

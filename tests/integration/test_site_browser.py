@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from helpers.browser import Browser, find_chromium, is_local
 from helpers.leaderboard import two_runs
-from helpers.site import rb_entry
+from helpers.site import page_problems, rb_entry
 
 from bench.reporting.site.build import build_site
 
@@ -94,20 +94,7 @@ def test_every_page_opens_fits_1280_px_and_every_local_link_resolves(site, brows
     own = [p for p in pages if p.name != "report.html"]
     assert len(own) == 1 + 3 + 4 and len(pages) == len(own) + 1  # index, smoke's 3 models, 4 hand-built; smoke's report
     for page in pages:
-        browser.open(page.as_uri())
-        assert browser.js("document.title"), page
-        if page.name == "report.html":
-            continue  # the run's own report, copied as it is
-        assert browser.js("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), page
-        links = browser.js("Array.from(document.querySelectorAll('a[href], img[src]')).map(e => e.href || e.src)")
-        for url in links:
-            if not url.startswith("file://"):
-                continue
-            target, _, anchor = url.removeprefix("file://").partition("#")
-            path = Path(target)
-            assert path.is_file() and site in path.parents, f"{page}: {url}"
-            if anchor:
-                assert f'id="{anchor}"' in path.read_text(encoding="utf-8"), f"{page}: {url}"
+        assert page_problems(browser, page, site) == [], page
 
 
 def test_no_request_leaves_the_machine(site, browser):

@@ -20,7 +20,7 @@ import pandas as pd
 
 from bench import __version__
 from bench.reporting.doc import eps_as_written
-from bench.reporting.leaderboard.board import Leaderboard, RunData, build_leaderboards
+from bench.reporting.leaderboard.board import Leaderboard, RunData, build_leaderboards, count_column
 from bench.reporting.report.claims import claim_text
 from bench.results.metrics import eps_key
 from bench.results.records import CLEAN
@@ -48,7 +48,7 @@ def _measured(row: pd.Series, board: Leaderboard) -> tuple[float, str]:
     threat, eps, n = THREATS[board.norm], eps_as_written(board.eps), int(row["n_samples"])
     for col, name in AUTOATTACK_COLUMNS.items():
         if col in row and not pd.isna(row[col]):
-            own = int(row[f"n_{col.removeprefix('robust_')}"])  # AutoAttack's own sample count, often below the run's
+            own = int(row[count_column(col)])  # AutoAttack's own sample count, often below the run's
             return float(row[col]), f"autoattack_acc is {name} robust accuracy at {threat} eps {eps}, measured by bench on {own} samples."
     return (
         float(row["worst_case"]),

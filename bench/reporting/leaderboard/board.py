@@ -208,6 +208,14 @@ def _flag_counts(flags: pd.DataFrame, model: str) -> tuple[int, int, bool, str]:
     return int((checks["verdict"] == "fail").sum()), int((checks["verdict"] == "warn").sum()), unreliable, why
 
 
+def count_column(robust: str) -> str:
+    """The column with the sample count behind a family's ``robust_<family>`` column: ``n_<family>``.
+
+    A family may run on fewer samples than the worst case (AutoAttack's ``n_samples``), so its number carries its own count.
+    """
+    return "n_" + robust.removeprefix("robust_")
+
+
 def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> dict[str, object]:
     r = run.records
     c = r[(r["attack"] == CLEAN) & (r["model"] == model)]
@@ -231,8 +239,7 @@ def _row(run: RunData, model: str, g: pd.DataFrame, norm: str, eps: float) -> di
     for fam, fg in families.groupby("_family", sort=False):
         fk, _, fn = worst_case_at(fg, eps)
         row[f"robust_{fam}"] = (fk / fn if fn else math.nan) if covers(fg, eps) else math.nan
-        # A family may run on fewer samples than the worst case (AutoAttack's n_samples): its own count goes with it.
-        row[f"n_{fam}"] = fn if covers(fg, eps) else math.nan
+        row[count_column(f"robust_{fam}")] = fn if covers(fg, eps) else math.nan
     nva = naive_vs_adaptive(r[r["model"] == model])
     hit = nva[(nva["norm"] == norm) & (nva["eps"].map(eps_key) == eps_key(eps))] if len(nva) else nva
     row["gap"] = float(hit["gap"].iloc[0]) if len(hit) else math.nan
@@ -306,7 +313,7 @@ def build_leaderboards(
         if warning:
             log.warning("%s: %s", dataset, warning)
         fams = [c for c in frame.columns if c.startswith("robust_")]
-        fams += [f"n_{c.removeprefix('robust_')}" for c in fams]
+        fams += [count_column(c) for c in fams]
         lead = ["rank", "model", "suite", "dataset", "norm", "eps", "n_samples", "attacks", "clean_accuracy"]
         tail = [
             "worst_case",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from bench.reporting.doc import pct
 from bench.reporting.figures.plots import norm_name
-from bench.reporting.leaderboard.board import Leaderboard
+from bench.reporting.leaderboard.board import Leaderboard, count_column
 from bench.reporting.leaderboard.costs import NOISY, display_columns
 from bench.reporting.site.pages import cell, esc, link, page, safe_url, sub
 from bench.reporting.site.reported import ReportedEntry
@@ -58,7 +58,7 @@ def _rate(v: float, lo: float | None = None, hi: float | None = None) -> str:
 
 def _autoattack(r: pd.Series) -> str:
     """AutoAttack's robust accuracy, with its own sample count when it ran on fewer samples than the worst case."""
-    v, n = r[FAMILY_AUTOATTACK], r.get("n_" + FAMILY_AUTOATTACK.removeprefix("robust_"))
+    v, n = r[FAMILY_AUTOATTACK], r.get(count_column(FAMILY_AUTOATTACK))
     fewer = not math.isnan(v) and n is not None and not pd.isna(n) and int(n) != int(r["n_samples"])
     return cell(esc(pct(v)) + (sub(f"on {int(n)} samples") if fewer else ""), v, "num")
 

@@ -138,11 +138,13 @@ def read_reported(path: Path) -> list[ReportedEntry]:
     files = sorted(p for p in path.rglob("*.json") if p.is_file())
     if not files:
         raise BenchError(f"{path}: neither a bench run folder (no records/) nor a folder of RobustBench entries (no *.json under it)")
-    other = Counter(p.parent.name for p in files if p.parent.name.lower() not in THREATS and p.parent.parent.parent.name == MODEL_INFO)
-    if other:
-        names = ", ".join(f"{k}: {n}" for k, n in sorted(other.items()))
-        log.warning("%s: left out %d RobustBench entries of threat models bench does not measure (%s)", path, sum(other.values()), names)
-    kept = [p for p in files if p.parent.name.lower() in THREATS or p.parent.parent.parent.name != MODEL_INFO]
+    # RobustBench's own layout (model_info/<dataset>/<threat>/<Name>.json) under a threat bench does not measure.
+    unmeasured = [p for p in files if p.parent.name.lower() not in THREATS and p.parent.parent.parent.name == MODEL_INFO]
+    if unmeasured:
+        names = ", ".join(f"{k}: {n}" for k, n in sorted(Counter(p.parent.name for p in unmeasured).items()))
+        log.warning("%s: left out %d RobustBench entries of threat models bench does not measure (%s)", path, len(unmeasured), names)
+    skip = set(unmeasured)
+    kept = [p for p in files if p not in skip]
     if not kept:
         raise BenchError(f"{path}: no RobustBench entry under a Linf, L2 or L1 folder")
     return [read_entry(p) for p in kept]
