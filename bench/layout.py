@@ -55,7 +55,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
         "costs",
     ),
     "bench.reporting": ("doc", "markdown", "html"),
-    "bench.reporting.figures": ("plots", "examples"),
+    "bench.reporting.figures": ("plots", "examples", "reuse"),
     "bench.reporting.report": ("run_report", "defences", "claims", "audit", "costs"),
     "bench.reporting.leaderboard": ("board", "costs"),
     "bench.reporting.gate": ("compare", "output"),

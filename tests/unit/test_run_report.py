@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers.report_fixtures import clean, fixed, min_norm, records, run_folder
+from matplotlib.figure import Figure
 
 import bench.results.tables
+from bench.reporting.figures.reuse import INDEX
 from bench.reporting.report.run_report import write_report
 from bench.results.examples import examples_path, save_examples
 from bench.results.records import shard_name
@@ -218,9 +220,19 @@ def test_redraw_is_a_pure_function_of_the_folder(written, monkeypatch):
     run, _ = written
     monkeypatch.setattr(bench.results.tables, "run_checks", lambda records, summary, diagnostics=None, details=None: FLAGS.copy())
     first = {p.name: p.read_bytes() for p in (run / "plots").iterdir()} | {"report.html": (run / "report.html").read_bytes()}
+    (run / "plots" / INDEX).unlink()  # else nothing is drawn again (test_a_second_report_...)
     write_report(run)
     second = {p.name: p.read_bytes() for p in (run / "plots").iterdir()} | {"report.html": (run / "report.html").read_bytes()}
     assert first == second
+
+
+def test_a_second_report_of_an_unchanged_run_saves_no_figure_and_says_the_same(written, tmp_path, monkeypatch):
+    run = Path(shutil.copytree(written[0], tmp_path / "copy"))  # another folder: the keys hold no path
+    monkeypatch.setattr(bench.results.tables, "run_checks", lambda records, summary, diagnostics=None, details=None: FLAGS.copy())
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.suffix in (".html", ".md")}
+    monkeypatch.setattr(Figure, "savefig", lambda *a, **k: pytest.fail("a figure was saved again"))
+    write_report(run)
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.suffix in (".html", ".md")} == before
 
 
 def test_figures_that_no_longer_apply_are_removed_and_explained(written, tmp_path):

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from bench.reporting.doc import Plot, Section, Table, display_frame, pct
 from bench.reporting.figures.plots import save_plot
+from bench.reporting.figures.reuse import draw_or_reuse
 from bench.results.audit import ATTACK_TESTS, BINARIZATION_PASS, autoattack_breakdown, indicator_table
 from bench.results.details import Details
 from bench.results.flags import FLAG_COLUMNS, flag_row
@@ -101,7 +102,7 @@ def audit_sections(records: pd.DataFrame, details: list[Details], run_dir: Path,
                 (Table(shown, tuple("fail" if v == "fail" else "" for v in tests["verdict"])),),
             )
         )
-    plot = plot_loss_traces(details, suite, run_dir / "plots")
+    plot = draw_or_reuse(run_dir / "plots", "loss_traces", plot_loss_traces, details, suite)
     return sections, [plot] if plot is not None else []
 
 

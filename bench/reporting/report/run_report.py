@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from bench.fsutil import atomic_write_text
 from bench.reporting.doc import Plot, ReportDoc, Section, Table, display_frame, fmt, mean_std, pct, pct_ci, pts
 from bench.reporting.figures.examples import plot_examples
 from bench.reporting.figures.plots import FIGURE_FORMATS, plot_min_norm_cdf, plot_naive_vs_adaptive, plot_robust_accuracy, plot_temperature
+from bench.reporting.figures.reuse import draw_or_reuse
 from bench.reporting.html import render_html
 from bench.reporting.markdown import render_markdown
 from bench.reporting.report.audit import audit_flags, audit_sections
@@ -227,37 +229,33 @@ def draw_figures(
     out = run_dir / "plots"
     drawn: list[Plot] = []
     skipped: list[str] = []
-    attempts = [
-        (
-            "defences",
-            lambda: plot_defences(t.nva, t.clean, suite, out),
-            "no norm has both naive (iterative) and adaptive attacks at a common eps",
-        ),
-        ("robust_accuracy_vs_eps", lambda: plot_robust_accuracy(t.summary, suite, out), "no bounded attacks"),
+    # (name, the function that draws it, what it is drawn from, why it may not apply)
+    attempts: list[tuple[str, Callable[..., Plot | None], tuple[Any, ...], str]] = [
+        ("defences", plot_defences, (t.nva, t.clean, suite), "no norm has both naive (iterative) and adaptive attacks at a common eps"),
+        ("robust_accuracy_vs_eps", plot_robust_accuracy, (t.summary, suite), "no bounded attacks"),
         (
             "temperature",
-            lambda: plot_temperature(t.summary, t.clean, temperature_sweep(manifest.get("spec")), suite, out),
+            plot_temperature,
+            (t.summary, t.clean, temperature_sweep(manifest.get("spec")), suite),
             "the suite has no temperature sweep with two or more attacked temperatures",
         ),
-        ("min_l2_cdf", lambda: plot_min_norm_cdf(records, suite, out), "no minimum-norm L2 attack"),
-        (
-            "naive_vs_adaptive",
-            lambda: plot_naive_vs_adaptive(t.nva, suite, out),
-            "no norm has both naive and adaptive attacks at a common eps",
-        ),
+        ("min_l2_cdf", plot_min_norm_cdf, (records, suite), "no minimum-norm L2 attack"),
+        ("naive_vs_adaptive", plot_naive_vs_adaptive, (t.nva, suite), "no norm has both naive and adaptive attacks at a common eps"),
         (
             "cost",
-            lambda: plot_cost(costs if costs is not None else read_costs(run_dir), t.clean, t.nva, suite, out),
+            plot_cost,
+            (costs if costs is not None else read_costs(run_dir), t.clean, t.nva, suite),
             "no cost measurements (costs/) for this run's models",
         ),
         (
             "examples",
-            lambda: plot_examples(load_strongest(run_dir, t.summary, outputs), suite, out),
+            plot_examples,
+            (load_strongest(run_dir, t.summary, outputs), suite),
             "no examples/ images for this run's attack cells (a run folder copied without examples/, or no attack ran)",
         ),
     ]
-    for name, draw, why in attempts:
-        plot = draw()
+    for name, draw, inputs, why in attempts:
+        plot = draw_or_reuse(out, name, draw, *inputs)
         if plot is None:
             skipped.append(f"{name}: not drawn, {why}.")
             if name == "examples" and len(t.summary):
