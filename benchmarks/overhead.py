@@ -10,7 +10,7 @@
   it, a 2048x2048 matrix product measured just before and after each epoch. Target: >= 50%.
 
 Each measurement alternates bench and plain runs and reports medians. Run:
-python benchmarks/overhead.py [--repeat 5] [--train-repeat 3]
+python benchmarks/overhead.py [--repeat 5] [--train-repeat 3] [--train-only] [--bf16]
 """
 
 from __future__ import annotations
@@ -87,15 +87,16 @@ def main() -> None:
     ap.add_argument("--train-repeat", type=int, default=3)
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--train-only", action="store_true", help="Only the training rows (needs no trained model).")
+    ap.add_argument("--bf16", action="store_true", help="Also time bench's epoch with train.precision: bf16 (opt-in mixed precision).")
     args = ap.parse_args()
     models = mnist_models(eval_size=args.n, only=() if args.train_only else None)
     rows = [] if args.train_only else attack_rows(models, args.repeat)
     data = models.data
 
-    def bench_train():
+    def bench_train(precision: str = "fp32"):
         torch.manual_seed(0)
         m = build_model("papernot-mnist", (1, 28, 28), 10)
-        fit(m, data.x_train, data.y_train, TrainSpec(epochs=1, schedule="constant"), seed=0)
+        fit(m, data.x_train, data.y_train, TrainSpec(epochs=1, schedule="constant", precision=precision), seed=0)
 
     def plain_train():
         torch.manual_seed(0)
@@ -104,11 +105,16 @@ def main() -> None:
     # Each bench epoch is bracketed by two peak measurements and judged against the higher: this VM's speed drifts
     # (its matmul peak has read 150 to 323 GFLOP/s on different minutes), so a peak from another minute says little.
     flops = training_flops_per_sample(build_model("papernot-mnist", (1, 28, 28), 10), data.x_train[:128], data.y_train[:128])
-    tbs, tps, fractions, peaks = [], [], [], []
+    tbs, tps, fractions, peaks, t16s, f16s = [], [], [], [], [], []
     for _ in range(args.train_repeat):
         before = matmul_peak(repeat=10)
         tbs.append(timed(bench_train)[1])
-        peak = max(before, matmul_peak(repeat=10))
+        after = matmul_peak(repeat=10)
+        peak = max(before, after)
+        if args.bf16:
+            # The same FLOPs at another precision, judged against the same fp32 peak: how much faster than fp32 can be.
+            t16s.append(timed(lambda: bench_train("bf16"))[1])
+            f16s.append(flops * len(data.x_train) / t16s[-1] / max(after, matmul_peak(repeat=10)))
         tps.append(timed(plain_train)[1])
         fractions.append(flops * len(data.x_train) / tbs[-1] / peak)
         peaks.append(peak)
@@ -124,6 +130,14 @@ def main() -> None:
         + ", ".join(f"{f:.2f} of {p / 1e9:.0f}" for f, p in zip(fractions, peaks, strict=True))
         + f"; median {statistics.median(fractions):.2f} of peak (target >= 0.50)"
     )
+    if t16s:
+        t16 = statistics.median(t16s)
+        print(
+            f"training epoch in bf16 (train.precision: bf16): median {t16:.2f} s, {tb / t16:.2f}x the fp32 epoch, "
+            f"{flops * len(data.x_train) / t16 / 1e9:.1f} GFLOP/s; against the fp32 peak around it: "
+            + ", ".join(f"{f:.2f}" for f in f16s)
+            + f"; median {statistics.median(f16s):.2f}"
+        )
 
 
 if __name__ == "__main__":

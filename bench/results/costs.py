@@ -8,6 +8,7 @@ and the training cost the model store recorded when the model (and each of its t
 was trained. This module turns those files into one table, ``costs.csv``:
 
 * ``train_seconds``, ``epochs``: the model's own training (wall time);
+* ``train_precision``: ``fp32`` or ``bf16`` (``train.precision``), empty for a model bench did not train;
 * ``train_cpu_seconds``: the CPU time of that training, over all the process's threads
   (a busy training on N threads shows up to N times its wall time; one paused, or
   sharing its cores with another job, shows well under it: ``starved_training``);
@@ -54,6 +55,7 @@ COST_COLUMNS = [
     "device",
     "train_seconds",
     "train_cpu_seconds",
+    "train_precision",
     "epochs",
     "total_train_seconds",
     "total_train_cpu_seconds",
@@ -132,6 +134,8 @@ def cost_table(bodies: list[dict[str, Any]], spec: Mapping[str, Any] | None = No
                 "device": str(b.get("device", "")),
                 "train_seconds": seconds[0],
                 "train_cpu_seconds": cpu[0],
+                # Every model bench trained before it had a precision setting was trained in fp32.
+                "train_precision": str(own.get("precision") or ("fp32" if own.get("origin") == "store" else "")),
                 "epochs": epochs[0],
                 "total_train_seconds": sum(seconds),  # NaN when any link of the chain is unknown
                 "total_train_cpu_seconds": sum(cpu),

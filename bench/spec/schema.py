@@ -183,6 +183,14 @@ class TrainSpec(StrictModel):
     temperature: float = Field(1.0, gt=0, description="Softmax temperature used in training (teacher/student).")
     augment: AugmentSpec | None = Field(None, description="Training-time augmentation (none by default).")
     adversarial: AdversarialSpec | None = Field(None, description="Adversarial training (a baseline only); none by default.")
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32",
+        description="Training arithmetic: fp32, or bf16 mixed precision (the forward pass autocast to bfloat16; weights, "
+        "optimizer and checkpoint stay fp32; evaluation and attacks run in fp32). bf16 is faster on CPUs with AMX and on "
+        "GPUs, slower where it is emulated. Part of the model's key.",
+    )
+
+    added_later: ClassVar[dict[str, Any]] = {"precision": "fp32"}
 
     def canonical(self) -> dict[str, Any]:
         """The parameters as keys hash them; ``augment`` and ``adversarial`` only when set, so keys from before them still hold."""

@@ -136,3 +136,11 @@ def test_a_claimed_number_changes_neither_the_spec_hash_nor_any_cell_key():
         return out
 
     assert keys_of(claimed) == keys_of(plain)
+
+
+def test_bf16_training_is_another_model_and_fp32_keeps_the_key_it_had():
+    # The fields a plain model's key held before precision existed: an fp32 model keeps its key and its stored weights.
+    assert set(TrainSpec().canonical()) == {"epochs", "batch_size", "optimizer", "lr", "momentum", "schedule", "temperature"}
+    assert TrainSpec(precision="fp32").canonical() == TrainSpec().canonical()
+    assert key(TrainSpec(precision="bf16")) != key(TrainSpec())
+    assert TrainSpec(precision="bf16").canonical()["precision"] == "bf16"

@@ -58,3 +58,23 @@ def test_a_conv_net_trains_in_channels_last_and_is_handed_back_in_the_default_la
     )
     fit(mlp, x, y, TrainSpec(epochs=1, batch_size=32), seed=0)
     assert seen == [True, True], "a network without convolutions keeps the default layout"
+
+
+def test_bf16_runs_the_forward_pass_in_bfloat16_and_keeps_fp32_weights_and_accuracy(digits):
+    from bench.pipeline.models.networks import build_model
+    from bench.pipeline.training import fit
+    from bench.pipeline.training.plain import predict_logits
+
+    trained = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        model = build_model("small-cnn", digits.shape, digits.n_classes)
+        dtypes: list[torch.dtype] = []
+        model.net[-1].register_forward_hook(lambda m, args, out, seen=dtypes: seen.append(out.dtype))
+        fit(model, digits.x_train, digits.y_train, TrainSpec(epochs=5, batch_size=64, lr=0.01, precision=precision), seed=0)
+        assert set(dtypes) == {torch.bfloat16 if precision == "bf16" else torch.float32}, "every training step's forward pass"
+        assert all(p.dtype == torch.float32 for p in model.parameters()), "weights, and so the checkpoint, stay fp32"
+        acc = float((predict_logits(model, digits.x_eval).argmax(1) == digits.y_eval).float().mean())
+        trained[precision] = (acc, model.state_dict())
+    assert trained["bf16"][0] > 0.8 and abs(trained["bf16"][0] - trained["fp32"][0]) < 0.06
+    assert not torch.equal(trained["bf16"][1]["net.0.weight"], trained["fp32"][1]["net.0.weight"]), "bf16 really trained differently"

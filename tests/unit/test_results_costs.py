@@ -78,3 +78,12 @@ def test_cost_file_round_trip_through_the_run_folder(tmp_path):
     manifest = {"spec": SPEC, "costs": {"teacher": {"file": "costs/teacher.a.json"}, "s1": {"file": "costs/s1.b.json"}}}
     (run / "manifest.json").write_text(json.dumps(manifest))
     assert list(read_costs(run)["model"]) == ["teacher", "s1"], "only the files the last run names"
+
+
+def test_the_training_precision_is_a_column_and_every_model_trained_before_it_was_fp32():
+    bf16, old, ckpt = cost_body("s1", 100, 2.0, []), cost_body("teacher", 1000, 10.0, []), cost_body("ckpt", 10, None, [])
+    bf16["training"] = {**bf16["training"], "origin": "store", "precision": "bf16"}  # type: ignore[dict-item]
+    old["training"] = {**old["training"], "origin": "store"}  # type: ignore[dict-item]
+    ckpt["training"] = {**ckpt["training"], "origin": "checkpoint"}  # type: ignore[dict-item]
+    t = cost_table([bf16, old, ckpt], SPEC).set_index("model")
+    assert t["train_precision"].to_dict() == {"teacher": "fp32", "s1": "bf16", "ckpt": ""}

@@ -96,3 +96,12 @@ def test_a_bad_claim_is_refused_with_its_path(claim, message):
     with pytest.raises(SpecError) as exc:
         load_suite(SMOKE, [f"models.2.claimed={claim}"])
     assert str(exc.value) == message
+
+
+def test_fp32_training_written_out_keeps_the_spec_hash_and_bf16_changes_it():
+    base = load_suite(SMOKE)
+    fp32 = load_suite(SMOKE, ["models.baseline.train.precision=fp32"])
+    bf16 = load_suite(SMOKE, ["models.baseline.train.precision=bf16"])
+    assert fp32.spec_hash() == base.spec_hash() != bf16.spec_hash()
+    with pytest.raises(SpecError, match="precision"):
+        load_suite(SMOKE, ["models.baseline.train.precision=fp16"])

@@ -41,6 +41,7 @@ def _training_cost(ws: Workspace, ref: ModelRef) -> dict[str, Any]:
         "train_seconds": meta.get("seconds"),
         "train_cpu_seconds": meta.get("cpu_seconds"),  # None for a model trained before bench kept it
         "epochs": (meta.get("train") or {}).get("epochs"),
+        "precision": (meta.get("train") or {}).get("precision", "fp32"),  # a key leaves out the default
         "trained_at": prov.get("computed_at"),
         "threads": prov.get("threads"),
         "device": prov.get("device"),

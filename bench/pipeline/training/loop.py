@@ -12,6 +12,8 @@ Speed, at fp32: a network with convolutions trains in channels-last layout (oneD
 kernels: a third less CPU per step for the Papernot net here) and is handed back in the
 default layout, so its checkpoint is as before; Adam runs fused; the running loss and
 accuracy stay on the device until an epoch ends, so a step never waits for the host.
+``train.precision: bf16`` autocasts each step's forward pass to bfloat16 (AMX or a GPU run it at
+two to three times fp32's rate); the weights, Adam's state and the checkpoint stay fp32.
 """
 
 from __future__ import annotations
@@ -116,6 +118,9 @@ def _run(
     n = len(x)
     steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
     sched = scheduler(opt, params, params.epochs * steps_per_epoch)
+    bf16 = params.precision == "bf16"
+    if bf16 and device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        log.warning("%s: this CPU has no native bf16 (AVX512-BF16 or AMX): bf16 training is emulated, slower than fp32", desc)
     model.train()
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=desc, unit="step", disable=quiet, leave=False)
     for epoch in range(params.epochs):
@@ -128,7 +133,8 @@ def _run(
             xb = x[idx]
             if params.augment is not None and aug_gen is not None:
                 xb = augment_batch(xb, params.augment, aug_gen)
-            loss, right = batch_loss(xb.to(device, non_blocking=True).contiguous(memory_format=fmt), idx)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                loss, right = batch_loss(xb.to(device, non_blocking=True).contiguous(memory_format=fmt), idx)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -20,7 +20,7 @@ def batch_loss(model: nn.Module, y: Tensor, params: TrainSpec, soft_targets: Ten
     """Cross-entropy of softmax(logits / T) against the hard labels ``y``, or against a teacher's ``soft_targets``."""
 
     def loss(xb: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
-        logits = model(xb) / params.temperature
+        logits = model(xb).float() / params.temperature  # fp32 even when the forward pass ran in bf16 (a no-op in fp32)
         yb = y[idx].to(xb.device)
         if soft_targets is None:
             value = F.cross_entropy(logits, yb)

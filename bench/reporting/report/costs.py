@@ -93,7 +93,9 @@ def cost_section(costs: pd.DataFrame) -> Section:
             ],
             "threads": [_n(v) for v in costs["threads"]],
             "device": costs["device"],
-            "train": [_s(v) for v in costs["train_seconds"]],
+            "train": [
+                _s(v) + (" (bf16)" if p == "bf16" else "") for v, p in zip(costs["train_seconds"], costs["train_precision"], strict=True)
+            ],
             "train CPU": [_s(v) for v in costs["train_cpu_seconds"]],
             "epochs": [_n(v) for v in costs["epochs"]],
             "train incl. teachers": [_s(v) for v in costs["total_train_seconds"]],
@@ -117,7 +119,8 @@ def cost_section(costs: pd.DataFrame) -> Section:
         "store, so a model reused from the store shows the cost of its original training. `train CPU` is that "
         "training's CPU time over all its threads: on N threads a busy training shows up to N times its wall time, "
         "and one that was paused or shared its cores shows well under it, so a slow row is told from a slow model. "
-        "`incl. teachers` adds the training of the model's teacher chain, each teacher once. "
+        "`incl. teachers` adds the training of the model's teacher chain, each teacher once. A model trained in bf16 "
+        "mixed precision (`train.precision: bf16`) says so after its time; every other was trained in fp32. "
         + (
             f"The whole run's training, every model counted once (a shared teacher too): {total:.1f} s."
             if not math.isnan(total)
