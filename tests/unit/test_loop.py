@@ -78,3 +78,13 @@ def test_bf16_runs_the_forward_pass_in_bfloat16_and_keeps_fp32_weights_and_accur
         trained[precision] = (acc, model.state_dict())
     assert trained["bf16"][0] > 0.8 and abs(trained["bf16"][0] - trained["fp32"][0]) < 0.06
     assert not torch.equal(trained["bf16"][1]["net.0.weight"], trained["fp32"][1]["net.0.weight"]), "bf16 really trained differently"
+
+
+def test_bf16_on_a_cpu_without_it_trains_and_says_it_is_emulated(digits, monkeypatch, caplog):
+    from bench.pipeline.models.networks import build_model
+    from bench.pipeline.training import fit, loop
+
+    monkeypatch.setattr(loop, "native_bf16", lambda: False)
+    caplog.set_level("WARNING")
+    fit(build_model("tiny-mlp", digits.shape, digits.n_classes), digits.x_train, digits.y_train, TrainSpec(epochs=1, precision="bf16"), 0)
+    assert "no native bf16 (AVX512-BF16 or AMX): bf16 training is emulated, slower than fp32" in caplog.text

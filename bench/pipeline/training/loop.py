@@ -83,6 +83,14 @@ def augment_batch(x: Tensor, spec: AugmentSpec, gen: torch.Generator) -> Tensor:
     return x
 
 
+def native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), as oneDNN sees it; False when torch cannot say."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a private op: gone or renamed in another torch
+        return False
+
+
 def memory_format(model: nn.Module, x: Tensor) -> torch.memory_format:
     """Channels-last for a network with 2-d convolutions on image batches, else the default layout."""
     conv = any(isinstance(m, nn.Conv2d) for m in model.modules())
@@ -119,7 +127,7 @@ def _run(
     steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
     sched = scheduler(opt, params, params.epochs * steps_per_epoch)
     bf16 = params.precision == "bf16"
-    if bf16 and device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if bf16 and device.type == "cpu" and not native_bf16():
         log.warning("%s: this CPU has no native bf16 (AVX512-BF16 or AMX): bf16 training is emulated, slower than fp32", desc)
     model.train()
     bar = tqdm(total=params.epochs * steps_per_epoch, desc=desc, unit="step", disable=quiet, leave=False)
