@@ -55,6 +55,24 @@ def test_the_same_inputs_reuse_the_files_and_any_change_draws_again(tmp_path, fr
     (tmp_path / "line.pdf").unlink()
     draw_or_reuse(tmp_path, "line", plot_line, frame, "s")
     assert len(DRAWN) == 7 and (tmp_path / "line.pdf").is_file(), "a missing file is drawn again"
+    (tmp_path / "line.png").write_bytes((tmp_path / "line.png").read_bytes()[:100])
+    draw_or_reuse(tmp_path, "line", plot_line, frame, "s")
+    assert len(DRAWN) == 8, "so is a truncated or edited one"
+    draw_or_reuse(tmp_path, "line", plot_line, frame, "s")
+    assert len(DRAWN) == 8
+
+
+def test_a_draw_that_dies_halfway_is_never_taken_for_the_figure_before_it(tmp_path, frame):
+    draw_or_reuse(tmp_path, "line", plot_line, frame, "s")
+
+    def dies(frame, suite, out_dir):
+        (out_dir / "line.png").write_bytes(b"half a figure")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        draw_or_reuse(tmp_path, "line", dies, frame, "s")
+    draw_or_reuse(tmp_path, "line", plot_line, frame, "s")
+    assert len(DRAWN) == 2, "the first figure's entry was dropped before the draw that died"
 
 
 def test_a_figure_that_no_longer_applies_is_forgotten_and_an_unkeyable_input_always_draws(tmp_path, frame):

@@ -10,8 +10,10 @@ figures). A figure's key covers everything that can change its files:
 * the versions of matplotlib, numpy and pandas, matplotlib's settings (a user's matplotlibrc
   included), the font it resolves to, and ``SOURCE_DATE_EPOCH``.
 
-The key, title and caption of each figure are kept in ``plots/figures.json``. A figure whose
-key matches and whose PNG, SVG and PDF are all there is reused; any other is drawn again. An
+The key, title, caption and the sha256 of each saved file are kept in ``plots/figures.json``. A
+figure whose key matches and whose PNG, SVG and PDF are there as they were saved is reused; any
+other is drawn again (an entry is dropped before its figure is drawn, so a draw killed halfway is
+never reused). An
 input of a type this module cannot key makes its figure drawn every time: when in doubt, draw.
 A reused ``Plot`` names its files but carries no ``series``: those are read from artists, and
 nothing was drawn.
@@ -36,7 +38,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 
-from bench.fsutil import atomic_write_text
+from bench.fsutil import atomic_write_text, file_sha256
 from bench.reporting.doc import Plot
 from bench.reporting.figures.plots import FIGURE_FORMATS, SAVE_SETTINGS
 
@@ -127,7 +129,7 @@ def figure_key(draw: Callable[..., Any], inputs: tuple[Any, ...]) -> str | None:
     return h.hexdigest()
 
 
-def _read_index(out_dir: Path) -> dict[str, dict[str, str]]:
+def _read_index(out_dir: Path) -> dict[str, dict[str, Any]]:
     try:
         index = json.loads((out_dir / INDEX).read_text())
     except (OSError, ValueError):
@@ -144,15 +146,29 @@ def draw_or_reuse(out_dir: Path, name: str, draw: Callable[..., Plot | None], *i
     index = _read_index(out_dir)
     entry = index.get(name)
     files = [out_dir / f"{name}{ext}" for ext in FIGURE_FORMATS]
-    if key is not None and isinstance(entry, dict) and entry.get("key") == key and all(p.is_file() for p in files):
-        png, svg, pdf = files
-        return Plot(name, str(entry.get("title", "")), str(entry.get("caption", "")), png, svg, pdf=pdf)
+    if key is not None and isinstance(entry, dict) and entry.get("key") == key:
+        saved = _digests(files)
+        if saved is not None and saved == entry.get("files"):
+            png, svg, pdf = files
+            return Plot(name, str(entry.get("title", "")), str(entry.get("caption", "")), png, svg, pdf=pdf)
+    if index.pop(name, None) is not None:
+        _write_index(out_dir, index)  # forgotten before drawing: a draw killed halfway is never taken for the old figure
     plot = draw(*inputs, out_dir)
-    if plot is None or key is None or plot.name != name:
-        index.pop(name, None)
-    else:
-        index[name] = {"key": key, "title": plot.title, "caption": plot.caption}
+    if plot is not None and key is not None and plot.name == name:
+        index[name] = {"key": key, "title": plot.title, "caption": plot.caption, "files": _digests(files)}
+        _write_index(out_dir, index)
+    return plot
+
+
+def _digests(files: list[Path]) -> dict[str, str] | None:
+    # The files as they were saved: one edited, truncated or deleted since is drawn again.
+    try:
+        return {p.suffix: file_sha256(p) for p in files}
+    except OSError:
+        return None
+
+
+def _write_index(out_dir: Path, index: dict[str, dict[str, Any]]) -> None:
     if index or (out_dir / INDEX).exists():
         out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out_dir / INDEX, json.dumps(index, indent=1, sort_keys=True))
-    return plot
