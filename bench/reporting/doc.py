@@ -31,6 +31,7 @@ class Plot:
     series: dict[str, Series] = field(default_factory=dict)
     images: dict[str, np.ndarray] = field(default_factory=dict)
     pdf: Path | None = None  # the same figure as PDF, for papers
+    sha256: dict[str, str] = field(default_factory=dict)  # suffix -> sha256 of the bytes saved (empty for a reused figure)
 
 
 @dataclass(frozen=True)

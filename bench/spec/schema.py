@@ -185,9 +185,10 @@ class TrainSpec(StrictModel):
     adversarial: AdversarialSpec | None = Field(None, description="Adversarial training (a baseline only); none by default.")
     precision: Literal["fp32", "bf16"] = Field(
         "fp32",
-        description="Training arithmetic: fp32, or bf16 mixed precision (the forward pass autocast to bfloat16; weights, "
-        "optimizer and checkpoint stay fp32; evaluation and attacks run in fp32). bf16 is faster on CPUs with AMX and on "
-        "GPUs, slower where it is emulated. Part of the model's key.",
+        description="Training arithmetic: fp32, or bf16 mixed precision (each training step's forward passes autocast to "
+        "bfloat16, adversarial training's own attack included; weights, optimizer and checkpoint stay fp32; the run's "
+        "evaluation and attacks run in fp32). bf16 is faster on CPUs with AMX and on GPUs, slower where it is emulated. "
+        "Part of the model's key.",
     )
 
     added_later: ClassVar[dict[str, Any]] = {"precision": "fp32"}

@@ -56,3 +56,16 @@ def test_the_train_column_shows_wall_and_cpu_time_when_both_are_known():
     rows = pd.DataFrame({"model": ["teacher", "s1", "other"], "run_dir": ["r", "r", "x"], "rank": [1, 2, 3], "unreliable": [False] * 3})
     train = display_columns(add_costs(rows, {"r": t}))["train"]
     assert train == ["10 s (CPU 19 s)", "556 s (CPU 179 s)", "–"], "a student's wall and CPU time include its teacher's"
+
+
+def test_the_train_column_says_bf16_for_a_model_trained_in_it():
+    from bench.reporting.leaderboard.costs import display_columns
+
+    student = cost_body("s1", 100, 5.0, [], cpu=9.0)
+    student["training"] = {**student["training"], "origin": "store", "precision": "bf16"}  # type: ignore[dict-item]
+    teacher = cost_body("teacher", 1000, 10.0, [])
+    teacher["training"] = {**teacher["training"], "origin": "store"}  # type: ignore[dict-item]
+    rows = pd.DataFrame({"model": ["teacher", "s1"], "run_dir": ["r", "r"], "rank": [1, 2], "unreliable": [False] * 2})
+    joined = add_costs(rows, {"r": cost_table([teacher, student], SPEC)})
+    assert list(joined["train_precision"]) == ["fp32", "bf16"]
+    assert display_columns(joined)["train"] == ["10 s", "5 s (CPU 9 s, bf16)"]

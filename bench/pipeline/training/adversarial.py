@@ -95,10 +95,12 @@ def batch_loss(model: nn.Module, y: Tensor, params: TrainSpec, adv: AdversarialS
     def loss(xb: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
         yb = y[idx].to(xb.device)
         x_adv = perturb(model, xb, yb, adv, adv_gen)
-        logits = model(x_adv) / params.temperature
+        # .float(): the loss in fp32 when the forward passes run in bf16 (train.precision), a no-op otherwise.
+        logits = model(x_adv).float() / params.temperature
         value = F.cross_entropy(logits, yb)
         if adv.clean_weight > 0:
-            value = (1 - adv.clean_weight) * value + adv.clean_weight * F.cross_entropy(model(xb) / params.temperature, yb)
+            clean = model(xb).float() / params.temperature
+            value = (1 - adv.clean_weight) * value + adv.clean_weight * F.cross_entropy(clean, yb)
         return value, (logits.argmax(1) == yb).sum()
 
     return loss

@@ -127,6 +127,8 @@ def _run(
     steps_per_epoch = (n + params.batch_size - 1) // params.batch_size
     sched = scheduler(opt, params, params.epochs * steps_per_epoch)
     bf16 = params.precision == "bf16"
+    if bf16 and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"{desc}: train.precision bf16 needs a GPU with bfloat16 (compute capability 8.0 or newer); use fp32")
     if bf16 and device.type == "cpu" and not native_bf16():
         log.warning("%s: this CPU has no native bf16 (AVX512-BF16 or AMX): bf16 training is emulated, slower than fp32", desc)
     model.train()

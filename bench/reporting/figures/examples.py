@@ -79,4 +79,4 @@ def plot_examples(examples: Mapping[str, tuple[str, Examples]], suite: str, out_
         for m, (_, ex) in examples.items()
         for kind in ("label", "clean_pred", "adv_pred")
     }
-    return Plot(plot.name, plot.title, plot.caption, plot.png, plot.svg, series, plot.images, plot.pdf)
+    return Plot(plot.name, plot.title, plot.caption, plot.png, plot.svg, series, plot.images, plot.pdf, plot.sha256)

@@ -10,6 +10,8 @@ pyplot global state is involved and the Agg canvas is used for saving.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 import os
 from collections.abc import Mapping
@@ -24,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
+from bench.fsutil import atomic_write_bytes
 from bench.reporting.doc import Plot, Series
 from bench.results.metrics import common_eps, wilson
 from bench.results.records import WORST
@@ -74,6 +77,7 @@ def _collect(fig: Figure) -> tuple[dict[str, Series], dict[str, np.ndarray]]:
 
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
+PNG_DPI = 110
 """Every file a figure is saved as: PNG for the reports, SVG and PDF for papers."""
 SAVE_SETTINGS = {"svg.hashsalt": "bench", "svg.fonttype": "path", "pdf.fonttype": 42}
 """matplotlib settings for saving, applied around each save only (never to the caller's process): a fixed SVG hash salt,
@@ -90,17 +94,28 @@ def save_plot(fig: Figure, out_dir: Path, name: str, title: str, caption: str) -
     out_dir.mkdir(parents=True, exist_ok=True)
     png, svg, pdf = (out_dir / f"{name}{ext}" for ext in FIGURE_FORMATS)
     dated = "SOURCE_DATE_EPOCH" in os.environ
+    saved: dict[str, str] = {}
     with matplotlib.rc_context(SAVE_SETTINGS):
         # Lay the figure out and find its tight box once, not once per file: "tight" on each savefig
-        # runs the layout engine and a full measuring pass three times over.
+        # runs the layout engine and a full measuring pass three times over. Measured at the PNG's dpi,
+        # since hinted text is wider at 110 dpi than at 100 and an outside legend would be clipped.
+        vector_dpi = fig.dpi
+        fig.set_dpi(PNG_DPI)
         fig.draw_without_rendering()
         box = fig.get_tightbbox().padded(matplotlib.rcParams["savefig.pad_inches"])
         fig.set_layout_engine("none")
-        fig.savefig(png, dpi=110, bbox_inches=box)
-        fig.savefig(svg, bbox_inches=box, metadata={} if dated else {"Date": None})
-        fig.savefig(pdf, bbox_inches=box, metadata={} if dated else {"CreationDate": None})
+        for path, options in [
+            (png, {"dpi": PNG_DPI}),
+            (svg, {"dpi": vector_dpi, "metadata": {} if dated else {"Date": None}}),
+            (pdf, {"dpi": vector_dpi, "metadata": {} if dated else {"CreationDate": None}}),
+        ]:
+            # Through memory, then renamed into place: a reader never sees half a figure.
+            buf = io.BytesIO()
+            fig.savefig(buf, format=path.suffix[1:], bbox_inches=box, **options)
+            atomic_write_bytes(path, buf.getvalue())
+            saved[path.suffix] = hashlib.sha256(buf.getvalue()).hexdigest()
     series, images = _collect(fig)
-    return Plot(name, title, caption, png, svg, series, images, pdf)
+    return Plot(name, title, caption, png, svg, series, images, pdf, saved)
 
 
 def _colors(keys: list[str]) -> dict[str, tuple[float, ...]]:

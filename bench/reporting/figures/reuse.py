@@ -75,8 +75,9 @@ def _feed(h: Any, obj: Any) -> None:
         h.update(f"array:{obj.dtype.str}:{obj.shape}\0".encode())
         h.update(np.ascontiguousarray(obj).tobytes())
     elif isinstance(obj, Mapping):
+        # In insertion order: a figure may draw its panels in a mapping's order.
         h.update(f"map:{len(obj)}\0".encode())
-        for key in sorted(obj, key=repr):
+        for key in obj:
             _feed(h, key)
             _feed(h, obj[key])
     elif isinstance(obj, (list, tuple)):
@@ -105,7 +106,7 @@ def _bench_source() -> str:
 
 def _environment() -> list[Any]:
     versions = []
-    for name in ("matplotlib", "numpy", "pandas"):
+    for name in ("matplotlib", "numpy", "pandas", "pillow"):
         try:
             versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
@@ -151,12 +152,13 @@ def draw_or_reuse(out_dir: Path, name: str, draw: Callable[..., Plot | None], *i
         if saved is not None and saved == entry.get("files"):
             png, svg, pdf = files
             return Plot(name, str(entry.get("title", "")), str(entry.get("caption", "")), png, svg, pdf=pdf)
-    if index.pop(name, None) is not None:
-        _write_index(out_dir, index)  # forgotten before drawing: a draw killed halfway is never taken for the old figure
+    if name in index:
+        _update_index(out_dir, name, None)  # forgotten before drawing: a draw killed halfway is never taken for the old figure
     plot = draw(*inputs, out_dir)
     if plot is not None and key is not None and plot.name == name:
-        index[name] = {"key": key, "title": plot.title, "caption": plot.caption, "files": _digests(files)}
-        _write_index(out_dir, index)
+        # The digests of the bytes this draw saved, not of what is on disk by now (another report may have written since).
+        saved = plot.sha256 if set(plot.sha256) == set(FIGURE_FORMATS) else _digests(files)
+        _update_index(out_dir, name, {"key": key, "title": plot.title, "caption": plot.caption, "files": saved})
     return plot
 
 
@@ -168,7 +170,13 @@ def _digests(files: list[Path]) -> dict[str, str] | None:
         return None
 
 
-def _write_index(out_dir: Path, index: dict[str, dict[str, Any]]) -> None:
-    if index or (out_dir / INDEX).exists():
-        out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out_dir / INDEX, json.dumps(index, indent=1, sort_keys=True))
+def _update_index(out_dir: Path, name: str, entry: dict[str, Any] | None) -> None:
+    # Read again just before writing, so that another report's entries written meanwhile are kept (a lost one only
+    # costs a redraw: the digests decide reuse).
+    index = _read_index(out_dir)
+    if entry is None:
+        index.pop(name, None)
+    else:
+        index[name] = entry
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / INDEX, json.dumps(index, indent=1, sort_keys=True))

@@ -44,6 +44,7 @@ from bench.reporting.html import render_html
 from bench.reporting.leaderboard.costs import COLUMNS as COST_COLUMNS
 from bench.reporting.leaderboard.costs import (
     NOISY,
+    PRECISION,
     CostOptions,
     add_costs,
     budget_text,
@@ -330,9 +331,8 @@ def build_leaderboards(
             "date",
             "spec_hash",
         ]
-        boards.append(
-            Leaderboard(dataset, norm, chosen, frame[[*lead, *fams, *tail, *COST_COLUMNS, NOISY, "run_dir"]], fingerprint, attacks)
-        )
+        columns = [*lead, *fams, *tail, *COST_COLUMNS, NOISY, PRECISION, "run_dir"]
+        boards.append(Leaderboard(dataset, norm, chosen, frame[columns], fingerprint, attacks))
     if not boards and costs is not None and costs.budgets():
         raise BenchError(f"no model fits the budget ({budget_text(costs)}) among {', '.join(str(r.run_dir) for r in runs)}")
     if not boards:

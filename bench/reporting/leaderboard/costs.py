@@ -23,6 +23,7 @@ COLUMNS = {
     "train_cpu_seconds": "total_train_cpu_seconds",
 }
 NOISY = "noisy"  # the batch-1 latency was measured on a busy machine (bench.pipeline.measure.costs)
+PRECISION = "train_precision"  # fp32 or bf16: the model's own training (train.precision); "" when bench did not train it
 SORT_KEYS = {"params": "params", "flops": "flops_per_sample", "latency": "latency_batch1_ms", "train": "train_seconds"}
 
 
@@ -52,6 +53,7 @@ def add_costs(frame: pd.DataFrame, costs: dict[str, pd.DataFrame]) -> pd.DataFra
     for col in COLUMNS:
         out[col] = math.nan
     out[NOISY] = False
+    out[PRECISION] = ""
     for i, row in out.iterrows():
         c = costs.get(str(row["run_dir"]))
         hit = c[c["model"] == row["model"]] if c is not None and len(c) else None
@@ -59,6 +61,7 @@ def add_costs(frame: pd.DataFrame, costs: dict[str, pd.DataFrame]) -> pd.DataFra
             for col, src in COLUMNS.items():
                 out.at[i, col] = float(hit[src].iloc[0]) if src in hit else math.nan  # costs.csv from before a column
             out.at[i, NOISY] = bool(hit["noisy"].iloc[0]) if "noisy" in hit else False
+            out.at[i, PRECISION] = str(hit[PRECISION].iloc[0]) if PRECISION in hit and hit[PRECISION].notna().all() else ""
     return out
 
 
@@ -105,7 +108,15 @@ def display_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
         ],
         # Wall and CPU time: a training paused or sharing its cores shows as wall >> CPU, not as a costly model.
         "train": [
-            (num(v, ".0f") + " s" + (f" (CPU {c:.0f} s)" if not math.isnan(c) else "")) if not math.isnan(v) else "–"
-            for v, c in zip(frame["train_seconds"], frame["train_cpu_seconds"], strict=True)
+            (num(v, ".0f") + " s" + _train_note(c, p)) if not math.isnan(v) else "–"
+            for v, c, p in zip(
+                frame["train_seconds"], frame["train_cpu_seconds"], frame.get(PRECISION, pd.Series("", index=frame.index)), strict=True
+            )
         ],
     }
+
+
+def _train_note(cpu: float, precision: str) -> str:
+    """`` (CPU 151 s, bf16)``: the CPU time when known, and bf16 when the model trained in it."""
+    bits = ([] if math.isnan(cpu) else [f"CPU {cpu:.0f} s"]) + (["bf16"] if precision == "bf16" else [])
+    return f" ({', '.join(bits)})" if bits else ""
