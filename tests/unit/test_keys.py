@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from bench.pipeline.cells.keys import Runtime, attack_key, model_key, train_code
@@ -144,3 +145,24 @@ def test_bf16_training_is_another_model_and_fp32_keeps_the_key_it_had():
     assert TrainSpec(precision="fp32").canonical() == TrainSpec().canonical()
     assert key(TrainSpec(precision="bf16")) != key(TrainSpec())
     assert TrainSpec(precision="bf16").canonical()["precision"] == "bf16"
+
+
+def test_a_spurious_ast_depth_error_is_parsed_again_and_any_other_system_error_is_not(monkeypatch):
+    import inspect
+
+    from bench.pipeline.cells import keys
+
+    calls: list[int] = []
+    real = inspect.getsource
+
+    def flaky(obj):
+        calls.append(1)
+        if len(calls) == 1:
+            raise SystemError("AST constructor recursion depth mismatch (before=81, after=100)")
+        return real(obj)
+
+    monkeypatch.setattr(keys.inspect, "getsource", flaky)
+    assert keys._source(ModelSpec) == real(ModelSpec) and len(calls) == 2
+    monkeypatch.setattr(keys.inspect, "getsource", lambda obj: (_ for _ in ()).throw(SystemError("something else")))
+    with pytest.raises(SystemError, match="something else"):
+        keys._source(ModelSpec)

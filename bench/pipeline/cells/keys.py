@@ -25,6 +25,7 @@ import ast
 import hashlib
 import importlib
 import inspect
+import threading
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import metadata
@@ -75,12 +76,25 @@ class Runtime:
         return ", ".join([*(f"{n} {v}" for n, v in self.packages), self.device_type, self.dtype])
 
 
+_SOURCE_LOCK = threading.Lock()
+AST_RETRIES = 3
+
+
 def _source(obj: Any) -> str:
-    try:
-        return inspect.getsource(obj)
-    except (OSError, TypeError):
-        # Compiled or interactively defined code has no source: key it by its name, and say so.
-        return f"<no source: {getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}>"
+    # inspect.getsource parses a class's module with ast. CPython 3.11 keeps the AST constructor's recursion depth in
+    # state that threads share and that a failed parse leaves off (python/cpython#106905), so a parse in a Dask worker
+    # can raise a spurious "AST constructor recursion depth mismatch" SystemError: one parse at a time, and again.
+    for attempt in range(AST_RETRIES):
+        try:
+            with _SOURCE_LOCK:
+                return inspect.getsource(obj)
+        except (OSError, TypeError):
+            # Compiled or interactively defined code has no source: key it by its name, and say so.
+            return f"<no source: {getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}>"
+        except SystemError as exc:
+            if "recursion depth mismatch" not in str(exc) or attempt == AST_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def digest(*objects: Any) -> str:
