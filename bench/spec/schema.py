@@ -194,7 +194,8 @@ class TrainSpec(StrictModel):
     added_later: ClassVar[dict[str, Any]] = {"precision": "fp32"}
 
     def canonical(self) -> dict[str, Any]:
-        """The parameters as keys hash them; ``augment`` and ``adversarial`` only when set, so keys from before them still hold."""
+        """The parameters as keys hash them; ``augment``, ``adversarial`` and a non-fp32 ``precision`` only when set, so keys
+        from before them still hold."""
         unset = {name for name in ("augment", "adversarial") if getattr(self, name) is None}
         data = self.model_dump(mode="json", exclude=unset)
         if self.adversarial is not None:

@@ -80,21 +80,26 @@ _SOURCE_LOCK = threading.Lock()
 AST_RETRIES = 3
 
 
-def _source(obj: Any) -> str:
+def _getsource(obj: Any) -> str:
     # inspect.getsource parses a class's module with ast. CPython 3.11 keeps the AST constructor's recursion depth in
     # state that threads share and that a failed parse leaves off (python/cpython#106905), so a parse in a Dask worker
     # can raise a spurious "AST constructor recursion depth mismatch" SystemError: one parse at a time, and again.
-    for attempt in range(AST_RETRIES):
-        try:
-            with _SOURCE_LOCK:
+    with _SOURCE_LOCK:
+        for _ in range(AST_RETRIES - 1):
+            try:
                 return inspect.getsource(obj)
-        except (OSError, TypeError):
-            # Compiled or interactively defined code has no source: key it by its name, and say so.
-            return f"<no source: {getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}>"
-        except SystemError as exc:
-            if "recursion depth mismatch" not in str(exc) or attempt == AST_RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")  # the loop returns or raises
+            except SystemError as exc:
+                if "recursion depth mismatch" not in str(exc):
+                    raise
+        return inspect.getsource(obj)
+
+
+def _source(obj: Any) -> str:
+    try:
+        return _getsource(obj)
+    except (OSError, TypeError):
+        # Compiled or interactively defined code has no source: key it by its name, and say so.
+        return f"<no source: {getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}>"
 
 
 def digest(*objects: Any) -> str:

@@ -77,8 +77,9 @@ def _collect(fig: Figure) -> tuple[dict[str, Series], dict[str, np.ndarray]]:
 
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
-PNG_DPI = 110
 """Every file a figure is saved as: PNG for the reports, SVG and PDF for papers."""
+PNG_DPI = 110
+"""The PNG's resolution; the SVG and PDF keep the figure's own dpi (it only sets the resolution of embedded images)."""
 SAVE_SETTINGS = {"svg.hashsalt": "bench", "svg.fonttype": "path", "pdf.fonttype": 42}
 """matplotlib settings for saving, applied around each save only (never to the caller's process): a fixed SVG hash salt,
 and TrueType (Type 42) fonts in PDFs, since many venues reject the Type 3 fonts matplotlib embeds by default."""

@@ -13,8 +13,8 @@ figures). A figure's key covers everything that can change its files:
 The key, title, caption and the sha256 of each saved file are kept in ``plots/figures.json``. A
 figure whose key matches and whose PNG, SVG and PDF are there as they were saved is reused; any
 other is drawn again (an entry is dropped before its figure is drawn, so a draw killed halfway is
-never reused). An
-input of a type this module cannot key makes its figure drawn every time: when in doubt, draw.
+never reused). An input of a type this module cannot key makes its figure drawn every time: when
+in doubt, draw.
 A reused ``Plot`` names its files but carries no ``series``: those are read from artists, and
 nothing was drawn.
 """
@@ -45,7 +45,7 @@ from bench.reporting.figures.plots import FIGURE_FORMATS, SAVE_SETTINGS
 log = logging.getLogger(__name__)
 
 INDEX = "figures.json"
-"""In a report's plots/ folder: figure name -> the key it was drawn with, its title and caption."""
+"""In a report's plots/ folder: figure name -> the key it was drawn with, its title, caption and files' sha256."""
 
 
 class Unkeyable(TypeError):
@@ -104,17 +104,23 @@ def _bench_source() -> str:
     return h.hexdigest()
 
 
-def _environment() -> list[Any]:
-    versions = []
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    # Fixed for the life of a process, unlike the settings and the environment, which are read for every figure.
+    found = []
     for name in ("matplotlib", "numpy", "pandas", "pillow"):
         try:
-            versions.append((name, metadata.version(name)))
+            found.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
-            versions.append((name, "unknown"))
+            found.append((name, "unknown"))
+    return tuple(found)
+
+
+def _environment() -> list[Any]:
     # dict.items: the raw settings, without RcParams resolving the backend on access.
     settings = sorted((k, repr(v)) for k, v in dict.items(matplotlib.rcParams) if not k.startswith("backend"))
     font = font_manager.findfont(font_manager.FontProperties())
-    return [_bench_source(), versions, settings, sorted(SAVE_SETTINGS.items()), font, os.environ.get("SOURCE_DATE_EPOCH")]
+    return [_bench_source(), list(_versions()), settings, sorted(SAVE_SETTINGS.items()), font, os.environ.get("SOURCE_DATE_EPOCH")]
 
 
 def figure_key(draw: Callable[..., Any], inputs: tuple[Any, ...]) -> str | None:
